@@ -1,0 +1,310 @@
+"""Database tables of fieldsync.
+
+Every synced table carries `id` (UUID chosen by the creator), `version`,
+`created_at`, `updated_at`, a `deleted_at` tombstone and `field_meta`, the
+per-field change metadata that the sync engine's conflict rules rely on.
+Rows are only ever written through `sync.changes`, which keeps those columns
+right for every writer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from .text import fold, search_key
+from .types import Money, UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class SyncedRecord:
+    """Columns shared by every synced table."""
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # {field: {"v": version, "t": ISO edit time}}: when each field last changed.
+    field_meta: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+
+    #: Fields whose folded text feeds `search_text` (the `q` filter).
+    search_fields: ClassVar[tuple[str, ...]] = ()
+    #: Field whose folded text feeds `sort_key` (alphabetical listing).
+    sort_field: ClassVar[str | None] = None
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    def derive(self) -> None:
+        """Recompute server-derived columns after a write."""
+        if self.search_fields:
+            self.search_text = search_key(*(getattr(self, f) for f in self.search_fields))
+        if self.sort_field:
+            self.sort_key = fold(getattr(self, self.sort_field))[:200]
+
+
+class Searchable:
+    search_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    sort_key: Mapped[str] = mapped_column(String(200), nullable=False, default="", index=True)
+
+
+team_managers = Table(
+    "team_managers",
+    Base.metadata,
+    Column("team_id", Uuid, ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+territory_reps = Table(
+    "territory_reps",
+    Base.metadata,
+    Column(
+        "territory_id", Uuid, ForeignKey("territories.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Team(SyncedRecord, Searchable, Base):
+    __tablename__ = "teams"
+    search_fields = ("name",)
+    sort_field = "name"
+
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    managers: Mapped[list[User]] = relationship(secondary=team_managers, lazy="selectin")
+
+    @property
+    def manager_ids(self) -> list[uuid.UUID]:
+        return sorted(m.id for m in self.managers)
+
+
+class User(SyncedRecord, Searchable, Base):
+    __tablename__ = "users"
+    search_fields = ("name", "email")
+    sort_field = "name"
+
+    email: Mapped[str] = mapped_column(String(254), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    role: Mapped[str] = mapped_column(String(16), nullable=False, default="rep")
+    team_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    home_lat: Mapped[float | None] = mapped_column(Float)
+    home_lon: Mapped[float | None] = mapped_column(Float)
+    locale: Mapped[str] = mapped_column(String(35), nullable=False, default="en")
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+
+    territories: Mapped[list[Territory]] = relationship(
+        secondary=territory_reps, lazy="selectin", back_populates="reps"
+    )
+
+    @property
+    def territory_ids(self) -> list[uuid.UUID]:
+        return sorted(t.id for t in self.territories if not t.is_deleted)
+
+
+class Territory(SyncedRecord, Searchable, Base):
+    __tablename__ = "territories"
+    search_fields = ("name",)
+    sort_field = "name"
+
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teams.id"), nullable=False, index=True)
+    color: Mapped[str] = mapped_column(String(7), nullable=False, default="#3388ff")
+    geometry: Mapped[dict | None] = mapped_column(JSON)
+    reps: Mapped[list[User]] = relationship(
+        secondary=territory_reps, lazy="selectin", back_populates="territories"
+    )
+
+    @property
+    def rep_ids(self) -> list[uuid.UUID]:
+        return sorted(r.id for r in self.reps)
+
+
+class Customer(SyncedRecord, Searchable, Base):
+    __tablename__ = "customers"
+    search_fields = ("name", "address", "city", "postal_code", "phone", "email")
+    sort_field = "name"
+
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    address: Mapped[str | None] = mapped_column(String(300))
+    city: Mapped[str | None] = mapped_column(String(120))
+    postal_code: Mapped[str | None] = mapped_column(String(20))
+    country: Mapped[str | None] = mapped_column(String(2))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(254))
+    territory_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("territories.id"), index=True
+    )
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="lead")
+    tier: Mapped[str] = mapped_column(String(1), nullable=False, default="C")
+    visit_every_days: Mapped[int] = mapped_column(Integer, nullable=False, default=30)
+    visit_minutes: Mapped[int] = mapped_column(Integer, nullable=False, default=30)
+    opening_hours: Mapped[dict | None] = mapped_column(JSON)
+    notes: Mapped[str | None] = mapped_column(Text)
+    last_visit_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CustomerChild:
+    """A record that belongs to a customer and shares its scope."""
+
+    customer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("customers.id"), nullable=False, index=True
+    )
+
+
+class Contact(CustomerChild, SyncedRecord, Searchable, Base):
+    __tablename__ = "contacts"
+    search_fields = ("name", "phone", "email")
+    sort_field = "name"
+
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    role: Mapped[str | None] = mapped_column(String(120))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(254))
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
+class Product(SyncedRecord, Searchable, Base):
+    __tablename__ = "products"
+    search_fields = ("sku", "name")
+    sort_field = "name"
+
+    sku: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    unit_price: Mapped[Decimal] = mapped_column(Money(), nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False, default="VND")
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+
+
+class Visit(CustomerChild, SyncedRecord, Base):
+    __tablename__ = "visits"
+
+    rep_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    planned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="planned")
+    check_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    check_in_lat: Mapped[float | None] = mapped_column(Float)
+    check_in_lon: Mapped[float | None] = mapped_column(Float)
+    check_in_accuracy_m: Mapped[float | None] = mapped_column(Float)
+    check_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    check_out_lat: Mapped[float | None] = mapped_column(Float)
+    check_out_lon: Mapped[float | None] = mapped_column(Float)
+    check_out_accuracy_m: Mapped[float | None] = mapped_column(Float)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
+class Order(CustomerChild, SyncedRecord, Base):
+    __tablename__ = "orders"
+
+    visit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("visits.id"), index=True)
+    rep_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="draft")
+    # [{product_id, quantity, unit_price, discount_pct}] with decimal strings.
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False, default="VND")
+    total: Mapped[Decimal] = mapped_column(Money(), nullable=False, default=Decimal("0.00"))
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    def derive(self) -> None:
+        from .orders import order_total
+
+        self.total = order_total(self.lines)
+
+
+class Task(CustomerChild, SyncedRecord, Searchable, Base):
+    __tablename__ = "tasks"
+    search_fields = ("title", "notes")
+    sort_field = "title"
+
+    assignee_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id"), nullable=False, index=True
+    )
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    done: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
+class DeviceSession(Base):
+    """One logged-in device; revoking it cuts every token it holds."""
+
+    __tablename__ = "device_sessions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    device_id: Mapped[str] = mapped_column(String(200), nullable=False)
+    device_name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why it ended: "logout", "revoked", "refresh_reuse" or "replaced".
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+    wipe: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    revoked_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class RefreshToken(Base):
+    """A single-use refresh token; only a hash of its secret is stored."""
+
+    __tablename__ = "refresh_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("device_sessions.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    secret_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+
+#: The record tables by their public (URL and sync) name.
+RECORD_MODELS: dict[str, type[SyncedRecord]] = {
+    "users": User,
+    "teams": Team,
+    "territories": Territory,
+    "customers": Customer,
+    "contacts": Contact,
+    "products": Product,
+    "visits": Visit,
+    "orders": Order,
+    "tasks": Task,
+}

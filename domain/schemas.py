@@ -1,0 +1,253 @@
+"""Validation and JSON shape of every record, shared by REST and sync push.
+
+One schema per table. Loading with `partial=True` validates a patch; fields
+marked `dump_only` are computed by the server and refused on input.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+UUID_LIKE = fields.UUID
+ROLES = ("rep", "manager", "admin")
+CUSTOMER_STATUSES = ("lead", "prospect", "active", "inactive")
+TIERS = ("A", "B", "C")
+VISIT_STATUSES = ("planned", "in_progress", "completed", "cancelled", "missed")
+VISIT_OUTCOMES = ("order", "no_order", "follow_up", "not_available", "closed")
+ORDER_STATUSES = ("draft", "submitted", "cancelled")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
+
+
+class UTCDateTime(fields.DateTime):
+    """ISO-8601 in, ISO-8601 UTC with a `Z` out; a time without offset is UTC."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+        return value.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        parsed: datetime = super()._deserialize(value, attr, data, **kwargs)
+        if parsed.tzinfo is None:
+            return parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+
+
+def _text(max_len: int, *, required: bool = False, allow_none: bool = True) -> fields.String:
+    return fields.String(
+        required=required,
+        allow_none=allow_none and not required,
+        validate=validate.Length(min=1 if required else 0, max=max_len),
+    )
+
+
+def _latitude(**kw) -> fields.Float:
+    return fields.Float(allow_none=True, validate=validate.Range(-90, 90), **kw)
+
+
+def _longitude(**kw) -> fields.Float:
+    return fields.Float(allow_none=True, validate=validate.Range(-180, 180), **kw)
+
+
+def _money(**kw) -> fields.Decimal:
+    return fields.Decimal(
+        as_string=True, places=2, validate=validate.Range(min=0, max=10**12), **kw
+    )
+
+
+def _currency() -> fields.String:
+    return fields.String(validate=validate.Regexp(r"^[A-Z]{3}$", error="Use an ISO 4217 code."))
+
+
+class RecordSchema(Schema):
+    """The columns every synced record shares."""
+
+    id = fields.UUID()
+    version = fields.Integer(dump_only=True)
+    created_at = UTCDateTime(dump_only=True)
+    updated_at = UTCDateTime(dump_only=True)
+    deleted_at = UTCDateTime(dump_only=True)
+
+
+class TeamSchema(RecordSchema):
+    name = _text(120, required=True)
+    manager_ids = fields.List(fields.UUID(), validate=validate.Length(max=50))
+
+
+class UserSchema(RecordSchema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    name = _text(120, required=True)
+    role = fields.String(validate=validate.OneOf(ROLES))
+    team_id = fields.UUID(allow_none=True)
+    territory_ids = fields.List(fields.UUID(), dump_only=True)
+    home_lat = _latitude()
+    home_lon = _longitude()
+    locale = fields.String(validate=validate.Regexp(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"))
+    active = fields.Boolean()
+    password = fields.String(load_only=True, validate=validate.Length(min=8, max=200))
+
+
+class UserCreateSchema(UserSchema):
+    password = fields.String(
+        load_only=True, required=True, validate=validate.Length(min=8, max=200)
+    )
+
+
+class GeometryField(fields.Dict):
+    """A GeoJSON Polygon or MultiPolygon; deeper checks come with territory design."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if value.get("type") not in ("Polygon", "MultiPolygon"):
+            raise ValidationError("Must be a GeoJSON Polygon or MultiPolygon.")
+        if not isinstance(value.get("coordinates"), list):
+            raise ValidationError("GeoJSON coordinates must be a list.")
+        return value
+
+
+class TerritorySchema(RecordSchema):
+    name = _text(120, required=True)
+    team_id = fields.UUID(required=True)
+    color = fields.String(validate=validate.Regexp(r"^#[0-9a-fA-F]{6}$", error="Use #rrggbb."))
+    geometry = GeometryField(allow_none=True)
+    rep_ids = fields.List(fields.UUID(), validate=validate.Length(max=500))
+
+
+class OpeningHoursField(fields.Dict):
+    """`{"mon": [["08:00", "12:00"], ["13:30", "17:00"]], ...}`; absent day = closed."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        for day, windows in value.items():
+            if day not in WEEKDAYS:
+                raise ValidationError(f"Unknown weekday {day!r}; use {', '.join(WEEKDAYS)}.")
+            if not isinstance(windows, list) or len(windows) > 6:
+                raise ValidationError(f"{day}: give a list of at most 6 [open, close] windows.")
+            for window in windows:
+                if (
+                    not isinstance(window, list)
+                    or len(window) != 2
+                    or not all(isinstance(t, str) and _HHMM.match(t) for t in window)
+                ):
+                    raise ValidationError(f"{day}: each window is [\"HH:MM\", \"HH:MM\"].")
+                if window[0] >= window[1]:
+                    raise ValidationError(f"{day}: a window must open before it closes.")
+        return value
+
+
+class CustomerSchema(RecordSchema):
+    name = _text(200, required=True)
+    address = _text(300)
+    city = _text(120)
+    postal_code = _text(20)
+    country = fields.String(
+        allow_none=True, validate=validate.Regexp(r"^[A-Z]{2}$", error="Use ISO 3166-1 alpha-2.")
+    )
+    lat = _latitude()
+    lon = _longitude()
+    phone = _text(40)
+    email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    territory_id = fields.UUID(allow_none=True)
+    owner_id = fields.UUID(allow_none=True)
+    status = fields.String(validate=validate.OneOf(CUSTOMER_STATUSES))
+    tier = fields.String(validate=validate.OneOf(TIERS))
+    visit_every_days = fields.Integer(validate=validate.Range(1, 365))
+    visit_minutes = fields.Integer(validate=validate.Range(1, 480))
+    opening_hours = OpeningHoursField(allow_none=True)
+    notes = _text(5000)
+    last_visit_at = UTCDateTime(dump_only=True)
+
+    @validates_schema
+    def _both_coordinates(self, data, **kwargs):
+        if ("lat" in data) != ("lon" in data) or (data.get("lat") is None) != (
+            data.get("lon") is None
+        ):
+            raise ValidationError("Give lat and lon together.", "lat")
+
+
+class ContactSchema(RecordSchema):
+    customer_id = fields.UUID(required=True)
+    name = _text(200, required=True)
+    role = _text(120)
+    phone = _text(40)
+    email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    notes = _text(5000)
+
+
+class ProductSchema(RecordSchema):
+    sku = fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=64), validate.Regexp(r"^\S+$", error="No spaces.")],
+    )
+    name = _text(200, required=True)
+    unit_price = _money(required=True)
+    currency = _currency()
+    active = fields.Boolean()
+
+
+class VisitSchema(RecordSchema):
+    customer_id = fields.UUID(required=True)
+    rep_id = fields.UUID()
+    planned_at = UTCDateTime(allow_none=True)
+    status = fields.String(validate=validate.OneOf(VISIT_STATUSES))
+    check_in_at = UTCDateTime(allow_none=True)
+    check_in_lat = _latitude()
+    check_in_lon = _longitude()
+    check_in_accuracy_m = fields.Float(allow_none=True, validate=validate.Range(0, 100_000))
+    check_out_at = UTCDateTime(allow_none=True)
+    check_out_lat = _latitude()
+    check_out_lon = _longitude()
+    check_out_accuracy_m = fields.Float(allow_none=True, validate=validate.Range(0, 100_000))
+    outcome = fields.String(allow_none=True, validate=validate.OneOf(VISIT_OUTCOMES))
+    notes = _text(5000)
+
+
+class OrderLineSchema(Schema):
+    product_id = fields.UUID(required=True)
+    quantity = fields.Decimal(
+        as_string=True, required=True, places=3, validate=validate.Range(min=0, max=10**9)
+    )
+    unit_price = _money()
+    discount_pct = fields.Decimal(
+        as_string=True, places=2, load_default=None, validate=validate.Range(0, 100)
+    )
+
+
+class OrderSchema(RecordSchema):
+    customer_id = fields.UUID(required=True)
+    visit_id = fields.UUID(allow_none=True)
+    rep_id = fields.UUID()
+    status = fields.String(validate=validate.OneOf(ORDER_STATUSES))
+    lines = fields.List(fields.Nested(OrderLineSchema), validate=validate.Length(max=500))
+    currency = _currency()
+    total = fields.Decimal(as_string=True, places=2, dump_only=True)
+    submitted_at = UTCDateTime(dump_only=True)
+    notes = _text(5000)
+
+
+class TaskSchema(RecordSchema):
+    customer_id = fields.UUID(required=True)
+    assignee_id = fields.UUID()
+    title = _text(200, required=True)
+    due_at = UTCDateTime(allow_none=True)
+    done = fields.Boolean()
+    notes = _text(5000)
+
+
+#: Schema class per public table name.
+RECORD_SCHEMAS: dict[str, type[RecordSchema]] = {
+    "users": UserSchema,
+    "teams": TeamSchema,
+    "territories": TerritorySchema,
+    "customers": CustomerSchema,
+    "contacts": ContactSchema,
+    "products": ProductSchema,
+    "visits": VisitSchema,
+    "orders": OrderSchema,
+    "tasks": TaskSchema,
+}

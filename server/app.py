@@ -1,0 +1,92 @@
+"""Application factory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Flask
+from flask_smorest import Api
+
+from .api.records import record_blueprint
+from .api.resources import RESOURCES
+from .auth import routes as auth_routes
+from .auth.guard import authenticate_request
+from .config import build_config
+from .docs import blp as docs_blueprint
+from .errors import ErrorSchema, handle_http_exception, register_error_handlers
+from .extensions import configure_sqlite, db, limiter, migrate
+from .health import blp as health_blueprint
+
+MIGRATIONS = str(Path(__file__).parent / "migrations")
+
+API_SPEC = {
+    "API_TITLE": "fieldsync",
+    "API_VERSION": "1.0.0",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api",
+    "OPENAPI_JSON_PATH": "v1/openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "docs",
+    "OPENAPI_SWAGGER_UI_URL": "/api/docs/static/",
+    "API_SPEC_OPTIONS": {
+        "info": {
+            "description": "Offline-first backend for field-sales apps. "
+            "Errors are always `{\"error\": {\"code\", \"message\", \"fields\"}}`.",
+        },
+        "security": [{"bearerAuth": []}],
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            }
+        },
+    },
+}
+
+
+class FieldsyncApi(Api):
+    """flask-smorest with our error envelope, in the spec and on the wire."""
+
+    ERROR_SCHEMA = ErrorSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def handle_http_exception(self, error):
+        return handle_http_exception(error)
+
+
+def _schema_name(schema) -> str:
+    """Patch bodies get their own component (`CustomerPatch`), everything else its class."""
+    cls = schema if isinstance(schema, type) else type(schema)
+    name = cls.__name__.removesuffix("Schema")
+    if not isinstance(schema, type) and schema.partial:
+        return f"{name}Patch"
+    return name
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    instance_path = os.environ.get("FIELDSYNC_INSTANCE_PATH") or None
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    app.config.update(build_config(app.instance_path, config))
+    app.config.update({k: v for k, v in API_SPEC.items() if k not in app.config})
+    app.json.sort_keys = False
+
+    db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=MIGRATIONS)
+    limiter.init_app(app)
+
+    api = FieldsyncApi(
+        app,
+        spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=_schema_name)},
+    )
+    api.register_blueprint(health_blueprint)
+    api.register_blueprint(auth_routes.blp)
+    for resource in RESOURCES:
+        api.register_blueprint(record_blueprint(resource))
+    app.register_blueprint(docs_blueprint)
+
+    register_error_handlers(app)
+    app.before_request(authenticate_request)
+    return app

@@ -1,0 +1,1 @@
+"""Authentication: JWT access tokens, rotating refresh tokens, device sessions."""

@@ -1,0 +1,151 @@
+"""`/api/v1/auth/*` and `/api/v1/devices`."""
+
+from __future__ import annotations
+
+from flask import current_app, g, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+
+from domain.models import DeviceSession, User
+from domain.schemas import UserSchema, UTCDateTime
+
+from ..errors import ApiError
+from ..extensions import db, limiter
+from .guard import current_user, public, store
+from .sessions import (
+    authenticate,
+    end_session,
+    issue_pair,
+    now_utc,
+    rotate_refresh_token,
+    start_session,
+)
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Sign-in and devices.")
+
+
+class LoginSchema(Schema):
+    email = fields.String(required=True, validate=validate.Length(min=3, max=254))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    device_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    device_name = fields.String(allow_none=True, validate=validate.Length(max=200))
+
+
+class RefreshSchema(Schema):
+    refresh_token = fields.String(required=True, validate=validate.Length(min=10, max=300))
+
+
+class TokenPairSchema(Schema):
+    access_token = fields.String(required=True)
+    token_type = fields.String(required=True, metadata={"example": "Bearer"})
+    expires_in = fields.Integer(required=True, metadata={"description": "Seconds."})
+    refresh_token = fields.String(required=True)
+    refresh_expires_in = fields.Integer(required=True)
+
+
+class LoginResultSchema(TokenPairSchema):
+    user = fields.Nested(UserSchema, required=True)
+
+
+class DeviceSchema(Schema):
+    id = fields.UUID(required=True)
+    user_id = fields.UUID(required=True)
+    device_id = fields.String(required=True)
+    device_name = fields.String(allow_none=True)
+    created_at = UTCDateTime(required=True)
+    last_seen_at = UTCDateTime(required=True)
+    ended_at = UTCDateTime(allow_none=True)
+    end_reason = fields.String(allow_none=True)
+    wipe = fields.Boolean()
+
+
+class DeviceListSchema(Schema):
+    items = fields.List(fields.Nested(DeviceSchema), required=True)
+
+
+class RevokeSchema(Schema):
+    wipe = fields.Boolean(load_default=True)
+
+
+def _account_key() -> str:
+    body = request.get_json(silent=True)
+    email = body.get("email") if isinstance(body, dict) else None
+    return f"login:{str(email).strip().lower()}" if email else f"login-ip:{request.remote_addr}"
+
+
+@blp.route("/auth/login", methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_account_key)
+@blp.arguments(LoginSchema)
+@blp.response(200, LoginResultSchema)
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(429, response="TOO_MANY_REQUESTS")
+@blp.doc(security=[])
+@public
+def login(body):
+    """Sign in a device; answers an access token and a refresh token."""
+    now = now_utc()
+    user = authenticate(db.session, body["email"], body["password"])
+    device = start_session(db.session, user, body["device_id"], body.get("device_name"), now)
+    pair = issue_pair(db.session, current_app.config, device, now)
+    db.session.commit()
+    return {**pair, "user": user}
+
+
+@blp.route("/auth/refresh", methods=["POST"])
+@blp.arguments(RefreshSchema)
+@blp.response(200, TokenPairSchema)
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.doc(security=[])
+@public
+def refresh(body):
+    """Spend a refresh token for a new pair (single use; reuse closes the session)."""
+    pair = rotate_refresh_token(db.session, current_app.config, body["refresh_token"], now_utc())
+    db.session.commit()
+    return pair
+
+
+@blp.route("/auth/logout", methods=["POST"])
+@blp.response(204)
+@blp.alt_response(401, response="UNAUTHORIZED")
+def logout():
+    """End this device's session; its tokens stop working."""
+    end_session(g.device, "logout", now_utc())
+    db.session.commit()
+
+
+def _visible_devices():
+    users = select(User.id).where(store().scope.where(User))
+    if store().scope.is_rep:
+        users = select(User.id).where(User.id == current_user().id)
+    return select(DeviceSession).where(DeviceSession.user_id.in_(users))
+
+
+@blp.route("/devices")
+class Devices(MethodView):
+    @blp.response(200, DeviceListSchema)
+    @blp.alt_response(401, response="UNAUTHORIZED")
+    def get(self):
+        """Device sessions: your own (rep), your teams' (manager), all (admin)."""
+        query = _visible_devices().order_by(DeviceSession.created_at.desc()).limit(500)
+        return {"items": db.session.scalars(query).all()}
+
+
+@blp.route("/devices/<uuid:session_id>/revoke", methods=["POST"])
+@blp.arguments(RevokeSchema)
+@blp.response(200, DeviceSchema)
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(403, response="FORBIDDEN")
+@blp.alt_response(404, response="NOT_FOUND")
+def revoke_device(body, session_id):
+    """Sign a device out; with `wipe` (default) the app erases its local data."""
+    if store().scope.is_rep:
+        raise ApiError(403, "forbidden", "Only managers and admins revoke devices.")
+    device = db.session.scalar(_visible_devices().where(DeviceSession.id == session_id))
+    if device is None:
+        raise ApiError(404, "not_found", "No device session with this id.")
+    end_session(device, "revoked", now_utc(), wipe=body["wipe"], by=current_user().id)
+    db.session.commit()
+    return device

@@ -1,0 +1,79 @@
+"""Configuration from defaults, the environment and the caller, in that order."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+MB = 1024 * 1024
+
+
+class ConfigError(RuntimeError):
+    """The service cannot start safely with this configuration."""
+
+
+DEFAULTS: dict[str, Any] = {
+    "FIELDSYNC_ENV": "development",
+    "JWT_ALGORITHM": "HS256",
+    "JWT_ISSUER": "fieldsync",
+    "JWT_AUDIENCE": "fieldsync-api",
+    "ACCESS_TOKEN_TTL_SECONDS": 15 * 60,
+    # Long enough for a week in the field without a connection, and some.
+    "REFRESH_TOKEN_TTL_SECONDS": 14 * 24 * 3600,
+    "LOGIN_LIMIT_PER_IP": "30 per minute",
+    "LOGIN_LIMIT_PER_ACCOUNT": "10 per minute",
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "MAX_CONTENT_LENGTH": 2 * MB,
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "JSON_SORT_KEYS": False,
+}
+
+#: Environment variable -> config key.
+ENVIRONMENT = {
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "FIELDSYNC_SECRET_KEY": "SECRET_KEY",
+    "FIELDSYNC_ENV": "FIELDSYNC_ENV",
+    "FIELDSYNC_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+    "FIELDSYNC_LOGIN_LIMIT_PER_IP": "LOGIN_LIMIT_PER_IP",
+    "FIELDSYNC_LOGIN_LIMIT_PER_ACCOUNT": "LOGIN_LIMIT_PER_ACCOUNT",
+}
+
+
+def build_config(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    config = dict(DEFAULTS)
+    config.update({key: os.environ[env] for env, key in ENVIRONMENT.items() if env in os.environ})
+    config.update(overrides or {})
+    instance = Path(instance_path)
+    if not config.get("SQLALCHEMY_DATABASE_URI"):
+        instance.mkdir(parents=True, exist_ok=True)
+        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'fieldsync.db'}"
+    config["SQLALCHEMY_DATABASE_URI"] = _with_driver(config["SQLALCHEMY_DATABASE_URI"])
+    if not config.get("SECRET_KEY"):
+        if config["FIELDSYNC_ENV"] == "production":
+            raise ConfigError("Set FIELDSYNC_SECRET_KEY: production never uses a generated key.")
+        config["SECRET_KEY"] = _development_secret(instance)
+    if len(config["SECRET_KEY"]) < 32:
+        raise ConfigError("FIELDSYNC_SECRET_KEY must be at least 32 characters long.")
+    return config
+
+
+def _with_driver(url: str) -> str:
+    """`postgresql://` means psycopg 3, the driver we install."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _development_secret(instance: Path) -> str:
+    """Generated once and kept, so tokens survive a restart in development."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()

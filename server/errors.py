@@ -1,0 +1,122 @@
+"""One JSON error shape for every failure (protocol section "Errors").
+
+`{"error": {"code": "snake_case", "message": "human text", "fields": {...}}}`
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from marshmallow import Schema, fields
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
+
+from sync.errors import RecordError
+
+from .extensions import db
+
+log = logging.getLogger(__name__)
+
+CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    426: "unsupported_schema_version",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+class ErrorBodySchema(Schema):
+    code = fields.String(required=True, metadata={"example": "validation_failed"})
+    message = fields.String(required=True)
+    field_errors = fields.Dict(
+        data_key="fields", metadata={"description": "Per-field messages, for 422."}
+    )
+
+
+class ErrorSchema(Schema):
+    """The error envelope; `wipe` is set on `device_revoked`."""
+
+    error = fields.Nested(ErrorBodySchema, required=True)
+    wipe = fields.Boolean()
+
+
+class ApiError(HTTPException):
+    """Raised by views for errors that are not record rules (auth, cursors)."""
+
+    def __init__(self, status: int, code: str, message: str, *, fields=None, extra=None):
+        super().__init__(message)
+        self.code = status
+        self.error_code = code
+        self.message = message
+        self.fields = fields
+        self.extra = extra or {}
+
+
+def error_response(status: int, code: str, message: str, fields=None, extra=None, headers=None):
+    body = {"error": {"code": code, "message": message}}
+    if fields:
+        body["error"]["fields"] = fields
+    body.update(extra or {})
+    response = jsonify(body)
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def handle_http_exception(error: HTTPException):
+    if isinstance(error, ApiError):
+        return error_response(
+            error.code, error.error_code, error.message, error.fields, error.extra
+        )
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages") or {}
+    headers = dict(data.get("headers") or {})
+    if status == 429 and getattr(error, "retry_after", None):
+        headers.setdefault("Retry-After", str(error.retry_after))
+    if status == 400 and messages.get("json") == ["Invalid JSON body."]:
+        return error_response(400, "malformed_json", "The request body is not valid JSON.")
+    if status == 422 and messages:
+        field_errors: dict = {}
+        for location in ("query", "json", "view_args", "headers"):
+            if isinstance(messages.get(location), dict):
+                field_errors.update(messages[location])
+        return error_response(422, "validation_failed", "Some fields are invalid.", field_errors)
+    message = data.get("message") or error.description or error.name
+    return error_response(status, CODES.get(status, "error"), message, headers=headers)
+
+
+def handle_record_error(error: RecordError):
+    db.session.rollback()
+    return error_response(error.status, error.code, error.message, error.fields)
+
+
+def handle_integrity_error(error: IntegrityError):
+    """A unique key raced past the pre-checks: a conflict, not a crash."""
+    db.session.rollback()
+    log.info("integrity error: %s", error.orig)
+    return error_response(409, "conflict", "This change conflicts with a stored record.")
+
+
+def handle_unexpected(error: Exception):
+    log.exception("unhandled error")
+    db.session.rollback()
+    return error_response(500, "internal_error", "Something went wrong on the server.")
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(RecordError, handle_record_error)
+    app.register_error_handler(IntegrityError, handle_integrity_error)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,126 @@
+"""The one write path for synced records.
+
+REST, sync push, the CLI and the demo seeder all write through these three
+functions, so every change bumps `version`, stamps `updated_at` and records,
+per field, the version and effective edit time of its last change (the
+metadata the conflict rules compare).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from domain.models import Customer, SyncedRecord, Team, Territory, User, Visit
+
+#: List fields that are stored as many-to-many links: field -> relationship.
+_LINK_FIELDS: dict[tuple[type, str], str] = {
+    (Territory, "rep_ids"): "reps",
+    (Team, "manager_ids"): "managers",
+}
+
+
+def _differs(record: SyncedRecord, field: str, value: Any) -> bool:
+    current = getattr(record, field, None)
+    if (type(record), field) in _LINK_FIELDS:
+        return sorted(current) != sorted(set(value or []))
+    return current != value
+
+
+def _assign(session: Session, record: SyncedRecord, field: str, value: Any) -> None:
+    link = _LINK_FIELDS.get((type(record), field))
+    if link is None:
+        setattr(record, field, value)
+        return
+    users = session.scalars(select(User).where(User.id.in_(value or []))).all()
+    setattr(record, link, list(users))
+
+
+def _stamp(record: SyncedRecord, fields: list[str], edited_at: datetime) -> None:
+    meta = dict(record.field_meta or {})
+    for field in fields:
+        meta[field] = {"v": record.version, "t": edited_at.isoformat()}
+    record.field_meta = meta
+
+
+def create_record(
+    session: Session,
+    model: type[SyncedRecord],
+    values: dict[str, Any],
+    *,
+    now: datetime,
+    edited_at: datetime | None = None,
+) -> SyncedRecord:
+    """Insert a record at version 1."""
+    record = model(version=1, created_at=now, updated_at=now, field_meta={})
+    if values.get("id") is not None:
+        record.id = values["id"]
+    fields = [f for f in values if f != "id"]
+    for field in fields:
+        _assign(session, record, field, values[field])
+    _stamp(record, fields, edited_at or now)
+    record.derive()
+    session.add(record)
+    session.flush()
+    _derive_related(session, record, now)
+    return record
+
+
+def update_record(
+    session: Session,
+    record: SyncedRecord,
+    values: dict[str, Any],
+    *,
+    now: datetime,
+    edited_at: datetime | None = None,
+) -> list[str]:
+    """Apply the fields that really change; return their names.
+
+    A patch that changes nothing leaves the version alone, so a retried or
+    echoed write does not wake every other device.
+    """
+    changed = [f for f, v in values.items() if f != "id" and _differs(record, f, v)]
+    if not changed:
+        return []
+    for field in changed:
+        _assign(session, record, field, values[field])
+    record.version += 1
+    record.updated_at = now
+    _stamp(record, changed, edited_at or now)
+    record.derive()
+    session.flush()
+    _derive_related(session, record, now)
+    return changed
+
+
+def delete_record(session: Session, record: SyncedRecord, *, now: datetime) -> None:
+    """Tombstone the record: it stays, so devices learn of the delete."""
+    if record.deleted_at is not None:
+        return
+    record.deleted_at = now
+    record.version += 1
+    record.updated_at = now
+    session.flush()
+    _derive_related(session, record, now)
+
+
+def _derive_related(session: Session, record: SyncedRecord, now: datetime) -> None:
+    """Keep fields derived from other tables right (`customers.last_visit_at`)."""
+    if isinstance(record, Visit):
+        refresh_last_visit(session, record.customer_id, now=now)
+
+
+def refresh_last_visit(session: Session, customer_id, *, now: datetime) -> None:
+    last = session.scalar(
+        select(func.max(func.coalesce(Visit.check_in_at, Visit.planned_at))).where(
+            Visit.customer_id == customer_id,
+            Visit.status == "completed",
+            Visit.deleted_at.is_(None),
+        )
+    )
+    customer = session.get(Customer, customer_id)
+    if customer is not None and customer.last_visit_at != last:
+        update_record(session, customer, {"last_visit_at": last}, now=now)

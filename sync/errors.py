@@ -1,0 +1,42 @@
+"""Errors a write can end with; the server maps them to HTTP, push to results."""
+
+from __future__ import annotations
+
+
+class RecordError(Exception):
+    """A refused read or write, with a machine-readable code."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None, fields: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.fields = fields
+
+
+class NotFound(RecordError):
+    """Missing or outside the caller's scope: the two are indistinguishable."""
+
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(RecordError):
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(RecordError):
+    status = 409
+    code = "conflict"
+
+
+class Invalid(RecordError):
+    status = 422
+    code = "validation_failed"
+
+    def __init__(self, fields: dict[str, list[str]], message: str = "Some fields are invalid."):
+        super().__init__(message, fields=fields)

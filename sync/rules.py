@@ -1,0 +1,238 @@
+"""What a user may write (protocol: scopes and table rules 4-5).
+
+Each check raises a `RecordError`; the caller turns it into an HTTP error or a
+rejected push result. References to records the user cannot see are reported
+exactly like references to records that do not exist.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domain.models import (
+    Customer,
+    CustomerChild,
+    Order,
+    Product,
+    SyncedRecord,
+    Team,
+    Territory,
+    User,
+    Visit,
+)
+
+from .errors import Conflict, Forbidden, Invalid
+from .scopes import Scope
+
+#: Tables that only managers and admins write (protocol rule 5: `read_only`).
+MANAGED_TABLES = (User, Team, Territory, Product)
+CHECK_IN_FIELDS = ("check_in_at", "check_in_lat", "check_in_lon", "check_in_accuracy_m")
+CHECK_OUT_FIELDS = ("check_out_at", "check_out_lat", "check_out_lon", "check_out_accuracy_m")
+LOCKED_ORDER_STATUSES = ("submitted", "cancelled")
+
+
+class WriteRules:
+    """The write rules for one user, against one database session."""
+
+    def __init__(self, session: Session, scope: Scope):
+        self.session = session
+        self.scope = scope
+
+    # -- helpers ---------------------------------------------------------------
+
+    def _visible(self, model: type[SyncedRecord], record_id: uuid.UUID | None) -> bool:
+        if record_id is None:
+            return False
+        found = self.session.scalar(
+            select(model.id).where(
+                model.id == record_id, model.deleted_at.is_(None), self.scope.where(model)
+            )
+        )
+        return found is not None
+
+    def _require_visible(self, field: str, model: type[SyncedRecord], record_id) -> None:
+        if record_id is not None and not self._visible(model, record_id):
+            raise Invalid({field: [f"No {model.__tablename__[:-1]} with this id."]})
+
+    # -- entry points ----------------------------------------------------------
+
+    def check_table(self, model: type[SyncedRecord]) -> None:
+        if self.scope.is_admin:
+            return
+        if model in MANAGED_TABLES and self.scope.is_rep:
+            raise Forbidden(
+                f"{model.__tablename__} are read-only for reps.", code="read_only"
+            )
+        if model is Team and not self.scope.is_admin:
+            raise Forbidden("Only an admin changes teams.", code="read_only")
+
+    def check_create(self, model: type[SyncedRecord], values: dict[str, Any]) -> dict[str, Any]:
+        """Validate references and fill defaults; return the values to store."""
+        self.check_table(model)
+        values = dict(values)
+        if model is Customer:
+            if self.scope.is_rep and values.get("owner_id") is None:
+                values["owner_id"] = self.scope.user_id
+            self._check_customer_placement(values)
+        if issubclass(model, CustomerChild):
+            self._require_visible("customer_id", Customer, values.get("customer_id"))
+        if model in (Visit, Order):
+            values.setdefault("rep_id", self.scope.user_id)
+        if model.__tablename__ == "tasks":
+            values.setdefault("assignee_id", self.scope.user_id)
+        self._check_references(model, values)
+        return values
+
+    def check_update(self, record: SyncedRecord, values: dict[str, Any]) -> None:
+        model = type(record)
+        self.check_table(model)
+        self._check_manager_bounds(record)
+        if model is Customer:
+            moves = {f for f in ("territory_id", "owner_id") if f in values}
+            moves = {f for f in moves if getattr(record, f) != values[f]}
+            if moves and self.scope.is_rep:
+                raise Forbidden(
+                    "Only managers reassign customers.",
+                    fields={f: ["Only managers reassign customers."] for f in sorted(moves)},
+                )
+            if moves:
+                self._check_customer_placement(
+                    {f: values.get(f, getattr(record, f)) for f in ("territory_id", "owner_id")}
+                )
+        if isinstance(record, CustomerChild) and values.get("customer_id", record.customer_id) != (
+            record.customer_id
+        ):
+            self._require_visible("customer_id", Customer, values["customer_id"])
+        if isinstance(record, Order):
+            check_order_unlocked(record, values)
+        if isinstance(record, Visit):
+            check_visit_times_once(record, values)
+        self._check_references(model, values)
+
+    def check_delete(self, record: SyncedRecord) -> None:
+        self.check_table(type(record))
+        self._check_manager_bounds(record)
+        if isinstance(record, Customer) and self.scope.is_rep and (
+            record.owner_id != self.scope.user_id
+        ):
+            raise Forbidden("Reps delete only the customers they own.")
+        if isinstance(record, Order) and record.status in LOCKED_ORDER_STATUSES:
+            raise Conflict(f"A {record.status} order cannot be deleted.", code="order_locked")
+        if isinstance(record, User) and record.id == self.scope.user_id:
+            raise Forbidden("You cannot delete yourself.")
+
+    # -- table specifics -------------------------------------------------------
+
+    def _check_manager_bounds(self, record: SyncedRecord) -> None:
+        """Managers change users only among the reps of their teams."""
+        if self.scope.is_manager and isinstance(record, User) and record.role != "rep":
+            raise Forbidden("Managers change rep accounts only.")
+
+    def _check_customer_placement(self, values: dict[str, Any]) -> None:
+        territory_id, owner_id = values.get("territory_id"), values.get("owner_id")
+        self._require_visible("territory_id", Territory, territory_id)
+        self._require_visible("owner_id", User, owner_id)
+        if self.scope.is_admin:
+            return
+        in_scope = territory_id in self.scope.territory_ids or owner_id in self.scope.member_ids
+        if not in_scope:
+            raise Invalid(
+                {"territory_id": ["Give a territory or an owner within your scope."]}
+            )
+
+    def _check_references(self, model: type[SyncedRecord], values: dict[str, Any]) -> None:
+        for field, target in (
+            ("rep_id", User),
+            ("assignee_id", User),
+            ("visit_id", Visit),
+        ):
+            if field in values:
+                self._require_visible(field, target, values[field])
+        if model is Order and "lines" in values:
+            self._check_order_lines(values)
+        if model is User:
+            self._check_user_values(values)
+        if model is Territory:
+            if "team_id" in values:
+                self._require_visible("team_id", Team, values["team_id"])
+            for rep_id in values.get("rep_ids") or []:
+                self._require_visible("rep_ids", User, rep_id)
+        if model is Team:
+            for manager_id in values.get("manager_ids") or []:
+                self._require_visible("manager_ids", User, manager_id)
+
+    def _check_user_values(self, values: dict[str, Any]) -> None:
+        if "team_id" in values:
+            self._require_visible("team_id", Team, values["team_id"])
+        if self.scope.is_manager:
+            if values.get("role", "rep") != "rep":
+                raise Forbidden("Managers create and edit rep accounts only.")
+            if "team_id" in values and values["team_id"] not in self.scope.team_ids:
+                raise Invalid({"team_id": ["Choose one of your teams."]})
+
+    def _check_order_lines(self, values: dict[str, Any]) -> None:
+        lines = values["lines"] or []
+        ids = {line["product_id"] for line in lines}
+        products = {
+            p.id: p
+            for p in self.session.scalars(
+                select(Product).where(
+                    Product.id.in_(ids), Product.deleted_at.is_(None), self.scope.where(Product)
+                )
+            )
+        }
+        errors: dict[int, dict[str, list[str]]] = {}
+        for i, line in enumerate(lines):
+            product = products.get(line["product_id"])
+            if product is None:
+                errors[i] = {"product_id": ["No product with this id."]}
+                continue
+            if line.get("unit_price") is None:
+                line["unit_price"] = product.unit_price
+            values.setdefault("currency", product.currency)
+        if errors:
+            raise Invalid({"lines": errors})
+        values["lines"] = [_line_json(line) for line in lines]
+
+
+def _line_json(line: dict[str, Any]) -> dict[str, Any]:
+    """Order lines are stored as JSON with decimal strings, never floats."""
+    return {
+        "product_id": str(line["product_id"]),
+        "quantity": str(line["quantity"]),
+        "unit_price": str(line["unit_price"]),
+        "discount_pct": str(line["discount_pct"]) if line.get("discount_pct") is not None else "0",
+    }
+
+
+def check_order_unlocked(order: Order, values: dict[str, Any]) -> None:
+    """A submitted order only moves to cancelled; a cancelled one never changes."""
+    if order.status not in LOCKED_ORDER_STATUSES:
+        return
+    changing = {f for f, v in values.items() if getattr(order, f, None) != v}
+    if order.status == "submitted" and changing <= {"status"} and (
+        values.get("status") in ("submitted", "cancelled")
+    ):
+        return
+    if changing:
+        raise Conflict(
+            f"This order is {order.status}; it can no longer change.", code="order_locked"
+        )
+
+
+def check_visit_times_once(visit: Visit, values: dict[str, Any]) -> None:
+    """Check-in and check-out are facts: written once, never moved."""
+    for group, label in ((CHECK_IN_FIELDS, "check-in"), (CHECK_OUT_FIELDS, "check-out")):
+        if getattr(visit, group[0]) is None:
+            continue
+        moved = [f for f in group if f in values and values[f] != getattr(visit, f)]
+        if moved:
+            raise Conflict(
+                f"The {label} of this visit is already recorded.",
+                code="already_checked_in",
+                fields={f: [f"The {label} is already recorded."] for f in moved},
+            )

@@ -1,0 +1,124 @@
+"""Who may see which record (protocol section "Scopes").
+
+A `Scope` is computed once per request from the user's role, teams and
+territories and turned into SQL `WHERE` clauses, so that a list, a get and a
+write all use the same rule and a record outside it simply does not exist for
+the caller.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy.orm import Session
+
+from domain.models import (
+    Customer,
+    CustomerChild,
+    Product,
+    SyncedRecord,
+    Team,
+    Territory,
+    User,
+    team_managers,
+    territory_reps,
+)
+
+
+@dataclass(frozen=True)
+class Scope:
+    user_id: uuid.UUID
+    role: str
+    #: Teams the user belongs to (rep) or manages (manager).
+    team_ids: frozenset[uuid.UUID]
+    #: Territories whose customers the user works on.
+    territory_ids: frozenset[uuid.UUID]
+    #: Users whose customers (by ownership) and profiles the user sees.
+    member_ids: frozenset[uuid.UUID]
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role == "manager"
+
+    @property
+    def is_rep(self) -> bool:
+        return self.role == "rep"
+
+    @classmethod
+    def for_user(cls, session: Session, user: User) -> Scope:
+        if user.role == "admin":
+            return cls(user.id, "admin", frozenset(), frozenset(), frozenset())
+        if user.role == "manager":
+            teams = set(
+                session.scalars(
+                    select(team_managers.c.team_id).where(team_managers.c.user_id == user.id)
+                )
+            )
+            territories = session.scalars(
+                select(Territory.id).where(
+                    Territory.team_id.in_(teams), Territory.deleted_at.is_(None)
+                )
+            )
+            members = session.scalars(select(User.id).where(User.team_id.in_(teams)))
+            co_managers = session.scalars(
+                select(team_managers.c.user_id).where(team_managers.c.team_id.in_(teams))
+            )
+            return cls(
+                user.id,
+                "manager",
+                frozenset(teams),
+                frozenset(territories),
+                frozenset({user.id, *members, *co_managers}),
+            )
+        territories = session.scalars(
+            select(territory_reps.c.territory_id)
+            .join(Territory, Territory.id == territory_reps.c.territory_id)
+            .where(territory_reps.c.user_id == user.id, Territory.deleted_at.is_(None))
+        )
+        teams = frozenset({user.team_id} if user.team_id else set())
+        return cls(user.id, "rep", teams, frozenset(territories), frozenset({user.id}))
+
+    def customers_where(self) -> ColumnElement[bool]:
+        if self.is_admin:
+            return true()
+        return or_(
+            Customer.territory_id.in_(self.territory_ids), Customer.owner_id.in_(self.member_ids)
+        )
+
+    def where(self, model: type[SyncedRecord]) -> ColumnElement[bool]:
+        """The SQL condition selecting the rows of `model` this user may see."""
+        if self.is_admin:
+            return true()
+        if model is Customer:
+            return self.customers_where()
+        if issubclass(model, CustomerChild):
+            return model.customer_id.in_(select(Customer.id).where(self.customers_where()))
+        if model is Product:
+            return true() if self.is_manager else Product.active.is_(True)
+        if model is Territory:
+            if self.is_manager:
+                return Territory.team_id.in_(self.team_ids)
+            return Territory.id.in_(self.territory_ids)
+        if model is Team:
+            return Team.id.in_(self.team_ids)
+        if model is User:
+            managers_of_my_teams = select(team_managers.c.user_id).where(
+                team_managers.c.team_id.in_(self.team_ids)
+            )
+            return or_(
+                User.id.in_(self.member_ids),
+                User.team_id.in_(self.team_ids),
+                User.id.in_(managers_of_my_teams),
+            )
+        return false()
+
+    def can_see(self, session: Session, record: SyncedRecord) -> bool:
+        model = type(record)
+        found = session.scalar(select(model.id).where(model.id == record.id, self.where(model)))
+        return found is not None

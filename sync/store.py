@@ -1,0 +1,79 @@
+"""Read and write records as one user: scope, rules and the write path together.
+
+`RecordStore` is what the REST layer (and, next, sync push) calls; tests can
+use it without HTTP. It never commits: the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domain.models import Order, SyncedRecord, User
+
+from .changes import create_record, delete_record, update_record
+from .errors import Conflict, NotFound
+from .rules import WriteRules
+from .scopes import Scope
+
+
+class RecordStore:
+    def __init__(self, session: Session, user: User, *, now: datetime | None = None):
+        self.session = session
+        self.user = user
+        self.scope = Scope.for_user(session, user)
+        self.rules = WriteRules(session, self.scope)
+        self.now = now or datetime.now(UTC)
+
+    def get(
+        self, model: type[SyncedRecord], record_id: uuid.UUID, *, include_deleted: bool = False
+    ) -> SyncedRecord:
+        query = select(model).where(model.id == record_id, self.scope.where(model))
+        if not include_deleted:
+            query = query.where(model.deleted_at.is_(None))
+        record = self.session.scalar(query)
+        if record is None:
+            raise NotFound(f"No {model.__tablename__[:-1]} with this id.")
+        return record
+
+    def create(self, model: type[SyncedRecord], values: dict[str, Any]) -> SyncedRecord:
+        if values.get("id") is not None and self.session.get(model, values["id"]) is not None:
+            raise Conflict("A record with this id already exists.", code="already_exists")
+        values = self.rules.check_create(model, values)
+        _stamp_order_submission(None, values, self.now)
+        return create_record(self.session, model, values, now=self.now)
+
+    def update(
+        self,
+        model: type[SyncedRecord],
+        record_id: uuid.UUID,
+        values: dict[str, Any],
+        *,
+        expected_version: int | None = None,
+    ) -> SyncedRecord:
+        record = self.get(model, record_id)
+        if expected_version is not None and record.version != expected_version:
+            raise Conflict(
+                f"The record is at version {record.version}, not {expected_version}.",
+                code="version_conflict",
+            )
+        self.rules.check_update(record, values)
+        values = dict(values)
+        _stamp_order_submission(record, values, self.now)
+        update_record(self.session, record, values, now=self.now)
+        return record
+
+    def delete(self, model: type[SyncedRecord], record_id: uuid.UUID) -> SyncedRecord:
+        record = self.get(model, record_id)
+        self.rules.check_delete(record)
+        delete_record(self.session, record, now=self.now)
+        return record
+
+
+def _stamp_order_submission(order: Order | None, values: dict[str, Any], now: datetime) -> None:
+    if values.get("status") == "submitted" and (order is None or order.status != "submitted"):
+        values["submitted_at"] = now

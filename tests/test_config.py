@@ -1,0 +1,52 @@
+"""Configuration: safe defaults, and production refuses to run without a secret."""
+
+import os
+
+import pytest
+from sqlalchemy import text
+
+from server import create_app
+from server.config import ConfigError, build_config
+from server.extensions import db
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path, monkeypatch):
+    monkeypatch.delenv("FIELDSYNC_SECRET_KEY", raising=False)
+    monkeypatch.setenv("FIELDSYNC_ENV", "production")
+    with pytest.raises(ConfigError, match="FIELDSYNC_SECRET_KEY"):
+        build_config(str(tmp_path))
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_short_secret_keys_are_refused(tmp_path):
+    with pytest.raises(ConfigError, match="32"):
+        build_config(str(tmp_path), {"SECRET_KEY": "short"})
+
+
+def test_development_secret_is_generated_once_and_kept(tmp_path, monkeypatch):
+    monkeypatch.delenv("FIELDSYNC_SECRET_KEY", raising=False)
+    monkeypatch.delenv("FIELDSYNC_ENV", raising=False)
+    first = build_config(str(tmp_path))["SECRET_KEY"]
+    second = build_config(str(tmp_path))["SECRET_KEY"]
+    assert first == second
+    assert len(first) >= 32
+    assert oct((tmp_path / "secret_key").stat().st_mode)[-3:] == "600"
+
+
+def test_database_url_from_environment_and_driver_for_postgres(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@db:5432/fieldsync")
+    config = build_config(str(tmp_path), {"SECRET_KEY": "k" * 40})
+    assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db:5432/fieldsync"
+
+
+def test_default_database_is_sqlite_in_the_instance_folder_with_wal(tmp_path, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("FIELDSYNC_INSTANCE_PATH", str(tmp_path))
+    app = create_app({"SECRET_KEY": "k" * 40})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'fieldsync.db'}"
+    with app.app_context():
+        with db.engine.connect() as conn:
+            assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        db.engine.dispose()
+    assert os.path.exists(tmp_path / "fieldsync.db")
