@@ -16,16 +16,19 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -225,6 +228,9 @@ class Visit(CustomerChild, SyncedRecord, Base):
     check_out_accuracy_m: Mapped[float | None] = mapped_column(Float)
     outcome: Mapped[str | None] = mapped_column(String(16))
     notes: Mapped[str | None] = mapped_column(Text)
+    # Server-derived from the check-in fix and the customer's coordinates.
+    check_in_distance_m: Mapped[float | None] = mapped_column(Float)
+    location_status: Mapped[str | None] = mapped_column(String(16))
 
 
 class Order(CustomerChild, SyncedRecord, Base):
@@ -294,6 +300,82 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+
+_BIGINT = BigInteger().with_variant(Integer, "sqlite")
+
+
+class ChangeLogEntry(Base):
+    """One row per write to a synced record: what pulls read, in `(txid, seq)` order.
+
+    `txid` is the writing transaction's id on PostgreSQL (0 on SQLite) so that a
+    pull can stop before transactions that are still running (ADR 0005).
+    `prev_*` hold a customer's placement before a move, so that users who lose
+    it learn to `remove` it.
+    """
+
+    __tablename__ = "sync_changes"
+    __table_args__ = (Index("ix_sync_changes_position", "txid", "seq"),)
+
+    seq: Mapped[int] = mapped_column(_BIGINT, primary_key=True, autoincrement=True)
+    # PostgreSQL fills it with the writing transaction's id (migration 0002).
+    txid: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default=text("0"))
+    table_name: Mapped[str] = mapped_column(String(32), nullable=False)
+    record_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    #: "create", "update", "delete" or "move" (a customer changed hands).
+    kind: Mapped[str] = mapped_column(String(8), nullable=False)
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    prev_territory_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    prev_owner_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+
+
+class SyncMutation(Base):
+    """A pushed mutation already handled: its result is replayed on a retry."""
+
+    __tablename__ = "sync_mutations"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), nullable=False)
+    device_id: Mapped[str | None] = mapped_column(String(200))
+    result: Mapped[dict] = mapped_column(JSON, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+
+
+class ConflictEntry(Base):
+    """A value that lost a conflict, or a rejected mutation: nothing is lost (rule 6)."""
+
+    __tablename__ = "conflicts"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    table_name: Mapped[str] = mapped_column(String(32), nullable=False)
+    record_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, index=True)
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    #: "field_lost" (one field's value lost a merge) or "rejected" (a whole mutation).
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    code: Mapped[str] = mapped_column(String(40), nullable=False)
+    message: Mapped[str] = mapped_column(Text, nullable=False)
+    field: Mapped[str | None] = mapped_column(String(64))
+    #: The losing values: {field: value} (a rejected mutation's whole `fields`).
+    lost_values: Mapped[dict | None] = mapped_column(JSON)
+    kept_values: Mapped[dict | None] = mapped_column(JSON)
+    #: "device" when the device's value lost, "server" when the server's did.
+    loser: Mapped[str] = mapped_column(String(8), nullable=False, default="device")
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
+    device_id: Mapped[str | None] = mapped_column(String(200))
+    mutation_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    mutation_op: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+    restored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    restored_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+
+
+class SyncState(Base):
+    """Small server-wide facts of the sync engine (e.g. how far the log was pruned)."""
+
+    __tablename__ = "sync_state"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[dict] = mapped_column(JSON, nullable=False)
 
 
 #: The record tables by their public (URL and sync) name.

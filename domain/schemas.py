@@ -205,6 +205,10 @@ class VisitSchema(RecordSchema):
     check_out_accuracy_m = fields.Float(allow_none=True, validate=validate.Range(0, 100_000))
     outcome = fields.String(allow_none=True, validate=validate.OneOf(VISIT_OUTCOMES))
     notes = _text(5000)
+    check_in_distance_m = fields.Float(dump_only=True)
+    location_status = fields.String(
+        dump_only=True, metadata={"enum": ["verified", "out_of_range", "unverified"]}
+    )
 
 
 class OrderLineSchema(Schema):

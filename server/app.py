@@ -19,6 +19,8 @@ from .docs import blp as docs_blueprint
 from .errors import ErrorSchema, handle_http_exception, register_error_handlers
 from .extensions import configure_sqlite, db, limiter, migrate
 from .health import blp as health_blueprint
+from .sync_routes import blp as sync_blueprint
+from .sync_routes import configure_sync
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
 
@@ -85,7 +87,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(auth_routes.blp)
     for resource in RESOURCES:
         api.register_blueprint(record_blueprint(resource))
+    api.register_blueprint(sync_blueprint)
     app.register_blueprint(docs_blueprint)
+    configure_sync(app)
 
     register_error_handlers(app)
     app.before_request(authenticate_request)

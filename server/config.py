@@ -29,6 +29,14 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 2 * MB,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "JSON_SORT_KEYS": False,
+    # Sync engine (see sync/settings.py).
+    "SYNC_RETENTION_DAYS": 90,
+    "SYNC_IDEMPOTENCY_DAYS": 30,
+    "SYNC_SCHEMA_VERSIONS": [1],
+    "CHECK_IN_RADIUS_M": 150.0,
+    # PostgreSQL: a transaction left open must not stall every device's pull.
+    "PG_IDLE_IN_TRANSACTION_TIMEOUT_MS": 30_000,
+    "PG_STATEMENT_TIMEOUT_MS": 30_000,
 }
 
 #: Environment variable -> config key.
@@ -51,6 +59,8 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
         instance.mkdir(parents=True, exist_ok=True)
         config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'fieldsync.db'}"
     config["SQLALCHEMY_DATABASE_URI"] = _with_driver(config["SQLALCHEMY_DATABASE_URI"])
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = _postgres_options(config)
     if not config.get("SECRET_KEY"):
         if config["FIELDSYNC_ENV"] == "production":
             raise ConfigError("Set FIELDSYNC_SECRET_KEY: production never uses a generated key.")
@@ -66,6 +76,16 @@ def _with_driver(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def _postgres_options(config: dict[str, Any]) -> dict[str, Any]:
+    options = dict(config["SQLALCHEMY_ENGINE_OPTIONS"])
+    timeouts = (
+        f"-c idle_in_transaction_session_timeout={int(config['PG_IDLE_IN_TRANSACTION_TIMEOUT_MS'])}"
+        f" -c statement_timeout={int(config['PG_STATEMENT_TIMEOUT_MS'])}"
+    )
+    options["connect_args"] = {**options.get("connect_args", {}), "options": timeouts}
+    return options
 
 
 def _development_secret(instance: Path) -> str:

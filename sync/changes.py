@@ -1,9 +1,10 @@
 """The one write path for synced records.
 
 REST, sync push, the CLI and the demo seeder all write through these three
-functions, so every change bumps `version`, stamps `updated_at` and records,
-per field, the version and effective edit time of its last change (the
-metadata the conflict rules compare).
+functions, so every change bumps `version`, stamps `updated_at`, records per
+field the version and effective edit time of its last change (the metadata
+the conflict rules compare) and appends to the change log that pulls read,
+all in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -14,7 +15,19 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from domain.models import Customer, SyncedRecord, Team, Territory, User, Visit
+from domain.models import (
+    ChangeLogEntry,
+    Customer,
+    CustomerChild,
+    SyncedRecord,
+    Team,
+    Territory,
+    User,
+    Visit,
+)
+
+from . import settings
+from .location import check_in_location
 
 #: List fields that are stored as many-to-many links: field -> relationship.
 _LINK_FIELDS: dict[tuple[type, str], str] = {
@@ -62,9 +75,10 @@ def create_record(
     for field in fields:
         _assign(session, record, field, values[field])
     _stamp(record, fields, edited_at or now)
-    record.derive()
+    _derive(session, record)
     session.add(record)
     session.flush()
+    _log(session, record, "create", now)
     _derive_related(session, record, now)
     return record
 
@@ -85,13 +99,19 @@ def update_record(
     changed = [f for f, v in values.items() if f != "id" and _differs(record, f, v)]
     if not changed:
         return []
+    placement = (
+        (record.territory_id, record.owner_id)
+        if isinstance(record, Customer) and {"territory_id", "owner_id"} & set(changed)
+        else None
+    )
     for field in changed:
         _assign(session, record, field, values[field])
     record.version += 1
     record.updated_at = now
     _stamp(record, changed, edited_at or now)
-    record.derive()
+    _derive(session, record)
     session.flush()
+    _log(session, record, "move" if placement else "update", now, moved_from=placement)
     _derive_related(session, record, now)
     return changed
 
@@ -104,7 +124,43 @@ def delete_record(session: Session, record: SyncedRecord, *, now: datetime) -> N
     record.version += 1
     record.updated_at = now
     session.flush()
+    _log(session, record, "delete", now)
     _derive_related(session, record, now)
+
+
+def _derive(session: Session, record: SyncedRecord) -> None:
+    record.derive()
+    if isinstance(record, Visit):
+        customer = session.get(Customer, record.customer_id)
+        check_in_location(record, customer, settings.current().check_in_radius_m)
+
+
+def _log(
+    session: Session,
+    record: SyncedRecord,
+    kind: str,
+    now: datetime,
+    *,
+    moved_from: tuple | None = None,
+) -> None:
+    if isinstance(record, Customer):
+        customer_id = record.id
+    elif isinstance(record, CustomerChild):
+        customer_id = record.customer_id
+    else:
+        customer_id = None
+    prev_territory, prev_owner = moved_from or (None, None)
+    session.add(
+        ChangeLogEntry(
+            table_name=record.__tablename__,
+            record_id=record.id,
+            kind=kind,
+            customer_id=customer_id,
+            prev_territory_id=prev_territory,
+            prev_owner_id=prev_owner,
+            changed_at=now,
+        )
+    )
 
 
 def _derive_related(session: Session, record: SyncedRecord, now: datetime) -> None:

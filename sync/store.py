@@ -44,7 +44,7 @@ class RecordStore:
         if values.get("id") is not None and self.session.get(model, values["id"]) is not None:
             raise Conflict("A record with this id already exists.", code="already_exists")
         values = self.rules.check_create(model, values)
-        _stamp_order_submission(None, values, self.now)
+        stamp_order_submission(model, None, values, self.now)
         return create_record(self.session, model, values, now=self.now)
 
     def update(
@@ -63,7 +63,7 @@ class RecordStore:
             )
         self.rules.check_update(record, values)
         values = dict(values)
-        _stamp_order_submission(record, values, self.now)
+        stamp_order_submission(model, record, values, self.now)
         update_record(self.session, record, values, now=self.now)
         return record
 
@@ -74,6 +74,11 @@ class RecordStore:
         return record
 
 
-def _stamp_order_submission(order: Order | None, values: dict[str, Any], now: datetime) -> None:
-    if values.get("status") == "submitted" and (order is None or order.status != "submitted"):
+def stamp_order_submission(
+    model: type[SyncedRecord], order: Any, values: dict[str, Any], now: datetime
+) -> None:
+    """An order's `submitted_at` is the server time it became submitted."""
+    if model is not Order or values.get("status") != "submitted":
+        return
+    if order is None or order.status != "submitted":
         values["submitted_at"] = now

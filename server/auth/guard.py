@@ -18,6 +18,10 @@ from .tokens import decode_access_token
 #: Endpoints registered by libraries: the API document and its viewer.
 PUBLIC_ENDPOINT_PREFIXES = ("api-docs.", "static")
 
+#: endpoint -> what to keep of a request refused because its device session ended
+#: (sync push keeps the refused mutations in the conflict log).
+REFUSAL_AUDITS: dict[str, Callable[[User, DeviceSession], None]] = {}
+
 
 def public(view: Callable) -> Callable:
     view.is_public = True
@@ -48,6 +52,9 @@ def authenticate_request() -> None:
     if device is None or user is None or device.user_id != user.id:
         raise ApiError(401, "invalid_token", "The access token is not valid.")
     if device.ended_at is not None:
+        audit = REFUSAL_AUDITS.get(endpoint)
+        if audit is not None:
+            audit(user, device)
         raise session_error(device)
     if not user.active or user.deleted_at is not None:
         raise ApiError(401, "account_disabled", "This account is disabled.")

@@ -1,0 +1,344 @@
+"""Reference sync client: the model for mobile implementations.
+
+A phone keeps a local SQLite copy of its scope and an *outbox* of mutations
+made offline. `sync()` pushes the outbox, then pulls until `has_more` is
+false. Every request is retried with exponential backoff on network errors,
+5xx and 429, with the same mutation ids, so a lost response never applies a
+change twice. An expired session logs in again and keeps the outbox; a
+revoked device (`wipe: true`) erases its local data.
+
+The client talks through a `Transport` (a callable), so tests drive it against
+the Flask test client and tools against a real server over HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+
+class Transport(Protocol):
+    def __call__(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: dict | None = None,
+        params: dict | None = None,
+        token: str | None = None,
+    ) -> tuple[int, dict]: ...
+
+
+class TransportError(Exception):
+    """The request may or may not have reached the server (no response)."""
+
+
+class SyncError(Exception):
+    def __init__(self, status: int, body: dict):
+        super().__init__(f"{status}: {body}")
+        self.status = status
+        self.body = body
+
+
+class DeviceWiped(SyncError):
+    """The server revoked this device and asked it to erase its data."""
+
+
+def http_transport(base_url: str, timeout: float = 30.0) -> Transport:
+    """A `Transport` over real HTTP with the standard library."""
+
+    def send(method, path, *, body=None, params=None, token=None):
+        url = base_url.rstrip("/") + path
+        if params:
+            url += "?" + urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(url, data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return response.status, json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read() or b"{}")
+        except (urllib.error.URLError, OSError) as exc:
+            raise TransportError(str(exc)) from exc
+
+    return send
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class SyncClient:
+    """One device: a local store, an outbox and the sync loop."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        email: str,
+        password: str,
+        device_id: str | None = None,
+        path: str = ":memory:",
+        schema_version: int = 1,
+        clock: Callable[[], datetime] = _now,
+        retries: int = 5,
+        backoff_s: float = 0.2,
+        sleep: Callable[[float], None] = time.sleep,
+        page_size: int = 500,
+        push_batch: int = 200,
+    ):
+        self.transport = transport
+        self.email, self.password = email, password
+        self.device_id = device_id or f"device-{uuid.uuid4()}"
+        self.schema_version = schema_version
+        self.clock = clock
+        self.retries, self.backoff_s, self.sleep = retries, backoff_s, sleep
+        self.page_size, self.push_batch = page_size, push_batch
+        self.db = sqlite3.connect(path)
+        self.db.executescript(
+            """
+            CREATE TABLE IF NOT EXISTS records (
+                tbl TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,
+                data TEXT NOT NULL, PRIMARY KEY (tbl, id));
+            CREATE TABLE IF NOT EXISTS outbox (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT, mutation TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+            """
+        )
+        #: Results of mutations the server rejected (the app would show them).
+        self.rejected: list[dict] = []
+        self.access_token: str | None = None
+        self.refresh_token: str | None = None
+
+    # -- local edits (work offline) ---------------------------------------------------------
+
+    def create(self, table: str, fields: dict[str, Any], record_id: str | None = None) -> str:
+        record_id = record_id or str(uuid.uuid4())
+        self._save(table, {**fields, "id": record_id}, version=0)
+        self._enqueue({"table": table, "op": "create", "record_id": record_id, "fields": fields})
+        return record_id
+
+    def update(self, table: str, record_id: str, fields: dict[str, Any]) -> None:
+        current = self.get(table, record_id)
+        if current is None:
+            raise KeyError(f"{table}/{record_id} is not on this device")
+        self._save(table, {**current, **fields}, version=current.get("version", 0))
+        pending_create = self._pending(table, record_id, "create")
+        if pending_create is not None:
+            seq, mutation = pending_create
+            mutation["fields"].update(fields)
+            self._write_outbox(seq, mutation)
+            return
+        self._enqueue(
+            {
+                "table": table,
+                "op": "update",
+                "record_id": record_id,
+                "base_version": current.get("version", 0),
+                "fields": fields,
+            }
+        )
+
+    def delete(self, table: str, record_id: str) -> None:
+        self.db.execute("DELETE FROM records WHERE tbl = ? AND id = ?", (table, record_id))
+        self._enqueue({"table": table, "op": "delete", "record_id": record_id})
+
+    def get(self, table: str, record_id: str) -> dict | None:
+        row = self.db.execute(
+            "SELECT data FROM records WHERE tbl = ? AND id = ?", (table, record_id)
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def all(self, table: str) -> dict[str, dict]:
+        rows = self.db.execute("SELECT id, data FROM records WHERE tbl = ?", (table,))
+        return {record_id: json.loads(data) for record_id, data in rows}
+
+    def outbox(self) -> list[dict]:
+        rows = self.db.execute("SELECT mutation FROM outbox ORDER BY seq")
+        return [json.loads(m) for (m,) in rows]
+
+    # -- sync ------------------------------------------------------------------------
+
+    def sync(self) -> None:
+        self.push()
+        self.pull()
+
+    def push(self) -> list[dict]:
+        results: list[dict] = []
+        while True:
+            rows = self.db.execute(
+                "SELECT seq, mutation FROM outbox ORDER BY seq LIMIT ?", (self.push_batch,)
+            ).fetchall()
+            if not rows:
+                return results
+            body = {
+                "schema_version": self.schema_version,
+                "device_time": _iso(self.clock()),
+                "mutations": [json.loads(m) for _, m in rows],
+            }
+            status, answer = self._request("POST", "/api/v1/sync/push", body=body)
+            if status != 200:
+                raise SyncError(status, answer)
+            for (seq, _), result in zip(rows, answer["results"], strict=True):
+                self._settle(seq, result)
+            results.extend(answer["results"])
+            self.db.commit()
+
+    def pull(self) -> int:
+        """Pull until up to date; return the number of changes applied."""
+        applied = 0
+        while True:
+            params = {
+                "cursor": self._meta("cursor"),
+                "limit": self.page_size,
+                "schema_version": self.schema_version,
+            }
+            status, page = self._request("GET", "/api/v1/sync/pull", params=params)
+            if status != 200:
+                raise SyncError(status, page)
+            if page["reset"]:
+                self.db.execute("DELETE FROM records")
+            for change in page["changes"]:
+                self._apply(change)
+            applied += len(page["changes"])
+            self._set_meta("cursor", page["cursor"])
+            self.db.commit()
+            if not page["has_more"]:
+                return applied
+
+    # -- internals -------------------------------------------------------------------
+
+    def _settle(self, seq: int, result: dict) -> None:
+        mutation = json.loads(
+            self.db.execute("SELECT mutation FROM outbox WHERE seq = ?", (seq,)).fetchone()[0]
+        )
+        self.db.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
+        if result["status"] == "rejected":
+            self.rejected.append(result)
+        record = result.get("record")
+        if record is not None:
+            self._save(mutation["table"], record, record["version"])
+        elif result["status"] == "rejected" and mutation["op"] == "create":
+            self._drop(mutation["table"], mutation["record_id"])
+
+    def _apply(self, change: dict) -> None:
+        table = change["table"]
+        if change["op"] == "put":
+            record = change["record"]
+            local = {**record}
+            for _, pending in self._pending_all(table, record["id"]):
+                local.update(pending.get("fields") or {})
+            self._save(table, local, record["version"])
+        else:
+            self._drop(table, change["id"])
+
+    def _save(self, table: str, record: dict, version: int) -> None:
+        self.db.execute(
+            "INSERT INTO records (tbl, id, version, data) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (tbl, id) DO UPDATE SET version = excluded.version, data = excluded.data",
+            (table, record["id"], version, json.dumps(record)),
+        )
+
+    def _drop(self, table: str, record_id: str) -> None:
+        self.db.execute("DELETE FROM records WHERE tbl = ? AND id = ?", (table, record_id))
+
+    def _enqueue(self, mutation: dict) -> None:
+        mutation = {"id": str(uuid.uuid4()), "changed_at": _iso(self.clock()), **mutation}
+        self.db.execute("INSERT INTO outbox (mutation) VALUES (?)", (json.dumps(mutation),))
+        self.db.commit()
+
+    def _write_outbox(self, seq: int, mutation: dict) -> None:
+        self.db.execute(
+            "UPDATE outbox SET mutation = ? WHERE seq = ?", (json.dumps(mutation), seq)
+        )
+        self.db.commit()
+
+    def _pending_all(self, table: str, record_id: str) -> list[tuple[int, dict]]:
+        rows = self.db.execute("SELECT seq, mutation FROM outbox ORDER BY seq").fetchall()
+        found = [(seq, json.loads(m)) for seq, m in rows]
+        return [(s, m) for s, m in found if m["table"] == table and m["record_id"] == record_id]
+
+    def _pending(self, table: str, record_id: str, op: str) -> tuple[int, dict] | None:
+        for seq, mutation in self._pending_all(table, record_id):
+            if mutation["op"] == op:
+                return seq, mutation
+        return None
+
+    def _meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def login(self) -> None:
+        status, body = self._send(
+            "POST",
+            "/api/v1/auth/login",
+            body={"email": self.email, "password": self.password, "device_id": self.device_id},
+        )
+        if status != 200:
+            raise SyncError(status, body)
+        self.access_token, self.refresh_token = body["access_token"], body["refresh_token"]
+
+    def _refresh(self) -> bool:
+        if not self.refresh_token:
+            return False
+        status, body = self._send(
+            "POST", "/api/v1/auth/refresh", body={"refresh_token": self.refresh_token}
+        )
+        if status != 200:
+            return False
+        self.access_token, self.refresh_token = body["access_token"], body["refresh_token"]
+        return True
+
+    def _request(self, method: str, path: str, **kwargs) -> tuple[int, dict]:
+        if self.access_token is None:
+            self.login()
+        status, body = self._send(method, path, token=self.access_token, **kwargs)
+        if status == 401:
+            if body.get("wipe"):
+                self.db.execute("DELETE FROM records")
+                self.db.execute("DELETE FROM outbox")
+                self.db.execute("DELETE FROM meta")
+                self.db.commit()
+                raise DeviceWiped(status, body)
+            if not self._refresh():
+                self.login()
+            status, body = self._send(method, path, token=self.access_token, **kwargs)
+        return status, body
+
+    def _send(self, method: str, path: str, **kwargs) -> tuple[int, dict]:
+        """Send with retries: network errors, 5xx and 429 back off and try again."""
+        for attempt in range(self.retries + 1):
+            try:
+                status, body = self.transport(method, path, **kwargs)
+            except TransportError:
+                if attempt == self.retries:
+                    raise
+            else:
+                if status < 500 and status != 429:
+                    return status, body
+                if attempt == self.retries:
+                    return status, body
+            self.sleep(self.backoff_s * 2**attempt)
+        raise AssertionError("unreachable")

@@ -1,0 +1,36 @@
+"""Is a check-in where the customer is? (server-derived visit fields).
+
+Check-ins made offline are never refused for their location: they are only
+flagged, so that a person can review the doubtful ones.
+"""
+
+from __future__ import annotations
+
+from geopy.distance import geodesic
+
+from domain.models import Customer, Visit
+
+VERIFIED, OUT_OF_RANGE, UNVERIFIED = "verified", "out_of_range", "unverified"
+
+
+def check_in_location(visit: Visit, customer: Customer | None, radius_m: float) -> None:
+    """Set `check_in_distance_m` and `location_status` of `visit`."""
+    if visit.check_in_lat is None or visit.check_in_lon is None:
+        visit.check_in_distance_m = None
+        visit.location_status = UNVERIFIED if visit.check_in_at else None
+        return
+    if customer is None or customer.lat is None or customer.lon is None:
+        visit.check_in_distance_m = None
+        visit.location_status = UNVERIFIED
+        return
+    distance = geodesic(
+        (visit.check_in_lat, visit.check_in_lon), (customer.lat, customer.lon)
+    ).meters
+    visit.check_in_distance_m = round(distance, 1)
+    accuracy = visit.check_in_accuracy_m
+    if accuracy is not None and accuracy > radius_m:
+        visit.location_status = UNVERIFIED
+    elif distance <= radius_m:
+        visit.location_status = VERIFIED
+    else:
+        visit.location_status = OUT_OF_RANGE

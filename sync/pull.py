@@ -1,0 +1,412 @@
+"""Pull: the changes of a user's scope since a cursor, a page at a time.
+
+Three sources feed a page, in this order:
+1. unfinished walks of the cursor (`remove` of lost territories, then `fill`:
+   the first full sync, or the records of newly gained territories),
+2. the change log after the cursor's position, up to the *horizon*: the
+   highest position below which no transaction is still running (on
+   PostgreSQL, `pg_snapshot_xmin`), so that no commit is ever skipped,
+3. nothing else: when the log is exhausted the cursor jumps to the horizon,
+   so an idle device's pull stays a cheap index probe.
+See ADR 0005 for why this is correct with concurrent writers.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, func, not_, or_, select, text, true, tuple_
+from sqlalchemy.orm import Session
+
+from domain.models import (
+    RECORD_MODELS,
+    ChangeLogEntry,
+    Contact,
+    Customer,
+    CustomerChild,
+    Order,
+    Product,
+    SyncedRecord,
+    SyncState,
+    Task,
+    Team,
+    Territory,
+    User,
+    Visit,
+)
+
+from . import settings
+from .cursor import MAX_SEQ, Cursor, Position, ScopeSpec, Walk
+from .records_json import record_json
+from .scopes import Scope
+
+#: Parents before children: the order of a full walk.
+WALK_TABLES: tuple[type[SyncedRecord], ...] = (
+    Team,
+    User,
+    Territory,
+    Product,
+    Customer,
+    Contact,
+    Visit,
+    Order,
+    Task,
+)
+CHILD_TABLES: tuple[type[CustomerChild], ...] = (Contact, Visit, Order, Task)
+CUSTOMER_TABLES = ("customers", *(m.__tablename__ for m in CHILD_TABLES))
+PRUNED_KEY = "log_pruned_through"
+
+
+@dataclass
+class PullResult:
+    changes: list[dict[str, Any]]
+    cursor: str
+    has_more: bool
+    reset: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "changes": self.changes,
+            "cursor": self.cursor,
+            "has_more": self.has_more,
+            "reset": self.reset,
+        }
+
+
+def scope_spec(scope: Scope) -> ScopeSpec:
+    if scope.is_admin:
+        return ScopeSpec(everything=True)
+    return ScopeSpec(scope.territory_ids, scope.member_ids)
+
+
+def horizon(session: Session) -> Position:
+    """The log position up to which every transaction has finished.
+
+    Read *before* the log, so rows below it are all committed and visible to
+    the later statement (READ COMMITTED takes a new snapshot per statement).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        xmin = session.scalar(text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"))
+        return (xmin - 1, MAX_SEQ)
+    # SQLite has one writer at a time: sequence order is commit order.
+    return (0, session.scalar(select(func.coalesce(func.max(ChangeLogEntry.seq), 0))))
+
+
+def pruned_through(session: Session) -> Position:
+    state = session.get(SyncState, PRUNED_KEY)
+    return tuple(state.value) if state else (-1, 0)  # type: ignore[return-value]
+
+
+@dataclass
+class _Page:
+    limit: int
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    seen: set[tuple[str, uuid.UUID]] = field(default_factory=set)
+
+    @property
+    def room(self) -> int:
+        return self.limit - len(self.changes)
+
+    def put(self, record: SyncedRecord, scope: Scope) -> None:
+        key = (record.__tablename__, record.id)
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        if record.deleted_at is not None:
+            self.changes.append({"table": key[0], "op": "delete", "id": str(record.id)})
+        else:
+            data = record_json(record, scope)
+            self.changes.append({"table": key[0], "op": "put", "record": data})
+
+    def remove(self, table: str, record_id: uuid.UUID) -> None:
+        if (table, record_id) in self.seen:
+            return
+        self.seen.add((table, record_id))
+        self.changes.append({"table": table, "op": "remove", "id": str(record_id)})
+
+
+class Puller:
+    """One pull request of one user."""
+
+    def __init__(self, session: Session, user: User, scope: Scope | None = None):
+        self.session = session
+        self.user = user
+        self.scope = scope or Scope.for_user(session, user)
+        self.spec = scope_spec(self.scope)
+
+    def pull(self, cursor_text: str | None, limit: int | None = None) -> PullResult:
+        config = settings.current()
+        limit = min(limit or config.pull_default_limit, config.pull_max_limit)
+        top = horizon(self.session)
+        reset = False
+        cursor = Cursor.decode(cursor_text) if cursor_text else None
+        if cursor is not None and cursor.position < pruned_through(self.session):
+            cursor, reset = None, True
+        if cursor is None:
+            cursor = Cursor(top, self.spec, (Walk("fill"),))
+        elif cursor.scope != self.spec:
+            if cursor.walks:
+                # The scope moved again mid-walk: start over rather than guess.
+                cursor, reset = Cursor(top, self.spec, (Walk("fill"),)), True
+            else:
+                cursor = Cursor(cursor.position, self.spec, self._scope_walks(cursor.scope))
+
+        page = _Page(limit)
+        walks = list(cursor.walks)
+        while walks and page.room > 0:
+            done, walks[0] = self._walk(walks[0], page)
+            if done:
+                walks.pop(0)
+        position = cursor.position
+        log_done = False
+        if not walks and page.room > 0:
+            position, log_done = self._read_log(position, top, page)
+        next_cursor = Cursor(position, self.spec, tuple(walks))
+        return PullResult(page.changes, next_cursor.encode(), not log_done, reset)
+
+    # -- scope changes -----------------------------------------------------------
+
+    def _scope_walks(self, before: ScopeSpec) -> tuple[Walk, ...]:
+        now = self.spec
+        if before.everything or now.everything:
+            return (Walk("fill"),) if now.everything else (Walk("remove", limit_to=before),)
+        lost = ScopeSpec(before.territories - now.territories, before.members - now.members)
+        gained = ScopeSpec(now.territories - before.territories, now.members - before.members)
+        walks = []
+        if lost.territories or lost.members:
+            walks.append(Walk("remove", limit_to=lost))
+        if gained.territories or gained.members:
+            walks.append(Walk("fill", limit_to=gained))
+        return tuple(walks)
+
+    # -- walks ---------------------------------------------------------------------
+
+    def _walk(self, walk: Walk, page: _Page) -> tuple[bool, Walk]:
+        """Walk one table slice; return (finished, the walk's new state)."""
+        while walk.table < len(WALK_TABLES):
+            model = WALK_TABLES[walk.table]
+            query = self._walk_query(walk, model)
+            if query is None:
+                walk = Walk(walk.kind, walk.table + 1, None, walk.limit_to)
+                continue
+            if walk.after is not None:
+                query = query.where(model.id > walk.after)
+            room = page.room
+            rows = self.session.scalars(query.order_by(model.id).limit(room)).all()
+            if walk.kind == "fill":
+                for record in rows:
+                    page.put(record, self.scope)
+            else:
+                self._remove_customers_or_territories(model, [r.id for r in rows], page)
+            if rows and len(rows) == room:
+                return False, Walk(walk.kind, walk.table, rows[-1].id, walk.limit_to)
+            walk = Walk(walk.kind, walk.table + 1, None, walk.limit_to)
+            if page.room <= 0:
+                return walk.table >= len(WALK_TABLES), walk
+        return True, walk
+
+    def _walk_query(self, walk: Walk, model: type[SyncedRecord]):
+        only = walk.limit_to
+        if walk.kind == "remove":
+            if model is Territory:
+                ids = only.territories if only and not only.everything else None
+                cond = Territory.id.in_(ids) if ids is not None else true_all(model)
+                return select(model).where(cond, not_(self.scope.where(model)))
+            if model is Customer:
+                cond = _placed_in(only) if only and not only.everything else true_all(model)
+                return select(model).where(cond, not_(self.scope.where(model)))
+            return None
+        query = select(model).where(model.deleted_at.is_(None), self.scope.where(model))
+        if only is None:
+            return query
+        if model is Product:
+            return None
+        if model is Customer:
+            return query.where(_placed_in(only))
+        if issubclass(model, CustomerChild):
+            return query.where(
+                model.customer_id.in_(select(Customer.id).where(_placed_in(only)))
+            )
+        return query  # teams, users, territories: small, send again
+
+    def _remove_customers_or_territories(
+        self, model: type[SyncedRecord], ids: list[uuid.UUID], page: _Page
+    ) -> None:
+        for record_id in ids:
+            page.remove(model.__tablename__, record_id)
+        if model is Customer:
+            self._remove_children(ids, page)
+
+    def _remove_children(self, customer_ids: list[uuid.UUID], page: _Page) -> None:
+        for child in CHILD_TABLES:
+            for child_id in self.session.scalars(
+                select(child.id).where(child.customer_id.in_(customer_ids))
+            ):
+                page.remove(child.__tablename__, child_id)
+
+    # -- the change log ----------------------------------------------------------------
+
+    def _read_log(self, position: Position, top: Position, page: _Page) -> tuple[Position, bool]:
+        log = ChangeLogEntry
+        at = tuple_(log.txid, log.seq)
+        rows = self.session.execute(
+            select(log)
+            .where(at > tuple_(*position), at <= tuple_(*top), self._log_scope())
+            .order_by(log.txid, log.seq)
+            .limit(page.room)
+        ).scalars().all()
+        if len(rows) < page.room:
+            self._materialise(rows, position, page)
+            return max(position, top), True
+        self._materialise(rows, position, page)
+        return (rows[-1].txid, rows[-1].seq), False
+
+    def _log_scope(self):
+        if self.scope.is_admin:
+            return true()
+        log = ChangeLogEntry
+        visible_customers = select(Customer.id).where(self.scope.customers_where())
+        placed_before = or_(
+            log.prev_territory_id.in_(self.spec.territories),
+            log.prev_owner_id.in_(self.spec.members),
+        )
+        conditions = [
+            and_(
+                log.table_name.in_(CUSTOMER_TABLES),
+                or_(log.customer_id.in_(visible_customers), placed_before),
+            ),
+            log.table_name == "products",
+        ]
+        for model in (Territory, User, Team):
+            conditions.append(
+                and_(
+                    log.table_name == model.__tablename__,
+                    log.record_id.in_(select(model.id).where(self.scope.where(model))),
+                )
+            )
+        return or_(*conditions)
+
+    def _materialise(self, rows: list[ChangeLogEntry], position: Position, page: _Page) -> None:
+        ids: dict[str, set[uuid.UUID]] = defaultdict(set)
+        for row in rows:
+            ids[row.table_name].add(row.record_id)
+        child_parents = {r.customer_id for r in rows if r.table_name in CUSTOMER_TABLES[1:]}
+        ids["customers"] |= child_parents
+        records = self._load_visible(ids)
+        new_parents = self._parents_new_since(child_parents, position)
+        for row in rows:
+            key = (row.table_name, row.record_id)
+            record = records.get(key)
+            if row.kind == "move":
+                self._moved(row, record, page)
+                continue
+            if record is None:
+                if row.table_name == "products":
+                    page.remove("products", row.record_id)
+                continue
+            if row.table_name != "customers" and row.customer_id in new_parents:
+                parent = records.get(("customers", row.customer_id))
+                if parent is not None:
+                    page.put(parent, self.scope)
+            page.put(record, self.scope)
+
+    def _moved(self, row: ChangeLogEntry, customer: Customer | None, page: _Page) -> None:
+        """A customer changed territory or owner: who lost it, who gained it?"""
+        was_mine = self.spec.everything or (
+            row.prev_territory_id in self.spec.territories
+            or row.prev_owner_id in self.spec.members
+        )
+        if customer is None:
+            if was_mine:
+                page.remove("customers", row.record_id)
+                self._remove_children([row.record_id], page)
+            return
+        page.put(customer, self.scope)
+        if not was_mine:
+            for child in CHILD_TABLES:
+                for record in self.session.scalars(
+                    select(child).where(
+                        child.customer_id == customer.id, child.deleted_at.is_(None)
+                    )
+                ):
+                    page.put(record, self.scope)
+
+    def _load_visible(
+        self, ids: dict[str, set[uuid.UUID]]
+    ) -> dict[tuple[str, uuid.UUID], SyncedRecord]:
+        found: dict[tuple[str, uuid.UUID], SyncedRecord] = {}
+        for table, record_ids in ids.items():
+            model = RECORD_MODELS[table]
+            for record in self.session.scalars(
+                select(model).where(model.id.in_(record_ids), self.scope.where(model))
+            ):
+                found[(table, record.id)] = record
+        return found
+
+    def _parents_new_since(self, customer_ids: set, position: Position) -> set[uuid.UUID]:
+        """Customers created or moved in after `position`: send them before their children."""
+        if not customer_ids:
+            return set()
+        log = ChangeLogEntry
+        return set(
+            self.session.scalars(
+                select(log.record_id).where(
+                    log.table_name == "customers",
+                    log.record_id.in_(customer_ids),
+                    log.kind.in_(("create", "move")),
+                    tuple_(log.txid, log.seq) > tuple_(*position),
+                )
+            )
+        )
+
+
+def _placed_in(spec: ScopeSpec):
+    return or_(
+        Customer.territory_id.in_(spec.territories), Customer.owner_id.in_(spec.members)
+    )
+
+
+def true_all(model: type[SyncedRecord]):
+    return model.id.isnot(None)
+
+
+def prune(session: Session, *, now: datetime | None = None) -> dict[str, int]:
+    """Drop change-log rows and tombstones older than the retention period.
+
+    Cursors older than the pruned position then get `reset: true`.
+    """
+    now = now or datetime.now(UTC)
+    config = settings.current()
+    cutoff = now - timedelta(days=config.retention_days)
+    log = ChangeLogEntry
+    last = session.execute(
+        select(log.txid, log.seq)
+        .where(log.changed_at < cutoff)
+        .order_by(log.txid.desc(), log.seq.desc())
+        .limit(1)
+    ).first()
+    counts = {"log_rows": 0, "tombstones": 0}
+    if last is None:
+        return counts
+    counts["log_rows"] = session.execute(
+        log.__table__.delete().where(tuple_(log.txid, log.seq) <= tuple_(*last))
+    ).rowcount
+    state = session.get(SyncState, PRUNED_KEY)
+    if state is None:
+        session.add(SyncState(key=PRUNED_KEY, value=list(last)))
+    else:
+        state.value = list(last)
+    for model in (Task, Order, Contact, Visit, Customer):
+        old = model.deleted_at < cutoff
+        if model is Visit:
+            old = and_(old, ~exists().where(Order.visit_id == Visit.id))
+        if model is Customer:
+            for child in CHILD_TABLES:
+                old = and_(old, ~exists().where(child.customer_id == Customer.id))
+        counts["tombstones"] += session.execute(model.__table__.delete().where(old)).rowcount
+    return counts
+

@@ -1,0 +1,409 @@
+"""Push: apply a device's queued mutations, in order, each on its own.
+
+Each mutation runs in a savepoint, so a rejected one changes nothing and does
+not stop the others. Its result is stored under the mutation id in the same
+transaction as the change, so a retry (lost response, killed server) replays
+the result instead of applying twice. Merging follows the protocol's rules
+1-6; see ADR 0006.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from domain.models import (
+    RECORD_MODELS,
+    Customer,
+    CustomerChild,
+    DeviceSession,
+    SyncedRecord,
+    SyncMutation,
+    User,
+)
+from domain.schemas import RECORD_SCHEMAS, UTCDateTime
+
+from . import settings
+from .changes import create_record, delete_record, update_record
+from .conflict_log import log_conflict
+from .errors import Conflict, Forbidden, Invalid, RecordError
+from .records_json import record_json
+from .store import RecordStore, stamp_order_submission
+
+#: Tables a device may push to (reps are further limited by the rules).
+PUSH_TABLES = tuple(RECORD_MODELS)
+OPS = ("create", "update", "delete")
+
+
+class UnsupportedSchemaVersion(RecordError):
+    status = 426
+    code = "unsupported_schema_version"
+
+
+class DeviceRevoked(RecordError):
+    status = 401
+    code = "device_revoked"
+
+
+def check_schema_version(version: int | None) -> None:
+    supported = settings.current().schema_versions
+    if version is not None and version not in supported:
+        raise UnsupportedSchemaVersion(
+            f"Schema version {version} is not supported; this server speaks "
+            f"{', '.join(map(str, sorted(supported)))}. Update the app."
+        )
+
+
+class MutationSchema(Schema):
+    id = fields.UUID(required=True)
+    table = fields.String(required=True, validate=validate.OneOf(PUSH_TABLES))
+    op = fields.String(required=True, validate=validate.OneOf(OPS))
+    record_id = fields.UUID(required=True)
+    base_version = fields.Integer(allow_none=True, validate=validate.Range(min=0))
+    changed_at = UTCDateTime(allow_none=True)
+    fields = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class PushRequestSchema(Schema):
+    schema_version = fields.Integer(load_default=1)
+    device_time = UTCDateTime(allow_none=True)
+    mutations = fields.List(fields.Nested(MutationSchema), required=True)
+
+
+@dataclass
+class Mutation:
+    id: uuid.UUID
+    table: str
+    op: str
+    record_id: uuid.UUID
+    base_version: int | None
+    changed_at: datetime | None
+    fields: dict[str, Any]
+
+    @property
+    def model(self) -> type[SyncedRecord]:
+        return RECORD_MODELS[self.table]
+
+
+def claim_device(session: Session, device_session_id: uuid.UUID, now: datetime) -> bool:
+    """Lock the device's session row for this push; False if it was revoked.
+
+    A revoke updates the same row, so it either waits for the push to commit
+    or the push sees it: a push is never half-applied around a revoke.
+    """
+    claimed = session.execute(
+        update(DeviceSession)
+        .where(DeviceSession.id == device_session_id, DeviceSession.ended_at.is_(None))
+        .values(last_seen_at=now)
+    )
+    return claimed.rowcount == 1
+
+
+def audit_refused_push(
+    session: Session, user: User, device_id: str | None, body: Any, now: datetime
+) -> None:
+    """Keep a revoked device's mutations in the conflict log (nothing is lost)."""
+    try:
+        request = PushRequestSchema().load(body if isinstance(body, dict) else {})
+    except ValidationError:
+        return
+    for m in request["mutations"]:
+        log_conflict(
+            session,
+            table_name=m["table"],
+            record_id=m["record_id"],
+            customer_id=None,
+            kind="rejected",
+            code="device_revoked",
+            message="The device was revoked; its push was refused.",
+            lost_values=m["fields"] or None,
+            loser="device",
+            user_id=user.id,
+            device_id=device_id,
+            mutation_id=m["id"],
+            mutation_op=m["op"],
+            created_at=now,
+        )
+
+
+class Pusher:
+    """Apply one push request of one user's device."""
+
+    def __init__(self, session: Session, user: User, *, device_id: str | None, now: datetime):
+        self.session = session
+        self.user = user
+        self.device_id = device_id
+        self.now = now
+        self.store = RecordStore(session, user, now=now)
+        self.scope = self.store.scope
+
+    def push(self, mutations: list[dict[str, Any]], device_time: datetime | None) -> list[dict]:
+        skew = (self.now - device_time) if device_time else timedelta(0)
+        batch = [
+            Mutation(
+                m["id"], m["table"], m["op"], m["record_id"], m.get("base_version"),
+                m.get("changed_at"), m.get("fields") or {},
+            )
+            for m in mutations
+        ]
+        done = self._known_results([m.id for m in batch])
+        self._preload(batch)
+        results = []
+        for m in batch:
+            if m.id in done:
+                results.append(done[m.id])
+                continue
+            result = self._run(m, skew)
+            done[m.id] = {**result, "replayed": True}
+            results.append(result)
+        return results
+
+    # -- idempotency -------------------------------------------------------------------
+
+    def _known_results(self, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict]:
+        rows = self.session.execute(
+            select(SyncMutation.id, SyncMutation.user_id, SyncMutation.result).where(
+                SyncMutation.id.in_(ids)
+            )
+        )
+        return {row.id: self._replay(row.user_id, row.result, row.id) for row in rows}
+
+    def _replay(self, owner: uuid.UUID, result: dict, mutation_id: uuid.UUID) -> dict:
+        if owner != self.user.id:
+            return _rejected(
+                mutation_id,
+                Conflict("This mutation id was used by someone else.", code="duplicate_id"),
+            )
+        return {**result, "replayed": True}
+
+    def _claim(self, m: Mutation) -> bool:
+        """Insert the mutation's row first: a concurrent duplicate waits on it."""
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        claimed = self.session.execute(
+            insert(SyncMutation)
+            .values(
+                id=m.id, user_id=self.user.id, device_id=self.device_id, result={},
+                created_at=self.now,
+            )
+            .on_conflict_do_nothing()
+            .returning(SyncMutation.id)
+        ).first()
+        return claimed is not None
+
+    # -- one mutation --------------------------------------------------------------------
+
+    def _run(self, m: Mutation, skew: timedelta) -> dict:
+        if not self._claim(m):
+            # A concurrent request with the same mutation committed first.
+            self.session.expire_all()
+            row = self.session.get(SyncMutation, m.id)
+            return self._replay(row.user_id, row.result, m.id)
+        edited_at = _effective_time(m.changed_at, skew, self.now)
+        try:
+            with self.session.begin_nested():
+                result = self._apply(m, edited_at)
+        except ValidationError as exc:
+            result = self._reject(m, Invalid(exc.normalized_messages()))
+        except RecordError as exc:
+            result = self._reject(m, exc)
+        self.session.execute(
+            update(SyncMutation).where(SyncMutation.id == m.id).values(result=result)
+        )
+        return result
+
+    def _apply(self, m: Mutation, edited_at: datetime) -> dict:
+        model = m.model
+        self.store.rules.check_table(model)
+        schema = RECORD_SCHEMAS[m.table]
+        if m.op == "create":
+            return self._create(m, model, schema, edited_at)
+        record = self._visible(model, m.record_id)
+        if m.op == "delete":
+            if record.deleted_at is None:
+                self.store.rules.check_delete(record)
+                delete_record(self.session, record, now=self.now)
+            return _result(m, "applied", record, self.scope)
+        if record.deleted_at is not None:
+            raise Conflict("The record was deleted on the server.", code="record_deleted")
+        if m.base_version is None:
+            raise Invalid({"base_version": ["An update needs the base_version it was made on."]})
+        values = schema(partial=True, exclude=("id",)).load(m.fields)
+        winners, lost = self._merge(m, record, values, edited_at)
+        self.store.rules.check_update(record, winners)
+        stamp_order_submission(model, record, winners, self.now)
+        update_record(self.session, record, winners, now=self.now, edited_at=edited_at)
+        result = _result(m, "merged" if lost else "applied", record, self.scope)
+        if lost:
+            result["conflicts"] = lost
+        return result
+
+    def _create(self, m: Mutation, model, schema, edited_at: datetime) -> dict:
+        values = schema().load({**m.fields, "id": str(m.record_id)})
+        existing = self.session.get(model, m.record_id)
+        if existing is not None:
+            if not self.scope.can_see(self.session, existing):
+                raise Forbidden("This record is not in your scope.")
+            raise Conflict("A record with this id already exists.", code="already_exists")
+        self._require_in_scope(model, values)
+        values = self.store.rules.check_create(model, values)
+        stamp_order_submission(model, None, values, self.now)
+        record = create_record(self.session, model, values, now=self.now, edited_at=edited_at)
+        return _result(m, "applied", record, self.scope)
+
+    def _require_in_scope(self, model, values: dict[str, Any]) -> None:
+        """Creating under a customer one cannot see is `forbidden` (protocol: scopes)."""
+        if issubclass(model, CustomerChild):
+            customer = self._cached(Customer, values.get("customer_id"))
+            if customer is None or not self.scope.can_see(self.session, customer):
+                raise Forbidden("This customer is not in your scope.")
+
+    def _merge(
+        self, m: Mutation, record: SyncedRecord, values: dict[str, Any], edited_at: datetime
+    ) -> tuple[dict[str, Any], list[dict]]:
+        """Rules 2-3: per field, concurrent edits go to the later effective edit time."""
+        winners: dict[str, Any] = {}
+        lost: list[dict] = []
+        server_json = None
+        meta = record.field_meta or {}
+        for field, value in values.items():
+            stamp = meta.get(field)
+            concurrent = stamp is not None and stamp["v"] > m.base_version
+            if not concurrent or getattr(record, field, None) == value:
+                winners[field] = value
+                continue
+            server_json = server_json or record_json(record)
+            server_time = datetime.fromisoformat(stamp["t"])
+            device_wins = edited_at > server_time
+            entry = {
+                "field": field,
+                "yours": m.fields.get(field),
+                "server": server_json.get(field),
+            }
+            if device_wins:
+                winners[field] = value
+                self._log_lost(m, record, field, entry["server"], entry["yours"], "server")
+            else:
+                lost.append(
+                    {**entry, "kept": "server", "reason": "changed on the server after your edit"}
+                )
+                self._log_lost(m, record, field, entry["yours"], entry["server"], "device")
+        return winners, lost
+
+    def _log_lost(self, m, record, field, lost_value, kept_value, loser: str) -> None:
+        log_conflict(
+            self.session,
+            table_name=m.table,
+            record_id=record.id,
+            customer_id=_customer_of(record),
+            kind="field_lost",
+            code="concurrent_edit",
+            message=(
+                "The server's value lost to a later edit from a device."
+                if loser == "server"
+                else "Your edit lost to a later change on the server."
+            ),
+            field=field,
+            lost_values={field: lost_value},
+            kept_values={field: kept_value},
+            loser=loser,
+            user_id=self.user.id,
+            device_id=self.device_id,
+            mutation_id=m.id,
+            mutation_op=m.op,
+            created_at=self.now,
+        )
+
+    def _reject(self, m: Mutation, error: RecordError) -> dict:
+        record = self.session.get(m.model, m.record_id)
+        if record is not None:
+            customer_id = _customer_of(record)
+        else:
+            customer_id = _uuid_or_none(m.fields.get("customer_id"))
+        log_conflict(
+            self.session,
+            table_name=m.table,
+            record_id=m.record_id,
+            customer_id=customer_id,
+            kind="rejected",
+            code=error.code,
+            message=error.message,
+            lost_values=m.fields or None,
+            loser="device",
+            user_id=self.user.id,
+            device_id=self.device_id,
+            mutation_id=m.id,
+            mutation_op=m.op,
+            created_at=self.now,
+        )
+        result = _rejected(m.id, error)
+        visible = record is not None and self.scope.can_see(self.session, record)
+        if visible and record.deleted_at is None:
+            result["record"] = record_json(record, self.scope)
+        return result
+
+    # -- loading -------------------------------------------------------------------------
+
+    def _preload(self, batch: list[Mutation]) -> None:
+        """One query per table for every record the batch touches (fills the identity map)."""
+        by_table: dict[str, set[uuid.UUID]] = {}
+        for m in batch:
+            by_table.setdefault(m.table, set()).add(m.record_id)
+            customer_id = _uuid_or_none(m.fields.get("customer_id"))
+            if customer_id:
+                by_table.setdefault("customers", set()).add(customer_id)
+        for table, ids in by_table.items():
+            model = RECORD_MODELS[table]
+            self.session.scalars(select(model).where(model.id.in_(ids))).all()
+
+    def _cached(self, model, record_id) -> SyncedRecord | None:
+        if record_id is None:
+            return None
+        return self.session.get(model, record_id)
+
+    def _visible(self, model: type[SyncedRecord], record_id: uuid.UUID) -> SyncedRecord:
+        record = self.session.get(model, record_id)
+        if record is None or not self.scope.can_see(self.session, record):
+            raise Forbidden("No such record in your scope.")
+        return record
+
+
+def _effective_time(changed_at: datetime | None, skew: timedelta, now: datetime) -> datetime:
+    """Rule 3: the device's edit time corrected by its clock skew, never in the future."""
+    if changed_at is None:
+        return now
+    return min(changed_at + skew, now)
+
+
+def _uuid_or_none(value: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _customer_of(record: SyncedRecord) -> uuid.UUID | None:
+    if isinstance(record, Customer):
+        return record.id
+    return getattr(record, "customer_id", None)
+
+
+def _result(m: Mutation, status: str, record: SyncedRecord, scope) -> dict:
+    result: dict[str, Any] = {"id": str(m.id), "status": status}
+    if record.deleted_at is None:
+        result["record"] = record_json(record, scope)
+    return result
+
+
+def _rejected(mutation_id: uuid.UUID, error: RecordError) -> dict:
+    body: dict[str, Any] = {"code": error.code, "message": error.message}
+    if error.fields:
+        body["fields"] = error.fields
+    return {"id": str(mutation_id), "status": "rejected", "error": body}
