@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, not_, or_, select, text, true, tuple_
+from sqlalchemy import and_, exists, func, or_, select, text, true, tuple_
 from sqlalchemy.orm import Session
 
 from domain.models import (
@@ -212,13 +212,15 @@ class Puller:
     def _walk_query(self, walk: Walk, model: type[SyncedRecord]):
         only = walk.limit_to
         if walk.kind == "remove":
+            # NOT IN a subquery, not NOT(condition): NULL owners must count as "not mine".
+            invisible = model.id.not_in(select(model.id).where(self.scope.where(model)))
+            partial = only is not None and not only.everything
             if model is Territory:
-                ids = only.territories if only and not only.everything else None
-                cond = Territory.id.in_(ids) if ids is not None else true_all(model)
-                return select(model).where(cond, not_(self.scope.where(model)))
+                cond = Territory.id.in_(only.territories) if partial else true()
+                return select(model).where(cond, invisible)
             if model is Customer:
-                cond = _placed_in(only) if only and not only.everything else true_all(model)
-                return select(model).where(cond, not_(self.scope.where(model)))
+                cond = _placed_in(only) if partial else true()
+                return select(model).where(cond, invisible)
             return None
         query = select(model).where(model.deleted_at.is_(None), self.scope.where(model))
         if only is None:
@@ -368,10 +370,6 @@ def _placed_in(spec: ScopeSpec):
     return or_(
         Customer.territory_id.in_(spec.territories), Customer.owner_id.in_(spec.members)
     )
-
-
-def true_all(model: type[SyncedRecord]):
-    return model.id.isnot(None)
 
 
 def prune(session: Session, *, now: datetime | None = None) -> dict[str, int]:

@@ -94,7 +94,9 @@ def test_rejected_mutation_does_not_stop_the_others(client, world, login):
 
 def test_replayed_mutation_is_not_applied_twice(client, world, login, app):
     headers = login("rep.a@example.com")
-    m = mutation("contacts", "create", uuid.uuid4(), {"customer_id": customer_of(world), "name": "X"})
+    m = mutation(
+        "contacts", "create", uuid.uuid4(), {"customer_id": customer_of(world), "name": "X"}
+    )
     u = mutation("customers", "update", customer_of(world), {"notes": "once"}, 1)
     first = results(client, headers, m, u)
     again = results(client, headers, m, u)
@@ -140,12 +142,23 @@ def test_same_field_later_effective_edit_wins(client, world, login, app):
     now = datetime.now(UTC)
     # The rep edited offline 10 minutes ago; the manager's edit is applied first but is older.
     results(
-        client, headers_m,
-        mutation("customers", "update", cid, {"phone": "manager"}, 1, changed_at=now - timedelta(minutes=20)),
+        client,
+        headers_m,
+        mutation(
+            "customers",
+            "update",
+            cid,
+            {"phone": "manager"},
+            1,
+            changed_at=now - timedelta(minutes=20),
+        ),
     )
     [result] = results(
-        client, headers_a,
-        mutation("customers", "update", cid, {"phone": "rep"}, 1, changed_at=now - timedelta(minutes=10)),
+        client,
+        headers_a,
+        mutation(
+            "customers", "update", cid, {"phone": "rep"}, 1, changed_at=now - timedelta(minutes=10)
+        ),
     )
     assert result["status"] == "applied"
     assert result["record"]["phone"] == "rep"
@@ -161,9 +174,16 @@ def test_same_field_earlier_edit_loses_and_is_logged(client, world, login, app):
     now = datetime.now(UTC)
     results(client, headers_m, mutation("customers", "update", cid, {"phone": "manager"}, 1))
     [result] = results(
-        client, headers_a,
-        mutation("customers", "update", cid, {"phone": "rep", "notes": "mine"}, 1,
-                 changed_at=now - timedelta(hours=1)),
+        client,
+        headers_a,
+        mutation(
+            "customers",
+            "update",
+            cid,
+            {"phone": "rep", "notes": "mine"},
+            1,
+            changed_at=now - timedelta(hours=1),
+        ),
     )
     assert result["status"] == "merged"
     assert result["record"]["phone"] == "manager" and result["record"]["notes"] == "mine"
@@ -184,8 +204,15 @@ def test_tie_keeps_the_server_value(session, world):
 
     def push_as(key, value):
         user = session.get(User, world.users[key])
-        m = {"id": uuid.uuid4(), "table": "customers", "op": "update", "record_id": cid,
-             "base_version": 1, "changed_at": moment, "fields": {"phone": value}}
+        m = {
+            "id": uuid.uuid4(),
+            "table": "customers",
+            "op": "update",
+            "record_id": cid,
+            "base_version": 1,
+            "changed_at": moment,
+            "fields": {"phone": value},
+        }
         [result] = Pusher(session, user, device_id="d", now=now).push([m], device_time=now)
         return result
 
@@ -204,12 +231,25 @@ def test_a_phone_three_hours_ahead_does_not_win_a_conflict_it_lost_in_real_time(
     ahead = timedelta(hours=3)
     # The rep really edited 30 minutes ago, but the phone's clock says +3h.
     rep_edit = mutation(
-        "customers", "update", cid, {"phone": "rep"}, 1, changed_at=real_now - timedelta(minutes=30) + ahead
+        "customers",
+        "update",
+        cid,
+        {"phone": "rep"},
+        1,
+        changed_at=real_now - timedelta(minutes=30) + ahead,
     )
     # The manager edited 10 minutes ago (server-side, real time).
     results(
-        client, headers_m,
-        mutation("customers", "update", cid, {"phone": "manager"}, 1, changed_at=real_now - timedelta(minutes=10)),
+        client,
+        headers_m,
+        mutation(
+            "customers",
+            "update",
+            cid,
+            {"phone": "manager"},
+            1,
+            changed_at=real_now - timedelta(minutes=10),
+        ),
     )
     [result] = results(client, headers_a, rep_edit, device_time=real_now + ahead)
     assert result["status"] == "merged"
@@ -222,8 +262,14 @@ def test_a_future_edit_time_is_capped_at_the_receive_time(client, world, login):
     cid = customer_of(world)
     results(client, headers_m, mutation("customers", "update", cid, {"phone": "manager"}, 1))
     # changed_at far in the future, device_time honest: capped to now, so it ties or loses.
-    future = mutation("customers", "update", cid, {"phone": "rep"}, 1,
-                      changed_at=datetime.now(UTC) + timedelta(days=1))
+    future = mutation(
+        "customers",
+        "update",
+        cid,
+        {"phone": "rep"},
+        1,
+        changed_at=datetime.now(UTC) + timedelta(days=1),
+    )
     [result] = results(client, headers_a, future)
     assert result["record"]["phone"] in ("manager", "rep")
     assert result["status"] in ("applied", "merged")
@@ -236,7 +282,9 @@ def test_delete_wins_and_update_of_deleted_record_is_rejected(client, world, log
     results(client, headers_m, mutation("contacts", "update", contact, {"phone": "1"}, 1))
     [deleted] = results(client, headers_a, mutation("contacts", "delete", contact, base_version=1))
     assert deleted["status"] == "applied" and "record" not in deleted
-    [late] = results(client, headers_m, mutation("contacts", "update", contact, {"name": "late"}, 2))
+    [late] = results(
+        client, headers_m, mutation("contacts", "update", contact, {"name": "late"}, 2)
+    )
     assert late["status"] == "rejected" and late["error"]["code"] == "record_deleted"
     log = client.get(f"/api/v1/conflicts?record_id={contact}", headers=headers_m).json["items"]
     assert [e["code"] for e in log] == ["record_deleted"]
@@ -258,7 +306,9 @@ def test_reps_cannot_write_read_only_tables(client, world, login, table):
 def test_submitted_order_is_locked(client, world, login):
     headers = login("rep.a@example.com")
     order = str(world.records["A"]["orders"])
-    [submit] = results(client, headers, mutation("orders", "update", order, {"status": "submitted"}, 1))
+    [submit] = results(
+        client, headers, mutation("orders", "update", order, {"status": "submitted"}, 1)
+    )
     assert submit["status"] == "applied" and submit["record"]["submitted_at"]
     [edit] = results(client, headers, mutation("orders", "update", order, {"notes": "more"}, 2))
     assert edit["status"] == "rejected" and edit["error"]["code"] == "order_locked"
@@ -285,8 +335,12 @@ def test_check_in_location_is_derived_and_never_refused(client, world, login):
     }
     distances = {}
     for expected, fix in cases.items():
-        fields = {"customer_id": cid, "status": "completed",
-                  "check_in_at": "2026-11-21T08:00:00Z", **fix}
+        fields = {
+            "customer_id": cid,
+            "status": "completed",
+            "check_in_at": "2026-11-21T08:00:00Z",
+            **fix,
+        }
         [result] = results(client, headers, mutation("visits", "create", uuid.uuid4(), fields))
         assert result["status"] == "applied"
         assert result["record"]["location_status"] == expected
@@ -315,7 +369,8 @@ def test_pushes_outside_scope_are_forbidden(client, world, login, app, actor, te
     headers = login(f"{actor}@example.com")
     cid = customer_of(world, territory)
     res = results(
-        client, headers,
+        client,
+        headers,
         mutation("customers", "update", cid, {"notes": "x"}, 1),
         mutation("contacts", "create", uuid.uuid4(), {"customer_id": cid, "name": "spy"}),
         mutation("visits", "delete", world.records[territory]["visits"], base_version=1),
@@ -328,13 +383,17 @@ def test_pushes_outside_scope_are_forbidden(client, world, login, app, actor, te
 
 def test_update_needs_a_base_version(client, world, login):
     headers = login("rep.a@example.com")
-    [result] = results(client, headers, mutation("customers", "update", customer_of(world), {"notes": "x"}))
+    [result] = results(
+        client, headers, mutation("customers", "update", customer_of(world), {"notes": "x"})
+    )
     assert result["status"] == "rejected" and "base_version" in result["error"]["fields"]
 
 
 def test_malformed_push_bodies_are_refused_whole(client, world, login):
     headers = login("rep.a@example.com")
-    bad_op = {"mutations": [{**mutation("customers", "update", customer_of(world), {}), "op": "upsert"}]}
+    bad_op = {
+        "mutations": [{**mutation("customers", "update", customer_of(world), {}), "op": "upsert"}]
+    }
     assert client.post(PUSH, json=bad_op, headers=headers).status_code == 422
     assert client.post(PUSH, json={"nope": 1}, headers=headers).status_code == 422
     malformed = client.post(PUSH, data="{", headers={**headers, "Content-Type": "application/json"})
@@ -346,7 +405,9 @@ def test_limits_answer_413(client, world, login):
     many = [mutation("customers", "update", customer_of(world), {"notes": "x"}, 1)] * 501
     response = push(client, headers, *many)
     assert response.status_code == 413 and response.json["error"]["code"] == "too_many_mutations"
-    huge = mutation("customers", "update", customer_of(world), {"notes": "x" * (3 * 1024 * 1024)}, 1)
+    huge = mutation(
+        "customers", "update", customer_of(world), {"notes": "x" * (3 * 1024 * 1024)}, 1
+    )
     response = push(client, headers, huge)
     assert response.status_code == 413 and response.json["error"]["code"] == "payload_too_large"
 
@@ -379,10 +440,14 @@ def test_revoked_device_push_is_refused_whole_and_audited(client, world, login, 
     manager = login("north.manager@example.com")
     sessions = client.get("/api/v1/devices", headers=manager).json["items"]
     [target] = [s for s in sessions if s["device_id"] == "phone-1"]
-    revoked = client.post(f"/api/v1/devices/{target['id']}/revoke", json={"wipe": True}, headers=manager)
+    revoked = client.post(
+        f"/api/v1/devices/{target['id']}/revoke", json={"wipe": True}, headers=manager
+    )
     assert revoked.status_code == 200
     body = {"mutations": device.outbox(), "device_time": iso(datetime.now(UTC))}
-    response = client.post(PUSH, json=body, headers={"Authorization": f"Bearer {device.access_token}"})
+    response = client.post(
+        PUSH, json=body, headers={"Authorization": f"Bearer {device.access_token}"}
+    )
     assert response.status_code == 401
     assert response.json["error"]["code"] == "device_revoked" and response.json["wipe"] is True
     assert server_record(app, Customer, customer_of(world)).notes is None
@@ -404,9 +469,15 @@ def test_revoke_racing_a_push_never_half_applies(client, world, login, app):
             now = datetime.now(UTC)
             assert claim_device(pushing, device_id, now)
             batch = [
-                {"id": uuid.uuid4(), "table": "customers", "op": "update", "record_id": cid,
-                 "base_version": 1, "changed_at": now - timedelta(seconds=len(notes) - i),
-                 "fields": {"notes": n}}
+                {
+                    "id": uuid.uuid4(),
+                    "table": "customers",
+                    "op": "update",
+                    "record_id": cid,
+                    "base_version": 1,
+                    "changed_at": now - timedelta(seconds=len(notes) - i),
+                    "fields": {"notes": n},
+                }
                 for i, n in enumerate(notes)
             ]
             half_done = Pusher(pushing, user, device_id="racer", now=now).push(batch[:10], now)
@@ -439,10 +510,26 @@ def test_conflicts_are_visible_to_owner_and_managers_only(client, world, login):
     headers_m = login("north.manager@example.com")
     cid = customer_of(world)
     results(client, headers_m, mutation("customers", "update", cid, {"phone": "m"}, 1))
-    results(client, headers_a, mutation("customers", "update", cid, {"phone": "r"}, 1,
-                                        changed_at=datetime.now(UTC) - timedelta(hours=1)))
-    for email, expected in [("rep.a", 1), ("north.manager", 1), ("admin", 1), ("rep.b", 0),
-                            ("south.manager", 0), ("rep.a2", 0)]:
+    results(
+        client,
+        headers_a,
+        mutation(
+            "customers",
+            "update",
+            cid,
+            {"phone": "r"},
+            1,
+            changed_at=datetime.now(UTC) - timedelta(hours=1),
+        ),
+    )
+    for email, expected in [
+        ("rep.a", 1),
+        ("north.manager", 1),
+        ("admin", 1),
+        ("rep.b", 0),
+        ("south.manager", 0),
+        ("rep.a2", 0),
+    ]:
         viewer = login(f"{email}@example.com", device_id="viewer")
         items = client.get("/api/v1/conflicts", headers=viewer).json["items"]
         assert len(items) == expected, email
@@ -457,8 +544,18 @@ def test_restore_writes_the_losing_value_as_a_new_change(client, world, login):
     headers_m = login("north.manager@example.com")
     cid = customer_of(world)
     results(client, headers_m, mutation("customers", "update", cid, {"phone": "m"}, 1))
-    results(client, headers_a, mutation("customers", "update", cid, {"phone": "r"}, 1,
-                                        changed_at=datetime.now(UTC) - timedelta(hours=1)))
+    results(
+        client,
+        headers_a,
+        mutation(
+            "customers",
+            "update",
+            cid,
+            {"phone": "r"},
+            1,
+            changed_at=datetime.now(UTC) - timedelta(hours=1),
+        ),
+    )
     [entry] = client.get("/api/v1/conflicts", headers=headers_m).json["items"]
     restored = client.post(f"/api/v1/conflicts/{entry['id']}/restore", headers=headers_m)
     assert restored.status_code == 200
@@ -466,5 +563,7 @@ def test_restore_writes_the_losing_value_as_a_new_change(client, world, login):
     assert restored.json["conflict"]["restored_at"]
     again = client.post(f"/api/v1/conflicts/{entry['id']}/restore", headers=headers_m)
     assert again.status_code == 409 and again.json["error"]["code"] == "already_restored"
-    outsider = client.post(f"/api/v1/conflicts/{entry['id']}/restore", headers=login("rep.b@example.com"))
+    outsider = client.post(
+        f"/api/v1/conflicts/{entry['id']}/restore", headers=login("rep.b@example.com")
+    )
     assert outsider.status_code == 404
