@@ -71,6 +71,17 @@ def seed_demo(seed: int, if_empty: bool) -> None:
         click.echo(f"  {role:8} {email:32} {password}")
 
 
+@main.command("prune")
+@with_appcontext
+def prune_command() -> None:
+    """Drop change-log rows, tombstones and mutation ids past their retention."""
+    from sync.retention import prune
+
+    counts = prune(db.session)
+    db.session.commit()
+    click.echo(", ".join(f"{name}: {count}" for name, count in counts.items()))
+
+
 @main.command("openapi")
 @with_appcontext
 def openapi() -> None:

@@ -47,12 +47,30 @@ ENVIRONMENT = {
     "FIELDSYNC_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
     "FIELDSYNC_LOGIN_LIMIT_PER_IP": "LOGIN_LIMIT_PER_IP",
     "FIELDSYNC_LOGIN_LIMIT_PER_ACCOUNT": "LOGIN_LIMIT_PER_ACCOUNT",
+    "FIELDSYNC_SYNC_RETENTION_DAYS": "SYNC_RETENTION_DAYS",
+    "FIELDSYNC_SYNC_IDEMPOTENCY_DAYS": "SYNC_IDEMPOTENCY_DAYS",
+    "FIELDSYNC_CHECK_IN_RADIUS_M": "CHECK_IN_RADIUS_M",
 }
+
+#: Config keys read from the environment that are numbers, not text.
+NUMERIC = {"SYNC_RETENTION_DAYS": int, "SYNC_IDEMPOTENCY_DAYS": int, "CHECK_IN_RADIUS_M": float}
+
+
+def _from_environment() -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for env, key in ENVIRONMENT.items():
+        if env not in os.environ:
+            continue
+        try:
+            values[key] = NUMERIC.get(key, str)(os.environ[env])
+        except ValueError as exc:
+            raise ConfigError(f"{env} must be a number, not {os.environ[env]!r}.") from exc
+    return values
 
 
 def build_config(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     config = dict(DEFAULTS)
-    config.update({key: os.environ[env] for env, key in ENVIRONMENT.items() if env in os.environ})
+    config.update(_from_environment())
     config.update(overrides or {})
     instance = Path(instance_path)
     if not config.get("SQLALCHEMY_DATABASE_URI"):

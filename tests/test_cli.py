@@ -57,6 +57,13 @@ def test_init_db_is_idempotent_and_create_user_can_sign_in(tmp_path):
     assert "password" in too_short.stderr
 
 
+def test_prune_reports_what_it_dropped(tmp_path):
+    assert _fieldsync(tmp_path, "init-db").returncode == 0
+    pruned = _fieldsync(tmp_path, "prune")
+    assert pruned.returncode == 0, pruned.stderr
+    assert "log_rows: 0, tombstones: 0, mutations: 0" in pruned.stdout
+
+
 def test_openapi_command_prints_the_committed_contract(tmp_path):
     printed = _fieldsync(tmp_path, "openapi")
     assert printed.returncode == 0, printed.stderr

@@ -50,3 +50,23 @@ def test_default_database_is_sqlite_in_the_instance_folder_with_wal(tmp_path, mo
             assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         db.engine.dispose()
     assert os.path.exists(tmp_path / "fieldsync.db")
+
+
+def test_sync_settings_from_environment_are_typed_and_checked(tmp_path, monkeypatch):
+    monkeypatch.setenv("FIELDSYNC_CHECK_IN_RADIUS_M", "75.5")
+    monkeypatch.setenv("FIELDSYNC_SYNC_RETENTION_DAYS", "120")
+    config = build_config(str(tmp_path), {"SECRET_KEY": "k" * 40})
+    assert config["CHECK_IN_RADIUS_M"] == 75.5 and config["SYNC_RETENTION_DAYS"] == 120
+    monkeypatch.setenv("FIELDSYNC_SYNC_RETENTION_DAYS", "ninety")
+    with pytest.raises(ConfigError, match="FIELDSYNC_SYNC_RETENTION_DAYS"):
+        build_config(str(tmp_path), {"SECRET_KEY": "k" * 40})
+
+
+def test_postgres_connections_bound_long_transactions(tmp_path):
+    config = build_config(
+        str(tmp_path),
+        {"SECRET_KEY": "k" * 40, "SQLALCHEMY_DATABASE_URI": "postgresql://u@db/x"},
+    )
+    options = config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]["options"]
+    assert "idle_in_transaction_session_timeout=30000" in options
+    assert "statement_timeout=30000" in options

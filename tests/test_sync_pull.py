@@ -9,7 +9,8 @@ import pytest
 from domain.models import Customer, Territory, User
 from server.extensions import db
 from sync.changes import create_record, update_record
-from sync.pull import Puller, prune
+from sync.pull import Puller
+from sync.retention import prune
 
 from .sync_support import phone
 
