@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -143,37 +143,75 @@ class Pusher:
         self.now = now
         self.store = RecordStore(session, user, now=now)
         self.scope = self.store.scope
+        self._visibility: dict[tuple[str, uuid.UUID], bool] = {}
 
     def push(self, mutations: list[dict[str, Any]], device_time: datetime | None) -> list[dict]:
         skew = (self.now - device_time) if device_time else timedelta(0)
         batch = [
             Mutation(
-                m["id"], m["table"], m["op"], m["record_id"], m.get("base_version"),
-                m.get("changed_at"), m.get("fields") or {},
+                m["id"],
+                m["table"],
+                m["op"],
+                m["record_id"],
+                m.get("base_version"),
+                m.get("changed_at"),
+                m.get("fields") or {},
             )
             for m in mutations
         ]
-        done = self._known_results([m.id for m in batch])
+        done = self._claim_all(batch)
         self._preload(batch)
-        results = []
+        results, fresh = [], {}
         for m in batch:
             if m.id in done:
                 results.append(done[m.id])
                 continue
             result = self._run(m, skew)
             done[m.id] = {**result, "replayed": True}
+            fresh[m.id] = result
             results.append(result)
+        self._store_results(fresh)
         return results
 
     # -- idempotency -------------------------------------------------------------------
 
-    def _known_results(self, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict]:
-        rows = self.session.execute(
-            select(SyncMutation.id, SyncMutation.user_id, SyncMutation.result).where(
-                SyncMutation.id.in_(ids)
+    def _claim_all(self, batch: list[Mutation]) -> dict[uuid.UUID, dict]:
+        """Insert every mutation id first; return the results of those already known.
+
+        A concurrent request carrying the same id waits on the inserted row and
+        then replays this request's result. Ids are inserted in sorted order so
+        two overlapping pushes cannot deadlock.
+        """
+        ids = sorted({m.id for m in batch})
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        rows = [
+            {
+                "id": i,
+                "user_id": self.user.id,
+                "device_id": self.device_id,
+                "result": {},
+                "created_at": self.now,
+            }
+            for i in ids
+        ]
+        claimed = set(
+            self.session.scalars(
+                insert(SyncMutation)
+                .values(rows)
+                .on_conflict_do_nothing()
+                .returning(SyncMutation.id)
             )
         )
-        return {row.id: self._replay(row.user_id, row.result, row.id) for row in rows}
+        known = [i for i in ids if i not in claimed]
+        if not known:
+            return {}
+        stored = self.session.execute(
+            select(SyncMutation.id, SyncMutation.user_id, SyncMutation.result).where(
+                SyncMutation.id.in_(known)
+            )
+        )
+        return {row.id: self._replay(row.user_id, row.result, row.id) for row in stored}
 
     def _replay(self, owner: uuid.UUID, result: dict, mutation_id: uuid.UUID) -> dict:
         if owner != self.user.id:
@@ -183,29 +221,20 @@ class Pusher:
             )
         return {**result, "replayed": True}
 
-    def _claim(self, m: Mutation) -> bool:
-        """Insert the mutation's row first: a concurrent duplicate waits on it."""
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        claimed = self.session.execute(
-            insert(SyncMutation)
-            .values(
-                id=m.id, user_id=self.user.id, device_id=self.device_id, result={},
-                created_at=self.now,
-            )
-            .on_conflict_do_nothing()
-            .returning(SyncMutation.id)
-        ).first()
-        return claimed is not None
+    def _store_results(self, results: dict[uuid.UUID, dict]) -> None:
+        if not results:
+            return
+        table = SyncMutation.__table__
+        self.session.execute(
+            table.update()
+            .where(table.c.id == bindparam("mutation_id"))
+            .values(result=bindparam("stored")),
+            [{"mutation_id": i, "stored": r} for i, r in results.items()],
+        )
 
     # -- one mutation --------------------------------------------------------------------
 
     def _run(self, m: Mutation, skew: timedelta) -> dict:
-        if not self._claim(m):
-            # A concurrent request with the same mutation committed first.
-            self.session.expire_all()
-            row = self.session.get(SyncMutation, m.id)
-            return self._replay(row.user_id, row.result, m.id)
         edited_at = _effective_time(m.changed_at, skew, self.now)
         try:
             with self.session.begin_nested():
@@ -214,9 +243,6 @@ class Pusher:
             result = self._reject(m, Invalid(exc.normalized_messages()))
         except RecordError as exc:
             result = self._reject(m, exc)
-        self.session.execute(
-            update(SyncMutation).where(SyncMutation.id == m.id).values(result=result)
-        )
         return result
 
     def _apply(self, m: Mutation, edited_at: datetime) -> dict:
@@ -240,6 +266,7 @@ class Pusher:
         self.store.rules.check_update(record, winners)
         stamp_order_submission(model, record, winners, self.now)
         update_record(self.session, record, winners, now=self.now, edited_at=edited_at)
+        self._visibility.pop((m.table, record.id), None)  # a move can change it
         result = _result(m, "merged" if lost else "applied", record, self.scope)
         if lost:
             result["conflicts"] = lost
@@ -249,20 +276,21 @@ class Pusher:
         values = schema().load({**m.fields, "id": str(m.record_id)})
         existing = self.session.get(model, m.record_id)
         if existing is not None:
-            if not self.scope.can_see(self.session, existing):
+            if not self._can_see(existing):
                 raise Forbidden("This record is not in your scope.")
             raise Conflict("A record with this id already exists.", code="already_exists")
         self._require_in_scope(model, values)
         values = self.store.rules.check_create(model, values)
         stamp_order_submission(model, None, values, self.now)
         record = create_record(self.session, model, values, now=self.now, edited_at=edited_at)
+        self._visibility.pop((m.table, record.id), None)
         return _result(m, "applied", record, self.scope)
 
     def _require_in_scope(self, model, values: dict[str, Any]) -> None:
         """Creating under a customer one cannot see is `forbidden` (protocol: scopes)."""
         if issubclass(model, CustomerChild):
             customer = self._cached(Customer, values.get("customer_id"))
-            if customer is None or not self.scope.can_see(self.session, customer):
+            if customer is None or not self._can_see(customer):
                 raise Forbidden("This customer is not in your scope.")
 
     def _merge(
@@ -344,7 +372,7 @@ class Pusher:
             created_at=self.now,
         )
         result = _rejected(m.id, error)
-        visible = record is not None and self.scope.can_see(self.session, record)
+        visible = record is not None and self._can_see(record)
         if visible and record.deleted_at is None:
             result["record"] = record_json(record, self.scope)
         return result
@@ -362,6 +390,19 @@ class Pusher:
         for table, ids in by_table.items():
             model = RECORD_MODELS[table]
             self.session.scalars(select(model).where(model.id.in_(ids))).all()
+            visible = set(
+                self.session.scalars(
+                    select(model.id).where(model.id.in_(ids), self.scope.where(model))
+                )
+            )
+            self._visibility.update({(table, i): i in visible for i in ids})
+
+    def _can_see(self, record: SyncedRecord) -> bool:
+        """Scope check, answered from the batch's preload when possible."""
+        key = (record.__tablename__, record.id)
+        if key not in self._visibility:
+            self._visibility[key] = self.scope.can_see(self.session, record)
+        return self._visibility[key]
 
     def _cached(self, model, record_id) -> SyncedRecord | None:
         if record_id is None:
@@ -370,7 +411,7 @@ class Pusher:
 
     def _visible(self, model: type[SyncedRecord], record_id: uuid.UUID) -> SyncedRecord:
         record = self.session.get(model, record_id)
-        if record is None or not self.scope.can_see(self.session, record):
+        if record is None or not self._can_see(record):
             raise Forbidden("No such record in your scope.")
         return record
 
