@@ -505,23 +505,19 @@ def _revoke(engine, session_id) -> None:
         revoking.commit()
 
 
-def test_conflicts_are_visible_to_owner_and_managers_only(client, world, login):
-    headers_a = login("rep.a@example.com")
+def rep_loses_a_phone_conflict(client, world, login):
+    """The manager sets the phone; rep.a's older offline edit of it loses."""
     headers_m = login("north.manager@example.com")
     cid = customer_of(world)
     results(client, headers_m, mutation("customers", "update", cid, {"phone": "m"}, 1))
-    results(
-        client,
-        headers_a,
-        mutation(
-            "customers",
-            "update",
-            cid,
-            {"phone": "r"},
-            1,
-            changed_at=datetime.now(UTC) - timedelta(hours=1),
-        ),
-    )
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    rep_edit = mutation("customers", "update", cid, {"phone": "r"}, 1, changed_at=an_hour_ago)
+    results(client, login("rep.a@example.com"), rep_edit)
+    return headers_m
+
+
+def test_conflicts_are_visible_to_owner_and_managers_only(client, world, login):
+    headers_m = rep_loses_a_phone_conflict(client, world, login)
     for email, expected in [
         ("rep.a", 1),
         ("north.manager", 1),
@@ -540,22 +536,7 @@ def test_conflicts_are_visible_to_owner_and_managers_only(client, world, login):
 
 
 def test_restore_writes_the_losing_value_as_a_new_change(client, world, login):
-    headers_a = login("rep.a@example.com")
-    headers_m = login("north.manager@example.com")
-    cid = customer_of(world)
-    results(client, headers_m, mutation("customers", "update", cid, {"phone": "m"}, 1))
-    results(
-        client,
-        headers_a,
-        mutation(
-            "customers",
-            "update",
-            cid,
-            {"phone": "r"},
-            1,
-            changed_at=datetime.now(UTC) - timedelta(hours=1),
-        ),
-    )
+    headers_m = rep_loses_a_phone_conflict(client, world, login)
     [entry] = client.get("/api/v1/conflicts", headers=headers_m).json["items"]
     restored = client.post(f"/api/v1/conflicts/{entry['id']}/restore", headers=headers_m)
     assert restored.status_code == 200
