@@ -15,15 +15,10 @@ import uuid
 import zlib
 from dataclasses import dataclass, field
 
-from .errors import RecordError
+from .errors import InvalidCursor
 
 #: Largest sequence number: `(txid, MAX_SEQ)` means "all of transaction txid".
 MAX_SEQ = 2**63 - 1
-
-
-class InvalidCursor(RecordError):
-    status = 400
-    code = "invalid_cursor"
 
 
 Position = tuple[int, int]

@@ -40,3 +40,15 @@ class Invalid(RecordError):
 
     def __init__(self, fields: dict[str, list[str]], message: str = "Some fields are invalid."):
         super().__init__(message, fields=fields)
+
+
+class InvalidCursor(RecordError):
+    status = 400
+    code = "invalid_cursor"
+
+
+class UnsupportedSchemaVersion(RecordError):
+    """The client app is older or newer than any schema this server speaks."""
+
+    status = 426
+    code = "unsupported_schema_version"

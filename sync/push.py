@@ -33,23 +33,13 @@ from domain.schemas import RECORD_SCHEMAS, UTCDateTime
 from . import settings
 from .changes import create_record, delete_record, update_record
 from .conflict_log import log_conflict
-from .errors import Conflict, Forbidden, Invalid, RecordError
+from .errors import Conflict, Forbidden, Invalid, RecordError, UnsupportedSchemaVersion
 from .records_json import record_json
 from .store import RecordStore, stamp_order_submission
 
 #: Tables a device may push to (reps are further limited by the rules).
 PUSH_TABLES = tuple(RECORD_MODELS)
 OPS = ("create", "update", "delete")
-
-
-class UnsupportedSchemaVersion(RecordError):
-    status = 426
-    code = "unsupported_schema_version"
-
-
-class DeviceRevoked(RecordError):
-    status = 401
-    code = "device_revoked"
 
 
 def check_schema_version(version: int | None) -> None:
