@@ -548,3 +548,42 @@ def test_restore_writes_the_losing_value_as_a_new_change(client, world, login):
         f"/api/v1/conflicts/{entry['id']}/restore", headers=login("rep.b@example.com")
     )
     assert outsider.status_code == 404
+
+
+def test_a_concurrent_duplicate_waits_for_the_first_and_replays_its_result(app, world):
+    """Two requests carry the same mutation: the second waits, then replays; one change."""
+    cid = world.records["A"]["customers"]
+    now = datetime.now(UTC)
+    m = {
+        "id": uuid.uuid4(),
+        "table": "customers",
+        "op": "update",
+        "record_id": cid,
+        "base_version": 1,
+        "changed_at": now,
+        "fields": {"notes": "only once"},
+    }
+    second: dict = {}
+
+    def duplicate(engine):
+        with Session(engine) as other:
+            user = other.get(User, world.users["rep.a"])
+            second["result"] = Pusher(other, user, device_id="d", now=now).push([dict(m)], now)[0]
+            other.commit()
+
+    with app.app_context():
+        engine = db.engine
+        with Session(engine) as first:
+            user = first.get(User, world.users["rep.a"])
+            [applied] = Pusher(first, user, device_id="d", now=now).push([dict(m)], now)
+            waiting = threading.Thread(target=duplicate, args=(engine,))
+            waiting.start()
+            time.sleep(0.3)
+            assert "result" not in second  # still waiting on the first request
+            first.commit()
+        waiting.join(10)
+        assert applied["status"] == "applied"
+        assert second["result"]["replayed"] is True
+        assert second["result"]["record"]["version"] == applied["record"]["version"] == 2
+        with Session(engine) as check:
+            assert check.get(Customer, cid).version == 2
