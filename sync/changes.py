@@ -9,6 +9,7 @@ all in the caller's transaction.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -67,17 +68,19 @@ def create_record(
     now: datetime,
     edited_at: datetime | None = None,
 ) -> SyncedRecord:
-    """Insert a record at version 1."""
+    """Insert a record at version 1.
+
+    Nothing is flushed here: a push applies a whole batch and flushes once.
+    """
+    _keep_write_order(session, model)
     record = model(version=1, created_at=now, updated_at=now, field_meta={})
-    if values.get("id") is not None:
-        record.id = values["id"]
+    record.id = values.get("id") or uuid.uuid4()
     fields = [f for f in values if f != "id"]
     for field in fields:
         _assign(session, record, field, values[field])
     _stamp(record, fields, edited_at or now)
     _derive(session, record)
     session.add(record)
-    session.flush()
     _log(session, record, "create", now)
     _derive_related(session, record, now)
     return record
@@ -104,13 +107,13 @@ def update_record(
         if isinstance(record, Customer) and {"territory_id", "owner_id"} & set(changed)
         else None
     )
+    _keep_write_order(session, type(record))
     for field in changed:
         _assign(session, record, field, values[field])
     record.version += 1
     record.updated_at = now
     _stamp(record, changed, edited_at or now)
     _derive(session, record)
-    session.flush()
     _log(session, record, "move" if placement else "update", now, moved_from=placement)
     _derive_related(session, record, now)
     return changed
@@ -123,9 +126,20 @@ def delete_record(session: Session, record: SyncedRecord, *, now: datetime) -> N
     record.deleted_at = now
     record.version += 1
     record.updated_at = now
-    session.flush()
     _log(session, record, "delete", now)
     _derive_related(session, record, now)
+
+
+def _keep_write_order(session: Session, model: type[SyncedRecord]) -> None:
+    """Flush pending inserts that `model` refers to, so references are always stored.
+
+    The unit of work orders only tables linked by relationships, not plain
+    foreign keys; flushing just when a write refers to a table with pending
+    inserts keeps the rest of a push batch together in one flush.
+    """
+    referenced = {fk.column.table.name for fk in model.__table__.foreign_keys}
+    if any(obj.__tablename__ in referenced for obj in session.new):
+        session.flush()
 
 
 def _derive(session: Session, record: SyncedRecord) -> None:

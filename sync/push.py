@@ -17,6 +17,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from domain.models import (
@@ -134,6 +135,10 @@ class Pusher:
         self.store = RecordStore(session, user, now=now)
         self.scope = self.store.scope
         self._visibility: dict[tuple[str, uuid.UUID], bool] = {}
+        #: The records the batch names, loaded at once (the session only keeps weak
+        #: references), and those that did not exist when it started.
+        self._loaded: dict[tuple[str, uuid.UUID], SyncedRecord] = {}
+        self._missing: set[tuple[str, uuid.UUID]] = set()
 
     def push(self, mutations: list[dict[str, Any]], device_time: datetime | None) -> list[dict]:
         skew = (self.now - device_time) if device_time else timedelta(0)
@@ -149,19 +154,39 @@ class Pusher:
             )
             for m in mutations
         ]
-        done = self._claim_all(batch)
+        known = self._claim_all(batch)
         self._preload(batch)
+        try:
+            # Fast path: the checks run in Python first, so a batch needs no
+            # savepoint per mutation and its writes go out together.
+            with self.session.begin_nested():
+                results, fresh = self._apply_all(batch, known, skew, isolated=False)
+                self.session.flush()
+        except IntegrityError:
+            # A write the checks could not foresee (a unique key, say): replay
+            # the batch one savepoint per mutation, so only that one fails.
+            self._visibility.clear()
+            self._loaded.clear()
+            self._missing.clear()
+            self.store = RecordStore(self.session, self.user, now=self.now)
+            results, fresh = self._apply_all(batch, known, skew, isolated=True)
+        self._store_results(fresh)
+        return results
+
+    def _apply_all(
+        self, batch: list[Mutation], known: dict, skew: timedelta, *, isolated: bool
+    ) -> tuple[list[dict], dict[uuid.UUID, dict]]:
+        done = dict(known)
         results, fresh = [], {}
         for m in batch:
             if m.id in done:
                 results.append(done[m.id])
                 continue
-            result = self._run(m, skew)
+            result = self._run(m, skew, isolated=isolated)
             done[m.id] = {**result, "replayed": True}
             fresh[m.id] = result
             results.append(result)
-        self._store_results(fresh)
-        return results
+        return results, fresh
 
     # -- idempotency -------------------------------------------------------------------
 
@@ -224,10 +249,14 @@ class Pusher:
 
     # -- one mutation --------------------------------------------------------------------
 
-    def _run(self, m: Mutation, skew: timedelta) -> dict:
+    def _run(self, m: Mutation, skew: timedelta, *, isolated: bool) -> dict:
+        """Apply one mutation; every refusal is raised before anything is written."""
         edited_at = _effective_time(m.changed_at, skew, self.now)
         try:
-            with self.session.begin_nested():
+            if isolated:
+                with self.session.begin_nested():
+                    result = self._apply(m, edited_at)
+            else:
                 result = self._apply(m, edited_at)
         except ValidationError as exc:
             result = self._reject(m, Invalid(exc.normalized_messages()))
@@ -246,17 +275,22 @@ class Pusher:
             if record.deleted_at is None:
                 self.store.rules.check_delete(record)
                 delete_record(self.session, record, now=self.now)
+                self.store.rules.forget(model, record.id)
             return _result(m, "applied", record, self.scope)
         if record.deleted_at is not None:
             raise Conflict("The record was deleted on the server.", code="record_deleted")
         if m.base_version is None:
             raise Invalid({"base_version": ["An update needs the base_version it was made on."]})
         values = schema(partial=True, exclude=("id",)).load(m.fields)
-        winners, lost = self._merge(m, record, values, edited_at)
+        winners, lost, losers = self._merge(m, record, values, edited_at)
         self.store.rules.check_update(record, winners)
         stamp_order_submission(model, record, winners, self.now)
         update_record(self.session, record, winners, now=self.now, edited_at=edited_at)
-        self._visibility.pop((m.table, record.id), None)  # a move can change it
+        if {"territory_id", "owner_id"} & winners.keys():  # a move changes who sees it
+            self._visibility.pop((m.table, record.id), None)
+            self.store.rules.forget(model, record.id)
+        for field, lost_value, kept_value, loser in losers:
+            self._log_lost(m, record, field, lost_value, kept_value, loser)
         result = _result(m, "merged" if lost else "applied", record, self.scope)
         if lost:
             result["conflicts"] = lost
@@ -264,7 +298,7 @@ class Pusher:
 
     def _create(self, m: Mutation, model, schema, edited_at: datetime) -> dict:
         values = schema().load({**m.fields, "id": str(m.record_id)})
-        existing = self.session.get(model, m.record_id)
+        existing = self._cached(model, m.record_id)
         if existing is not None:
             if not self._can_see(existing):
                 raise Forbidden("This record is not in your scope.")
@@ -274,6 +308,8 @@ class Pusher:
         stamp_order_submission(model, None, values, self.now)
         record = create_record(self.session, model, values, now=self.now, edited_at=edited_at)
         self._visibility.pop((m.table, record.id), None)
+        self._missing.discard((m.table, record.id))
+        self._loaded[(m.table, record.id)] = record
         return _result(m, "applied", record, self.scope)
 
     def _require_in_scope(self, model, values: dict[str, Any]) -> None:
@@ -285,10 +321,15 @@ class Pusher:
 
     def _merge(
         self, m: Mutation, record: SyncedRecord, values: dict[str, Any], edited_at: datetime
-    ) -> tuple[dict[str, Any], list[dict]]:
-        """Rules 2-3: per field, concurrent edits go to the later effective edit time."""
+    ) -> tuple[dict[str, Any], list[dict], list[tuple]]:
+        """Rules 2-3: per field, concurrent edits go to the later effective edit time.
+
+        Returns the winning values, the device's losses (for the result) and
+        every loser on either side (for the conflict log, once applied).
+        """
         winners: dict[str, Any] = {}
         lost: list[dict] = []
+        losers: list[tuple] = []
         server_json = None
         meta = record.field_meta or {}
         for field, value in values.items():
@@ -307,13 +348,13 @@ class Pusher:
             }
             if device_wins:
                 winners[field] = value
-                self._log_lost(m, record, field, entry["server"], entry["yours"], "server")
+                losers.append((field, entry["server"], entry["yours"], "server"))
             else:
                 lost.append(
                     {**entry, "kept": "server", "reason": "changed on the server after your edit"}
                 )
-                self._log_lost(m, record, field, entry["yours"], entry["server"], "device")
-        return winners, lost
+                losers.append((field, entry["yours"], entry["server"], "device"))
+        return winners, lost, losers
 
     def _log_lost(self, m, record, field, lost_value, kept_value, loser: str) -> None:
         log_conflict(
@@ -379,7 +420,9 @@ class Pusher:
                 by_table.setdefault("customers", set()).add(customer_id)
         for table, ids in by_table.items():
             model = RECORD_MODELS[table]
-            self.session.scalars(select(model).where(model.id.in_(ids))).all()
+            for record in self.session.scalars(select(model).where(model.id.in_(ids))):
+                self._loaded[(table, record.id)] = record
+            self._missing.update((table, i) for i in ids if (table, i) not in self._loaded)
             visible = set(
                 self.session.scalars(
                     select(model.id).where(model.id.in_(ids), self.scope.where(model))
@@ -395,12 +438,16 @@ class Pusher:
         return self._visibility[key]
 
     def _cached(self, model, record_id) -> SyncedRecord | None:
+        """The record, from the batch's preload when possible (no query for known misses)."""
         if record_id is None:
             return None
-        return self.session.get(model, record_id)
+        key = (model.__tablename__, record_id)
+        if key in self._missing:
+            return None
+        return self._loaded.get(key) or self.session.get(model, record_id)
 
     def _visible(self, model: type[SyncedRecord], record_id: uuid.UUID) -> SyncedRecord:
-        record = self.session.get(model, record_id)
+        record = self._cached(model, record_id)
         if record is None or not self._can_see(record):
             raise Forbidden("No such record in your scope.")
         return record

@@ -41,22 +41,32 @@ class WriteRules:
     def __init__(self, session: Session, scope: Scope):
         self.session = session
         self.scope = scope
+        #: References already found visible (a push checks the same ones often).
+        self._seen: set[tuple[type, uuid.UUID]] = set()
 
     # -- helpers ---------------------------------------------------------------
 
     def _visible(self, model: type[SyncedRecord], record_id: uuid.UUID | None) -> bool:
         if record_id is None:
             return False
+        if (model, record_id) in self._seen:
+            return True
         found = self.session.scalar(
             select(model.id).where(
                 model.id == record_id, model.deleted_at.is_(None), self.scope.where(model)
             )
         )
+        if found is not None:
+            self._seen.add((model, record_id))
         return found is not None
 
     def _require_visible(self, field: str, model: type[SyncedRecord], record_id) -> None:
         if record_id is not None and not self._visible(model, record_id):
             raise Invalid({field: [f"No {model.__tablename__[:-1]} with this id."]})
+
+    def forget(self, model: type[SyncedRecord], record_id: uuid.UUID) -> None:
+        """A record was deleted or moved: check references to it again."""
+        self._seen.discard((model, record_id))
 
     # -- entry points ----------------------------------------------------------
 
