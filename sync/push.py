@@ -256,8 +256,15 @@ class Pusher:
             if isolated:
                 with self.session.begin_nested():
                     result = self._apply(m, edited_at)
+                    self.session.flush()
             else:
                 result = self._apply(m, edited_at)
+        except IntegrityError:
+            if not isolated:
+                raise
+            result = self._reject(
+                m, Conflict("This change conflicts with a stored record.", code="conflict")
+            )
         except ValidationError as exc:
             result = self._reject(m, Invalid(exc.normalized_messages()))
         except RecordError as exc:

@@ -587,3 +587,22 @@ def test_a_concurrent_duplicate_waits_for_the_first_and_replays_its_result(app, 
         assert second["result"]["record"]["version"] == applied["record"]["version"] == 2
         with Session(engine) as check:
             assert check.get(Customer, cid).version == 2
+
+
+def test_a_database_constraint_rejects_only_its_own_mutation(client, world, login):
+    """Two products with one SKU: the checks cannot see it coming; the database does."""
+    headers = login("admin@example.com")
+    first, second = uuid.uuid4(), uuid.uuid4()
+    product = {"sku": "DUP-1", "name": "Nước mắm", "unit_price": "3.00"}
+    res = results(
+        client,
+        headers,
+        mutation("products", "create", first, product),
+        mutation("products", "create", second, {**product, "name": "Copy"}),
+        mutation("customers", "update", customer_of(world), {"notes": "still applied"}, 1),
+    )
+    assert [r["status"] for r in res] == ["applied", "rejected", "applied"]
+    assert res[1]["error"]["code"] == "conflict"
+    assert client.get(f"/api/v1/products/{first}", headers=headers).status_code == 200
+    assert client.get(f"/api/v1/products/{second}", headers=headers).status_code == 404
+    assert res[2]["record"]["notes"] == "still applied"
