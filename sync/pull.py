@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, text, true, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from domain.models import (
     RECORD_MODELS,
@@ -195,7 +195,8 @@ class Puller:
             if walk.after is not None:
                 query = query.where(model.id > walk.after)
             room = page.room
-            rows = self.session.scalars(query.order_by(model.id).limit(room)).all()
+            query = query.options(*_lean(model)).order_by(model.id).limit(room)
+            rows = self.session.scalars(query).all()
             if walk.kind == "fill":
                 for record in rows:
                     page.put(record, self.scope)
@@ -343,7 +344,9 @@ class Puller:
         for table, record_ids in ids.items():
             model = RECORD_MODELS[table]
             for record in self.session.scalars(
-                select(model).where(model.id.in_(record_ids), self.scope.where(model))
+                select(model)
+                .options(*_lean(model))
+                .where(model.id.in_(record_ids), self.scope.where(model))
             ):
                 found[(table, record.id)] = record
         return found
@@ -363,6 +366,14 @@ class Puller:
                 )
             )
         )
+
+
+def _lean(model: type[SyncedRecord]) -> list:
+    """Leave out the columns a pull never sends (merge metadata, search keys)."""
+    heavy = [model.field_meta]
+    if hasattr(model, "search_text"):
+        heavy += [model.search_text, model.sort_key]
+    return [defer(column) for column in heavy]
 
 
 def _placed_in(spec: ScopeSpec):

@@ -2,25 +2,56 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
+from marshmallow import fields
+
 from domain.models import SyncedRecord, User
-from domain.schemas import RECORD_SCHEMAS, RecordSchema
+from domain.schemas import RECORD_SCHEMAS
 
 from .scopes import Scope
 
 #: Fields of a colleague's profile that only managers and admins see.
 PRIVATE_USER_FIELDS = ("home_lat", "home_lon")
 
+#: Field types whose Python value already is its JSON value.
+_PLAIN = (fields.String, fields.Integer, fields.Float, fields.Boolean, fields.Dict)
+
+Writer = tuple[str, str, Callable[[Any], Any] | None]
+
 
 @cache
-def _schema(table: str) -> RecordSchema:
-    return RECORD_SCHEMAS[table]()
+def _writers(table: str) -> tuple[Writer, ...]:
+    """Per dumped field: (key, attribute, converter or None when the value is plain).
+
+    Derived from the table's marshmallow schema, so the JSON stays the schema's
+    own; a pull dumps tens of thousands of records, and calling the converters
+    directly is several times faster than `Schema.dump`.
+    """
+    schema = RECORD_SCHEMAS[table]()
+    writers = []
+    for key, field in schema.dump_fields.items():
+        attribute = field.attribute or key
+        plain = isinstance(field, _PLAIN) and not isinstance(field, fields.UUID)
+        convert = None if plain else _converter(field, key)
+        writers.append((key, attribute, convert))
+    return tuple(writers)
+
+
+def _converter(field: fields.Field, key: str) -> Callable[[Any], Any]:
+    def convert(value: Any) -> Any:
+        return None if value is None else field._serialize(value, key, None)
+
+    return convert
 
 
 def record_json(record: SyncedRecord, viewer: Scope | None = None) -> dict[str, Any]:
-    data = _schema(record.__tablename__).dump(record)
+    data = {}
+    for key, attribute, convert in _writers(record.__tablename__):
+        value = getattr(record, attribute)
+        data[key] = value if convert is None else convert(value)
     mine = viewer is None or not viewer.is_rep or record.id == viewer.user_id
     if isinstance(record, User) and not mine:
         for name in PRIVATE_USER_FIELDS:
