@@ -1,0 +1,120 @@
+"""`fieldsync seed-demo`: a realistic, deterministic Ho Chi Minh City distributor."""
+
+from __future__ import annotations
+
+import itertools
+import unicodedata
+
+from sqlalchemy import func, select, text
+
+from domain.models import Base, Contact, Customer, Order, Product, Territory, User, Visit
+from domain.orders import order_total
+from server.cli import seed_demo
+from server.demo import DOMAIN, PASSWORD, seed_demo_data
+from server.extensions import db
+
+
+def _inside(lon: float, lat: float, ring: list[list[float]]) -> bool:
+    """Ray casting, independent of how the seeder places points."""
+    inside = False
+    for (x1, y1), (x2, y2) in itertools.pairwise(ring):
+        if (y1 > lat) != (y2 > lat) and lon < (x2 - x1) * (lat - y1) / (y2 - y1) + x1:
+            inside = not inside
+    return inside
+
+
+def _script(name: str) -> str:
+    return unicodedata.name(name[0]).split()[0]
+
+
+def _pull_customers(client, headers) -> set[str]:
+    seen, cursor = set(), None
+    while True:
+        query = {"limit": 500, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/api/v1/customers", query_string=query, headers=headers).json
+        seen |= {c["id"] for c in page["items"]}
+        cursor = page.get("next_cursor")
+        if not cursor:
+            return seen
+
+
+def test_seed_demo_loads_a_realistic_distributor(app, client):
+    runner = app.test_cli_runner()
+    result = runner.invoke(seed_demo, [])
+    assert result.exit_code == 0, result.output
+    for who in ("admin", "manager1", "manager2", *(f"rep{i}" for i in range(1, 9))):
+        assert f"{who}@{DOMAIN}" in result.output
+    again = runner.invoke(seed_demo, ["--if-empty"])
+    assert again.exit_code == 0 and "already has data" in again.output
+
+    with app.app_context():
+        session = db.session
+        roles = dict(session.execute(select(User.role, func.count()).group_by(User.role)).all())
+        assert roles == {"admin": 1, "manager": 2, "rep": 8}
+        assert session.scalar(select(func.count()).select_from(Product)) == 40
+        territories = session.scalars(select(Territory)).all()
+        assert len(territories) == 4 and all(len(t.reps) == 2 for t in territories)
+        rings = {t.id: t.geometry["coordinates"][0] for t in territories}
+        customers = session.scalars(select(Customer)).all()
+        assert len(customers) == 1200
+        located = [c for c in customers if c.lat is not None]
+        assert all(_inside(c.lon, c.lat, rings[c.territory_id]) for c in located)
+        assert 0.01 <= 1 - len(located) / len(customers) <= 0.04
+        assert all(c.address for c in customers if c.lat is None)  # can be geocoded
+        assert {c.tier for c in customers} == {"A", "B", "C"}
+        assert len({c.visit_every_days for c in customers}) >= 3
+        assert len({str(c.opening_hours) for c in customers}) >= 3
+        scripts = [_script(c.name) for c in customers]
+        for script in ("ARABIC", "CYRILLIC"):
+            assert scripts.count(script) >= 20
+        persian = [c.name for c in customers if any(ch in c.name for ch in "گکیپچژ")]
+        assert len(persian) >= 20
+        assert any("ạ" in c.name or "ử" in c.name or "ố" in c.name for c in customers)
+        assert session.scalar(select(func.count()).select_from(Contact)) >= 1200
+        visits = session.scalars(select(Visit)).all()
+        assert len(visits) > 1500
+        reps_of = {t.id: {r.id for r in t.reps} for t in territories}
+        territory_of = {c.id: c.territory_id for c in customers}
+        assert all(v.rep_id in reps_of[territory_of[v.customer_id]] for v in visits)
+        orders = session.scalars(select(Order)).all()
+        assert len(orders) > 300
+        assert all(o.total == order_total(o.lines) and o.currency == "VND" for o in orders)
+        with_visits = {v.customer_id for v in visits if v.status == "completed"}
+        assert all(c.last_visit_at is not None for c in customers if c.id in with_visits)
+        rep1 = session.scalar(select(User).where(User.email == f"rep1@{DOMAIN}"))
+        rep1_territories = {t.id for t in rep1.territories}
+        expected = {
+            str(c.id)
+            for c in customers
+            if c.territory_id in rep1_territories or c.owner_id == rep1.id
+        }
+
+    login = client.post(
+        "/api/v1/auth/login",
+        json={"email": f"rep1@{DOMAIN}", "password": PASSWORD, "device_id": "demo"},
+    )
+    assert login.status_code == 200
+    headers = {"Authorization": f"Bearer {login.json['access_token']}"}
+    assert _pull_customers(client, headers) == expected
+
+
+def _fingerprint(session) -> list[tuple]:
+    rows = session.execute(
+        text(
+            "SELECT id, name, version FROM customers "
+            "UNION ALL SELECT id, title, version FROM tasks"
+        )
+    ).all()
+    return sorted((str(r[0]), r[1], r[2]) for r in rows)
+
+
+def test_the_same_seed_gives_the_same_data(app, session):
+    seed_demo_data(session, seed=3)
+    session.commit()
+    first = _fingerprint(session)
+    for table in reversed(Base.metadata.sorted_tables):
+        session.execute(table.delete())
+    session.commit()
+    seed_demo_data(session, seed=3)
+    session.commit()
+    assert _fingerprint(session) == first
