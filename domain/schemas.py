@@ -54,8 +54,22 @@ def _longitude(**kw) -> fields.Float:
     return fields.Float(allow_none=True, validate=validate.Range(-180, 180), **kw)
 
 
+class ExactDecimal(fields.Decimal):
+    """A decimal that is refused, not silently rounded, when it has too many places."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        quantum, self.places = self.places, None
+        try:
+            number = super()._deserialize(value, attr, data, **kwargs)
+        finally:
+            self.places = quantum
+        if number.as_tuple().exponent < quantum.as_tuple().exponent:
+            raise ValidationError(f"Use at most {-quantum.as_tuple().exponent} decimal places.")
+        return number.quantize(quantum)
+
+
 def _money(**kw) -> fields.Decimal:
-    return fields.Decimal(
+    return ExactDecimal(
         as_string=True, places=2, validate=validate.Range(min=0, max=10**12), **kw
     )
 
@@ -213,11 +227,11 @@ class VisitSchema(RecordSchema):
 
 class OrderLineSchema(Schema):
     product_id = fields.UUID(required=True)
-    quantity = fields.Decimal(
+    quantity = ExactDecimal(
         as_string=True, required=True, places=3, validate=validate.Range(min=0, max=10**9)
     )
     unit_price = _money()
-    discount_pct = fields.Decimal(
+    discount_pct = ExactDecimal(
         as_string=True, places=2, load_default=None, validate=validate.Range(0, 100)
     )
 
