@@ -109,7 +109,8 @@ class SyncClient:
         self.clock = clock
         self.retries, self.backoff_s, self.sleep = retries, backoff_s, sleep
         self.page_size, self.push_batch = page_size, push_batch
-        self.db = sqlite3.connect(path)
+        # One sync at a time, but not necessarily on the thread that made the client.
+        self.db = sqlite3.connect(path, check_same_thread=False)
         self.db.executescript(
             """
             CREATE TABLE IF NOT EXISTS records (
