@@ -59,6 +59,7 @@ def authenticate_request() -> None:
     if not user.active or user.deleted_at is not None:
         raise ApiError(401, "account_disabled", "This account is disabled.")
     g.user, g.device = user, device
+    g.pop("store", None)  # never a store made for an earlier request in this context
 
 
 def current_user() -> User:
