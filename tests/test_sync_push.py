@@ -35,6 +35,10 @@ def mutation(table, op, record_id, fields=None, base_version=None, changed_at=No
     return m
 
 
+def phone_edit(customer_id, value, changed_at):
+    return mutation("customers", "update", customer_id, {"phone": value}, 1, changed_at=changed_at)
+
+
 def push(client, headers, *mutations, device_time=None, schema_version=1):
     body = {"schema_version": schema_version, "mutations": list(mutations)}
     body["device_time"] = iso(device_time or datetime.now(UTC))
@@ -144,14 +148,7 @@ def test_same_field_later_effective_edit_wins(client, world, login, app):
     results(
         client,
         headers_m,
-        mutation(
-            "customers",
-            "update",
-            cid,
-            {"phone": "manager"},
-            1,
-            changed_at=now - timedelta(minutes=20),
-        ),
+        phone_edit(cid, "manager", now - timedelta(minutes=20)),
     )
     [result] = results(
         client,
@@ -230,26 +227,12 @@ def test_a_phone_three_hours_ahead_does_not_win_a_conflict_it_lost_in_real_time(
     real_now = datetime.now(UTC)
     ahead = timedelta(hours=3)
     # The rep really edited 30 minutes ago, but the phone's clock says +3h.
-    rep_edit = mutation(
-        "customers",
-        "update",
-        cid,
-        {"phone": "rep"},
-        1,
-        changed_at=real_now - timedelta(minutes=30) + ahead,
-    )
+    rep_edit = phone_edit(cid, "rep", real_now - timedelta(minutes=30) + ahead)
     # The manager edited 10 minutes ago (server-side, real time).
     results(
         client,
         headers_m,
-        mutation(
-            "customers",
-            "update",
-            cid,
-            {"phone": "manager"},
-            1,
-            changed_at=real_now - timedelta(minutes=10),
-        ),
+        phone_edit(cid, "manager", real_now - timedelta(minutes=10)),
     )
     [result] = results(client, headers_a, rep_edit, device_time=real_now + ahead)
     assert result["status"] == "merged"
@@ -262,14 +245,7 @@ def test_a_future_edit_time_is_capped_at_the_receive_time(client, world, login):
     cid = customer_of(world)
     results(client, headers_m, mutation("customers", "update", cid, {"phone": "manager"}, 1))
     # changed_at far in the future, device_time honest: capped to now, so it ties or loses.
-    future = mutation(
-        "customers",
-        "update",
-        cid,
-        {"phone": "rep"},
-        1,
-        changed_at=datetime.now(UTC) + timedelta(days=1),
-    )
+    future = phone_edit(cid, "rep", datetime.now(UTC) + timedelta(days=1))
     [result] = results(client, headers_a, future)
     assert result["record"]["phone"] in ("manager", "rep")
     assert result["status"] in ("applied", "merged")
