@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
@@ -274,9 +275,8 @@ class Pusher:
     def _apply(self, m: Mutation, edited_at: datetime) -> dict:
         model = m.model
         self.store.rules.check_table(model)
-        schema = RECORD_SCHEMAS[m.table]
         if m.op == "create":
-            return self._create(m, model, schema, edited_at)
+            return self._create(m, model, edited_at)
         record = self._visible(model, m.record_id)
         if m.op == "delete":
             if record.deleted_at is None:
@@ -288,7 +288,7 @@ class Pusher:
             raise Conflict("The record was deleted on the server.", code="record_deleted")
         if m.base_version is None:
             raise Invalid({"base_version": ["An update needs the base_version it was made on."]})
-        values = schema(partial=True, exclude=("id",)).load(m.fields)
+        values = _input_schema(m.table, partial=True).load(m.fields)
         winners, lost, losers = self._merge(m, record, values, edited_at)
         self.store.rules.check_update(record, winners)
         stamp_order_submission(model, record, winners, self.now)
@@ -303,8 +303,8 @@ class Pusher:
             result["conflicts"] = lost
         return result
 
-    def _create(self, m: Mutation, model, schema, edited_at: datetime) -> dict:
-        values = schema().load({**m.fields, "id": str(m.record_id)})
+    def _create(self, m: Mutation, model, edited_at: datetime) -> dict:
+        values = _input_schema(m.table, partial=False).load({**m.fields, "id": str(m.record_id)})
         existing = self._cached(model, m.record_id)
         if existing is not None:
             if not self._can_see(existing):
@@ -458,6 +458,13 @@ class Pusher:
         if record is None or not self._can_see(record):
             raise Forbidden("No such record in your scope.")
         return record
+
+
+@cache
+def _input_schema(table: str, *, partial: bool) -> Schema:
+    """One schema instance per table and mode: building one per mutation is costly."""
+    schema = RECORD_SCHEMAS[table]
+    return schema(partial=True, exclude=("id",)) if partial else schema()
 
 
 def _effective_time(changed_at: datetime | None, skew: timedelta, now: datetime) -> datetime:
