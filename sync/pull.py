@@ -254,10 +254,9 @@ class Puller:
 
     def _read_log(self, position: Position, top: Position, page: _Page) -> tuple[Position, bool]:
         log = ChangeLogEntry
-        at = tuple_(log.txid, log.seq)
         rows = self.session.execute(
             select(log)
-            .where(at > tuple_(*position), at <= tuple_(*top), self._log_scope())
+            .where(*self._between(position, top), self._log_scope())
             .order_by(log.txid, log.seq)
             .limit(page.room)
         ).scalars().all()
@@ -266,6 +265,19 @@ class Puller:
             return max(position, top), True
         self._materialise(rows, position, page)
         return (rows[-1].txid, rows[-1].seq), False
+
+    def _after(self, position: Position):
+        """Log rows after `position`, in a form each database answers from an index."""
+        return self._between(position, None)[0]
+
+    def _between(self, after: Position, up_to: Position | None) -> list:
+        log = ChangeLogEntry
+        if self.session.get_bind().dialect.name == "sqlite":
+            # txid is always 0 there, and SQLite ranges over the key, not row values.
+            bounds = [log.seq > after[1]]
+            return bounds + ([log.seq <= up_to[1]] if up_to else [])
+        at = tuple_(log.txid, log.seq)
+        return [at > tuple_(*after)] + ([at <= tuple_(*up_to)] if up_to else [])
 
     def _log_scope(self):
         if self.scope.is_admin:
@@ -362,7 +374,7 @@ class Puller:
                     log.table_name == "customers",
                     log.record_id.in_(customer_ids),
                     log.kind.in_(("create", "move")),
-                    tuple_(log.txid, log.seq) > tuple_(*position),
+                    self._after(position),
                 )
             )
         )
