@@ -211,14 +211,9 @@ class Pusher:
             }
             for i in ids
         ]
-        claimed = set(
-            self.session.scalars(
-                insert(SyncMutation)
-                .values(rows)
-                .on_conflict_do_nothing()
-                .returning(SyncMutation.id)
-            )
-        )
+        table = SyncMutation.__table__  # Core, not the ORM's slower bulk path
+        claim = insert(table).on_conflict_do_nothing().returning(table.c.id)
+        claimed = set(self.session.scalars(claim, rows))
         known = [i for i in ids if i not in claimed]
         if not known:
             return {}
