@@ -53,10 +53,15 @@ def _assign(session: Session, record: SyncedRecord, field: str, value: Any) -> N
     setattr(record, link, list(users))
 
 
-def _stamp(record: SyncedRecord, fields: list[str], edited_at: datetime) -> None:
+def _stamp(
+    record: SyncedRecord, fields: list[str], edited_at: datetime, author: str | None
+) -> None:
+    """Per field: the version and edit time of its last change, and which device made it."""
     meta = dict(record.field_meta or {})
     for field in fields:
         meta[field] = {"v": record.version, "t": edited_at.isoformat()}
+        if author:
+            meta[field]["d"] = author
     record.field_meta = meta
 
 
@@ -67,6 +72,7 @@ def create_record(
     *,
     now: datetime,
     edited_at: datetime | None = None,
+    author: str | None = None,
 ) -> SyncedRecord:
     """Insert a record at version 1.
 
@@ -78,7 +84,7 @@ def create_record(
     fields = [f for f in values if f != "id"]
     for field in fields:
         _assign(session, record, field, values[field])
-    _stamp(record, fields, edited_at or now)
+    _stamp(record, fields, edited_at or now, author)
     _derive(session, record)
     session.add(record)
     _log(session, record, "create", now)
@@ -93,6 +99,7 @@ def update_record(
     *,
     now: datetime,
     edited_at: datetime | None = None,
+    author: str | None = None,
 ) -> list[str]:
     """Apply the fields that really change; return their names.
 
@@ -112,7 +119,7 @@ def update_record(
         _assign(session, record, field, values[field])
     record.version += 1
     record.updated_at = now
-    _stamp(record, changed, edited_at or now)
+    _stamp(record, changed, edited_at or now, author)
     _derive(session, record)
     _log(session, record, "move" if placement else "update", now, moved_from=placement)
     _derive_related(session, record, now)

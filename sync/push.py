@@ -132,6 +132,8 @@ class Pusher:
         self.session = session
         self.user = user
         self.device_id = device_id
+        #: Who wrote a field, in its metadata: a device's own earlier edit is not concurrent.
+        self.author = f"{user.id.hex}/{device_id}"
         self.now = now
         self.store = RecordStore(session, user, now=now)
         self.scope = self.store.scope
@@ -287,7 +289,9 @@ class Pusher:
         winners, lost, losers = self._merge(m, record, values, edited_at)
         self.store.rules.check_update(record, winners)
         stamp_order_submission(model, record, winners, self.now)
-        update_record(self.session, record, winners, now=self.now, edited_at=edited_at)
+        update_record(
+            self.session, record, winners, now=self.now, edited_at=edited_at, author=self.author
+        )
         if {"territory_id", "owner_id"} & winners.keys():  # a move changes who sees it
             self._visibility.pop((m.table, record.id), None)
             self.store.rules.forget(model, record.id)
@@ -308,7 +312,9 @@ class Pusher:
         self._require_in_scope(model, values)
         values = self.store.rules.check_create(model, values)
         stamp_order_submission(model, None, values, self.now)
-        record = create_record(self.session, model, values, now=self.now, edited_at=edited_at)
+        record = create_record(
+            self.session, model, values, now=self.now, edited_at=edited_at, author=self.author
+        )
         self._visibility.pop((m.table, record.id), None)
         self._missing.discard((m.table, record.id))
         self._loaded[(m.table, record.id)] = record
@@ -336,7 +342,11 @@ class Pusher:
         meta = record.field_meta or {}
         for field, value in values.items():
             stamp = meta.get(field)
-            concurrent = stamp is not None and stamp["v"] > m.base_version
+            concurrent = (
+                stamp is not None
+                and stamp["v"] > m.base_version
+                and stamp.get("d") != self.author  # the device's own queue is ordered
+            )
             if not concurrent or getattr(record, field, None) == value:
                 winners[field] = value
                 continue

@@ -582,3 +582,18 @@ def test_a_database_constraint_rejects_only_its_own_mutation(client, world, logi
     assert client.get(f"/api/v1/products/{first}", headers=headers).status_code == 200
     assert client.get(f"/api/v1/products/{second}", headers=headers).status_code == 404
     assert res[2]["record"]["notes"] == "still applied"
+
+
+def test_a_device_own_queued_edits_apply_in_order_without_conflicts(client, world, login, app):
+    """Two offline edits of one field by the same phone: the later one in the queue wins,
+    even if the phone's clock went backwards in between, and nothing is logged as lost."""
+    headers = login("rep.a@example.com")
+    cid = customer_of(world)
+    now = datetime.now(UTC)
+    first = phone_edit(cid, "first", now - timedelta(minutes=5))
+    second = phone_edit(cid, "second", now - timedelta(minutes=9))  # clock moved back
+    res = results(client, headers, first, second)
+    assert [r["status"] for r in res] == ["applied", "applied"]
+    assert res[1]["record"]["phone"] == "second"
+    with app.app_context():
+        assert db.session.query(ConflictEntry).count() == 0
