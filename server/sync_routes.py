@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g, request
+from flask import g, jsonify, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
@@ -130,7 +130,8 @@ def pull(query):
         query.get("cursor"), query.get("limit")
     )
     db.session.rollback()
-    return result.to_json()
+    # Already JSON-ready: skip a second pass through the response schema.
+    return jsonify(result.to_json())
 
 
 @blp.route("/sync/push", methods=["POST"])
@@ -158,7 +159,7 @@ def push(body):
         body["mutations"], body.get("device_time")
     )
     db.session.commit()
-    return {"results": results}
+    return jsonify({"results": results})
 
 
 def keep_refused_push(user: User, device: DeviceSession) -> None:
