@@ -239,16 +239,20 @@ def test_a_phone_three_hours_ahead_does_not_win_a_conflict_it_lost_in_real_time(
     assert result["record"]["phone"] == "manager"
 
 
-def test_a_future_edit_time_is_capped_at_the_receive_time(client, world, login):
-    headers_a = login("rep.a@example.com")
-    headers_m = login("north.manager@example.com")
-    cid = customer_of(world)
-    results(client, headers_m, mutation("customers", "update", cid, {"phone": "manager"}, 1))
-    # changed_at far in the future, device_time honest: capped to now, so it ties or loses.
-    future = phone_edit(cid, "rep", datetime.now(UTC) + timedelta(days=1))
-    [result] = results(client, headers_a, future)
-    assert result["record"]["phone"] in ("manager", "rep")
-    assert result["status"] in ("applied", "merged")
+def test_a_future_edit_time_is_capped_at_the_receive_time(session, world):
+    """An edit stamped a day ahead counts as made when it arrived, so it only ties."""
+    now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+    cid = world.records["A"]["customers"]
+
+    def push_as(key, value, changed_at):
+        user = session.get(User, world.users[key])
+        m = {**phone_edit(cid, value, changed_at), "id": uuid.uuid4(), "record_id": cid}
+        m["changed_at"] = changed_at
+        return Pusher(session, user, device_id="d", now=now).push([m], device_time=now)[0]
+
+    assert push_as("north.manager", "manager", now)["status"] == "applied"
+    future = push_as("rep.a", "rep", now + timedelta(days=1))
+    assert future["status"] == "merged" and future["record"]["phone"] == "manager"
 
 
 def test_delete_wins_and_update_of_deleted_record_is_rejected(client, world, login, app):
