@@ -39,6 +39,21 @@ def phone_edit(customer_id, value, changed_at):
     return mutation("customers", "update", customer_id, {"phone": value}, 1, changed_at=changed_at)
 
 
+def engine_phone_push(session, world, user_key, value, *, changed_at, now):
+    """Push one phone edit of customer A through the engine, with a fixed server clock."""
+    user = session.get(User, world.users[user_key])
+    m = {
+        "id": uuid.uuid4(),
+        "table": "customers",
+        "op": "update",
+        "base_version": 1,
+        "record_id": world.records["A"]["customers"],
+        "changed_at": changed_at,
+        "fields": {"phone": value},
+    }
+    return Pusher(session, user, device_id=user_key, now=now).push([m], device_time=now)[0]
+
+
 def push(client, headers, *mutations, device_time=None, schema_version=1):
     body = {"schema_version": schema_version, "mutations": list(mutations)}
     body["device_time"] = iso(device_time or datetime.now(UTC))
@@ -197,21 +212,9 @@ def test_tie_keeps_the_server_value(session, world):
     """Engine level, so both pushes have exactly the same effective edit time."""
     now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
     moment = now - timedelta(minutes=5)
-    cid = world.records["A"]["customers"]
 
     def push_as(key, value):
-        user = session.get(User, world.users[key])
-        m = {
-            "id": uuid.uuid4(),
-            "table": "customers",
-            "op": "update",
-            "record_id": cid,
-            "base_version": 1,
-            "changed_at": moment,
-            "fields": {"phone": value},
-        }
-        [result] = Pusher(session, user, device_id="d", now=now).push([m], device_time=now)
-        return result
+        return engine_phone_push(session, world, key, value, changed_at=moment, now=now)
 
     assert push_as("north.manager", "m")["status"] == "applied"
     tie = push_as("rep.a", "r")
@@ -242,13 +245,9 @@ def test_a_phone_three_hours_ahead_does_not_win_a_conflict_it_lost_in_real_time(
 def test_a_future_edit_time_is_capped_at_the_receive_time(session, world):
     """An edit stamped a day ahead counts as made when it arrived, so it only ties."""
     now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-    cid = world.records["A"]["customers"]
 
     def push_as(key, value, changed_at):
-        user = session.get(User, world.users[key])
-        m = {**phone_edit(cid, value, changed_at), "id": uuid.uuid4(), "record_id": cid}
-        m["changed_at"] = changed_at
-        return Pusher(session, user, device_id="d", now=now).push([m], device_time=now)[0]
+        return engine_phone_push(session, world, key, value, changed_at=changed_at, now=now)
 
     assert push_as("north.manager", "manager", now)["status"] == "applied"
     future = push_as("rep.a", "rep", now + timedelta(days=1))
