@@ -1,0 +1,201 @@
+"""Build a VROOM problem from a rep's day and read the plan back (via pyvroom).
+
+Times are seconds since midnight of the plan's day, in the rep's time zone;
+locations are indexes into the travel matrix. Stops VROOM cannot fit come back
+as `unassigned` with a reason a rep or a manager can act on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import vroom
+
+from .matrix import TravelMatrix
+
+CLOSED_THAT_DAY = "closed_that_day"
+OUTSIDE_SHIFT = "outside_shift"
+SHIFT_TOO_SHORT = "shift_too_short"
+NO_TIME_LEFT = "no_time_left"
+MAX_STOPS_REACHED = "max_stops_reached"
+
+
+@dataclass(frozen=True)
+class Window:
+    start_s: int
+    end_s: int
+
+
+@dataclass(frozen=True)
+class Stop:
+    key: str
+    location: int
+    service_s: int
+    #: None: any time; empty: closed that day.
+    windows: tuple[Window, ...] | None = None
+    priority: int = 0
+
+
+@dataclass(frozen=True)
+class Lunch:
+    earliest_s: int
+    latest_s: int
+    duration_s: int
+
+
+@dataclass(frozen=True)
+class Shift:
+    key: str
+    start: int
+    end: int
+    start_s: int
+    end_s: int
+    lunch: Lunch | None = None
+    max_stops: int | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: str  # "start", "stop", "break" or "end"
+    key: str | None
+    location: int | None
+    arrival_s: int
+    waiting_s: int
+    service_s: int
+    #: Travel from the previous step.
+    travel_s: int
+    distance_m: int
+
+    @property
+    def departure_s(self) -> int:
+        return self.arrival_s + self.waiting_s + self.service_s
+
+
+@dataclass
+class Plan:
+    routes: dict[str, list[Step]] = field(default_factory=dict)
+    unassigned: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _fits_somewhere(stop: Stop, shifts: Sequence[Shift]) -> str | None:
+    """Why a stop cannot be served by any shift, before asking the solver."""
+    if stop.windows is not None and not stop.windows:
+        return CLOSED_THAT_DAY
+    if all(stop.service_s > shift.end_s - shift.start_s for shift in shifts):
+        return SHIFT_TOO_SHORT
+    windows = stop.windows or (Window(0, 24 * 3600),)
+    overlaps = any(
+        min(w.end_s, s.end_s) - max(w.start_s, s.start_s) >= 0 for w in windows for s in shifts
+    )
+    return None if overlaps else OUTSIDE_SHIFT
+
+
+def solve(
+    matrix: TravelMatrix,
+    shifts: Sequence[Shift],
+    stops: Sequence[Stop],
+    *,
+    time_limit_s: float = 1.0,
+    exploration_level: int = 5,
+    threads: int = 2,
+) -> Plan:
+    plan = Plan()
+    candidates = []
+    for stop in stops:
+        reason = _fits_somewhere(stop, shifts) if shifts else NO_TIME_LEFT
+        if reason:
+            plan.unassigned.append((stop.key, reason))
+        else:
+            candidates.append(stop)
+    if not shifts or not candidates:
+        plan.routes = {s.key: _empty_route(s, matrix) for s in shifts}
+        return plan
+    problem = vroom.Input()
+    problem.set_durations_matrix(profile="car", matrix_input=matrix.seconds)
+    problem.set_distances_matrix(profile="car", matrix_input=matrix.metres)
+    for number, shift in enumerate(shifts):
+        breaks = []
+        if shift.lunch:
+            lunch = shift.lunch
+            breaks = [
+                vroom.Break(
+                    1,
+                    time_windows=[vroom.TimeWindow(lunch.earliest_s, lunch.latest_s)],
+                    service=lunch.duration_s,
+                )
+            ]
+        limits = {"max_tasks": shift.max_stops} if shift.max_stops is not None else {}
+        problem.add_vehicle(
+            vroom.Vehicle(
+                number,
+                start=shift.start,
+                end=shift.end,
+                time_window=vroom.TimeWindow(shift.start_s, shift.end_s),
+                breaks=breaks,
+                **limits,
+            )
+        )
+    for number, stop in enumerate(candidates):
+        windows = [vroom.TimeWindow(w.start_s, w.end_s) for w in stop.windows or ()]
+        problem.add_job(
+            vroom.Job(
+                number,
+                location=stop.location,
+                default_service=stop.service_s,
+                priority=max(0, min(100, stop.priority)),
+                **({"time_windows": windows} if windows else {}),
+            )
+        )
+    solution = problem.solve(
+        exploration_level=exploration_level,
+        nb_threads=threads,
+        timeout=timedelta(seconds=time_limit_s),
+    ).to_dict()
+    for route in solution["routes"]:
+        shift = shifts[route["vehicle"]]
+        plan.routes[shift.key] = _steps(route["steps"], candidates)
+    for shift in shifts:
+        plan.routes.setdefault(shift.key, _empty_route(shift, matrix))
+    full = {
+        s.key
+        for s in shifts
+        if s.max_stops is not None
+        and sum(step.kind == "stop" for step in plan.routes[s.key]) >= s.max_stops
+    }
+    reason = MAX_STOPS_REACHED if full and len(full) == len(shifts) else NO_TIME_LEFT
+    plan.unassigned += [(candidates[job["id"]].key, reason) for job in solution["unassigned"]]
+    return plan
+
+
+def _steps(raw: list[dict], stops: Sequence[Stop]) -> list[Step]:
+    steps, travelled, distance = [], 0, 0
+    for step in raw:
+        kind = {"job": "stop"}.get(step["type"], step["type"])
+        travel = step["duration"] - travelled
+        metres = step.get("distance", 0) - distance
+        travelled, distance = step["duration"], step.get("distance", 0)
+        key = stops[step["id"]].key if kind == "stop" else None
+        steps.append(
+            Step(
+                kind,
+                key,
+                step.get("location_index"),
+                step["arrival"],
+                step["waiting_time"],
+                step["service"],
+                travel,
+                metres,
+            )
+        )
+    return steps
+
+
+def _empty_route(shift: Shift, matrix: TravelMatrix) -> list[Step]:
+    travel = int(matrix.seconds[shift.start][shift.end])
+    metres = int(matrix.metres[shift.start][shift.end])
+    return [
+        Step("start", None, shift.start, shift.start_s, 0, 0, 0, 0),
+        Step("end", None, shift.end, shift.start_s + travel, 0, 0, travel, metres),
+    ]
