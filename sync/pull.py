@@ -157,7 +157,7 @@ class Puller:
         page = _Page(limit)
         walks = list(cursor.walks)
         while walks and page.room > 0:
-            done, walks[0] = self._walk(walks[0], page)
+            done, walks[0] = self._walk(walks[0], page, cursor.position)
             if done:
                 walks.pop(0)
         position = cursor.position
@@ -184,8 +184,11 @@ class Puller:
 
     # -- walks ---------------------------------------------------------------------
 
-    def _walk(self, walk: Walk, page: _Page) -> tuple[bool, Walk]:
-        """Walk one table slice; return (finished, the walk's new state)."""
+    def _walk(self, walk: Walk, page: _Page, position: Position) -> tuple[bool, Walk]:
+        """Walk one table slice; return (finished, the walk's new state).
+
+        `position`: the log position the walk started from (its changes come later).
+        """
         while walk.table < len(WALK_TABLES):
             model = WALK_TABLES[walk.table]
             query = self._walk_query(walk, model)
@@ -198,6 +201,8 @@ class Puller:
             query = query.options(*_lean(model)).order_by(model.id).limit(room)
             rows = self.session.scalars(query).all()
             if walk.kind == "fill":
+                if issubclass(model, CustomerChild):
+                    self._put_new_parents(rows, position, page)
                 for record in rows:
                     page.put(record, self.scope)
             else:
@@ -208,6 +213,17 @@ class Puller:
             if page.room <= 0:
                 return walk.table >= len(WALK_TABLES), walk
         return True, walk
+
+    def _put_new_parents(self, children: list, position: Position, page: _Page) -> None:
+        """Send first the customers created or moved in since the walk began.
+
+        The walk may have passed their ids already; they would come later, from the
+        log, after their children.
+        """
+        parents = self._parents_new_since({c.customer_id for c in children}, position)
+        if parents:
+            for parent in self._load_visible({"customers": parents}).values():
+                page.put(parent, self.scope)
 
     def _walk_query(self, walk: Walk, model: type[SyncedRecord]):
         only = walk.limit_to
