@@ -10,7 +10,7 @@ right for every writer.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -19,6 +19,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     Uuid,
     text,
 )
@@ -266,6 +268,43 @@ class Task(CustomerChild, SyncedRecord, Searchable, Base):
     notes: Mapped[str | None] = mapped_column(Text)
 
 
+class RoutePlan(SyncedRecord, Base):
+    """A rep's planned route for one day, computed by the server and synced to the phone.
+
+    One plan per rep and day: planning the day again updates it in place, so the
+    phone gets a new version of the same record rather than a second plan.
+    """
+
+    __tablename__ = "route_plans"
+    __table_args__ = (UniqueConstraint("rep_id", "plan_date"),)
+
+    rep_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), nullable=False)
+    plan_date: Mapped[date] = mapped_column(Date, nullable=False, index=True)
+    timezone: Mapped[str] = mapped_column(String(64), nullable=False)
+    start_lat: Mapped[float] = mapped_column(Float, nullable=False)
+    start_lon: Mapped[float] = mapped_column(Float, nullable=False)
+    end_lat: Mapped[float] = mapped_column(Float, nullable=False)
+    end_lon: Mapped[float] = mapped_column(Float, nullable=False)
+    #: Leaving the start point, and back at the end point.
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    #: The latest the rep works that day (a re-plan fills the day up to it).
+    shift_end_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    #: Ordered stops: customer, arrival/departure, travel and distance from the previous point.
+    stops: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)
+    lunch: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: Customers that could not be fitted, each with a reason code.
+    unassigned: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)
+    needs_location: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
+    total_travel_s: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    total_distance_m: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    total_service_s: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    total_waiting_s: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    #: GeoJSON LineString through start, stops and end (straight legs).
+    geometry: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    travel_provider: Mapped[str] = mapped_column(String(16), nullable=False)
+
+
 class DeviceSession(Base):
     """One logged-in device; revoking it cuts every token it holds."""
 
@@ -389,4 +428,5 @@ RECORD_MODELS: dict[str, type[SyncedRecord]] = {
     "visits": Visit,
     "orders": Order,
     "tasks": Task,
+    "route_plans": RoutePlan,
 }

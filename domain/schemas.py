@@ -257,6 +257,31 @@ class TaskSchema(RecordSchema):
     notes = _text(5000)
 
 
+class RoutePlanSchema(RecordSchema):
+    """Computed by the server (`POST /api/v1/route-plans`); read-only for clients."""
+
+    rep_id = fields.UUID(dump_only=True)
+    plan_date = fields.Date(dump_only=True)
+    timezone = fields.String(dump_only=True)
+    start_lat = fields.Float(dump_only=True)
+    start_lon = fields.Float(dump_only=True)
+    end_lat = fields.Float(dump_only=True)
+    end_lon = fields.Float(dump_only=True)
+    start_at = UTCDateTime(dump_only=True)
+    end_at = UTCDateTime(dump_only=True)
+    shift_end_at = UTCDateTime(dump_only=True)
+    stops = fields.List(fields.Dict(), dump_only=True)
+    lunch = fields.Dict(dump_only=True, allow_none=True)
+    unassigned = fields.List(fields.Dict(), dump_only=True)
+    needs_location = fields.List(fields.String(), dump_only=True)
+    total_travel_s = fields.Integer(dump_only=True)
+    total_distance_m = fields.Integer(dump_only=True)
+    total_service_s = fields.Integer(dump_only=True)
+    total_waiting_s = fields.Integer(dump_only=True)
+    geometry = fields.Dict(dump_only=True)
+    travel_provider = fields.String(dump_only=True)
+
+
 #: Schema class per public table name.
 RECORD_SCHEMAS: dict[str, type[RecordSchema]] = {
     "users": UserSchema,
@@ -268,4 +293,5 @@ RECORD_SCHEMAS: dict[str, type[RecordSchema]] = {
     "visits": VisitSchema,
     "orders": OrderSchema,
     "tasks": TaskSchema,
+    "route_plans": RoutePlanSchema,
 }

@@ -88,7 +88,10 @@ def due_customers(
             continue
         result.due.append(
             DueCustomer(
-                customer.id, round(ratio, 3), customer.tier, tuple(reasons),
+                customer.id,
+                round(ratio, 3),
+                customer.tier,
+                tuple(reasons),
                 priority(ratio, customer.tier),
             )
         )

@@ -101,7 +101,5 @@ def _osrm_array(rows, size: int) -> np.ndarray:
     if rows is None or len(rows) != size:
         raise MatrixError("OSRM answered a table of the wrong size.")
     unreachable = 10**7
-    array = np.array(
-        [[unreachable if v is None else v for v in row] for row in rows], dtype=float
-    )
+    array = np.array([[unreachable if v is None else v for v in row] for row in rows], dtype=float)
     return np.rint(array).astype(np.int64)

@@ -20,6 +20,7 @@ OUTSIDE_SHIFT = "outside_shift"
 SHIFT_TOO_SHORT = "shift_too_short"
 NO_TIME_LEFT = "no_time_left"
 MAX_STOPS_REACHED = "max_stops_reached"
+NO_REP_ALLOWED = "no_rep_allowed"
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,10 @@ class Stop:
     #: None: any time; empty: closed that day.
     windows: tuple[Window, ...] | None = None
     priority: int = 0
+    #: Load taken from the vehicle (benchmarks with capacities; field sales uses 0).
+    demand: int = 0
+    #: Keys of the shifts that may serve this stop (None: any).
+    allowed: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,7 @@ class Shift:
     end_s: int
     lunch: Lunch | None = None
     max_stops: int | None = None
+    capacity: int | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,10 @@ def _fits_somewhere(stop: Stop, shifts: Sequence[Shift]) -> str | None:
     """Why a stop cannot be served by any shift, before asking the solver."""
     if stop.windows is not None and not stop.windows:
         return CLOSED_THAT_DAY
+    if stop.allowed is not None:
+        shifts = [s for s in shifts if s.key in stop.allowed]
+        if not shifts:
+            return NO_REP_ALLOWED
     if all(stop.service_s > shift.end_s - shift.start_s for shift in shifts):
         return SHIFT_TOO_SHORT
     windows = stop.windows or (Window(0, 24 * 3600),)
@@ -112,6 +122,7 @@ def solve(
     if not shifts or not candidates:
         plan.routes = {s.key: _empty_route(s, matrix) for s in shifts}
         return plan
+    skills = _skills(candidates)
     problem = vroom.Input()
     problem.set_durations_matrix(profile="car", matrix_input=matrix.seconds)
     problem.set_distances_matrix(profile="car", matrix_input=matrix.metres)
@@ -126,7 +137,13 @@ def solve(
                     service=lunch.duration_s,
                 )
             ]
-        limits = {"max_tasks": shift.max_stops} if shift.max_stops is not None else {}
+        limits: dict = {}
+        if shift.max_stops is not None:
+            limits["max_tasks"] = shift.max_stops
+        if shift.capacity is not None:
+            limits["capacity"] = vroom.Amount([shift.capacity])
+        if skills:
+            limits["skills"] = {n for allowed, n in skills.items() if shift.key in allowed}
         problem.add_vehicle(
             vroom.Vehicle(
                 number,
@@ -145,6 +162,8 @@ def solve(
                 location=stop.location,
                 default_service=stop.service_s,
                 priority=max(0, min(100, stop.priority)),
+                **({"delivery": vroom.Amount([stop.demand])} if stop.demand else {}),
+                **({"skills": {skills[stop.allowed]}} if stop.allowed is not None else {}),
                 **({"time_windows": windows} if windows else {}),
             )
         )
@@ -167,6 +186,16 @@ def solve(
     reason = MAX_STOPS_REACHED if full and len(full) == len(shifts) else NO_TIME_LEFT
     plan.unassigned += [(candidates[job["id"]].key, reason) for job in solution["unassigned"]]
     return plan
+
+
+def _skills(stops: Sequence[Stop]) -> dict[frozenset[str], int]:
+    """One VROOM skill per distinct set of allowed shifts.
+
+    VROOM skills are all-of; "any of these reps" becomes one skill that every
+    rep of the set has.
+    """
+    sets = {stop.allowed for stop in stops if stop.allowed is not None}
+    return {allowed: number for number, allowed in enumerate(sorted(sets, key=sorted), 1)}
 
 
 def _steps(raw: list[dict], stops: Sequence[Stop]) -> list[Step]:

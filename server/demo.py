@@ -1,16 +1,18 @@
 """Demo data: a drinks-and-groceries distributor in Ho Chi Minh City.
 
 One admin, two managers with a team each, eight reps, four territories with
-polygons, 1,200 shops placed inside them, 40 products and a month of visits,
-orders and tasks before a fixed date. Everything comes from `Random(seed)`
-and that fixed date, so the same seed always gives the same data, and every
-record is written through `sync.changes`, like any other write.
+polygons, 1,200 shops placed inside them, 40 products, a month of visits,
+orders and tasks before a fixed date, and each rep's route plan for that date.
+Everything comes from `Random(seed)` and that fixed date, so the same seed
+always gives the same data (route orders may differ where the solver finds
+equally good answers), and every record is written through `sync.changes`.
 """
 
 from __future__ import annotations
 
 import random
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -21,6 +23,8 @@ from domain.models import Contact, Customer, Order, Product, Task, Team, Territo
 from sync.changes import create_record
 
 from .auth.sessions import hash_password
+from .planning.service import Planner
+from .planning.settings import RoutingSettings
 
 PASSWORD = "demo-pass-2026"
 DOMAIN = "demo.fieldsync.dev"
@@ -129,7 +133,7 @@ def seed_demo_data(session: Session, seed: int = 7) -> list[tuple[str, str, str]
     """Load the demo; return the logins as (email, password, role)."""
     s = _Seeder(session, seed)
     logins = [(f"admin@{DOMAIN}", PASSWORD, "admin")]
-    s.user("admin", "admin", None, locale="en")
+    admin = s.user("admin", "admin", None, locale="en")
     teams, reps_by_territory = [], []
     for number in (1, 2):
         team = s.add(Team, name=f"Đội {'Bắc' if number == 1 else 'Nam'} Sài Gòn")
@@ -170,7 +174,18 @@ def seed_demo_data(session: Session, seed: int = 7) -> list[tuple[str, str, str]
         _customer_with_history(s, index, territory, box, reps_by_territory[slot], products)
         if index % 200 == 199:
             session.flush()
+    session.flush()
+    _plan_first_day(session, admin, [r for reps in reps_by_territory for r in reps])
     return logins
+
+
+def _plan_first_day(session: Session, admin: User, reps: list[User]) -> None:
+    """Each rep's route for the demo's day, so the app and the map have one to show."""
+    settings = replace(RoutingSettings(), time_limit_s=0.3)
+    planner = Planner(session, admin, settings, now=BASE)
+    day = BASE.astimezone(settings.zone).date()
+    for rep in reps:
+        planner.plan_day(rep.id, day)
 
 
 def _customer_with_history(

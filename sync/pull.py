@@ -29,6 +29,7 @@ from domain.models import (
     CustomerChild,
     Order,
     Product,
+    RoutePlan,
     SyncedRecord,
     SyncState,
     Task,
@@ -54,6 +55,7 @@ WALK_TABLES: tuple[type[SyncedRecord], ...] = (
     Visit,
     Order,
     Task,
+    RoutePlan,
 )
 CHILD_TABLES: tuple[type[CustomerChild], ...] = (Contact, Visit, Order, Task)
 CUSTOMER_TABLES = ("customers", *(m.__tablename__ for m in CHILD_TABLES))
@@ -206,7 +208,7 @@ class Puller:
                 for record in rows:
                     page.put(record, self.scope)
             else:
-                self._remove_customers_or_territories(model, [r.id for r in rows], page)
+                self._remove_walked(model, [r.id for r in rows], page)
             if rows and len(rows) == room:
                 return False, Walk(walk.kind, walk.table, rows[-1].id, walk.limit_to)
             walk = Walk(walk.kind, walk.table + 1, None, walk.limit_to)
@@ -237,6 +239,9 @@ class Puller:
             if model is Customer:
                 cond = _placed_in(only) if partial else true()
                 return select(model).where(cond, invisible)
+            if model is RoutePlan:
+                cond = RoutePlan.rep_id.in_(only.members) if partial else true()
+                return select(model).where(cond, invisible)
             return None
         query = select(model).where(model.deleted_at.is_(None), self.scope.where(model))
         if only is None:
@@ -249,9 +254,11 @@ class Puller:
             return query.where(
                 model.customer_id.in_(select(Customer.id).where(_placed_in(only)))
             )
+        if model is RoutePlan:
+            return query.where(RoutePlan.rep_id.in_(only.members))
         return query  # teams, users, territories: small, send again
 
-    def _remove_customers_or_territories(
+    def _remove_walked(
         self, model: type[SyncedRecord], ids: list[uuid.UUID], page: _Page
     ) -> None:
         for record_id in ids:
@@ -311,7 +318,7 @@ class Puller:
             ),
             log.table_name == "products",
         ]
-        for model in (Territory, User, Team):
+        for model in (Territory, User, Team, RoutePlan):
             conditions.append(
                 and_(
                     log.table_name == model.__tablename__,

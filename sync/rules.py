@@ -18,6 +18,7 @@ from domain.models import (
     CustomerChild,
     Order,
     Product,
+    RoutePlan,
     SyncedRecord,
     Team,
     Territory,
@@ -71,6 +72,12 @@ class WriteRules:
     # -- entry points ----------------------------------------------------------
 
     def check_table(self, model: type[SyncedRecord]) -> None:
+        if model is RoutePlan:
+            raise Forbidden(
+                "route_plans are computed by the server: ask for one with "
+                "POST /api/v1/route-plans.",
+                code="read_only",
+            )
         if self.scope.is_admin:
             return
         if model in MANAGED_TABLES and self.scope.is_rep:

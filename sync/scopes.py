@@ -18,6 +18,7 @@ from domain.models import (
     Customer,
     CustomerChild,
     Product,
+    RoutePlan,
     SyncedRecord,
     Team,
     Territory,
@@ -107,6 +108,8 @@ class Scope:
             return Territory.id.in_(self.territory_ids)
         if model is Team:
             return Team.id.in_(self.team_ids)
+        if model is RoutePlan:
+            return RoutePlan.rep_id.in_(self.member_ids)
         if model is User:
             managers_of_my_teams = select(team_managers.c.user_id).where(
                 team_managers.c.team_id.in_(self.team_ids)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from domain.models import RECORD_MODELS
+from datetime import date
+
+from domain.models import RECORD_MODELS, User
 from domain.schemas import RECORD_SCHEMAS
+from server.planning.service import Planner
+from server.planning.settings import RoutingSettings
 from sync.records_json import record_json
 
 
 def test_every_table_serialises_like_its_schema(session, world):
+    admin = session.get(User, world.users["admin"])
+    Planner(session, admin, RoutingSettings()).plan_day(world.users["rep.a"], date(2026, 11, 3))
     tables_seen = set()
     for table, model in RECORD_MODELS.items():
         for record in session.query(model).all():

@@ -67,14 +67,15 @@ def _query_schema(resource: Resource) -> type[Schema]:
     return Schema.from_dict(query_fields, name=f"{resource.title}Query")
 
 
-def _page_schema(resource: Resource) -> type[Schema]:
+def page_schema(title: str, schema: type[Schema]) -> type[Schema]:
+    """One page of a list: the items and the cursor of the next page."""
     return Schema.from_dict(
         {
-            "items": fields.List(fields.Nested(resource.schema), required=True),
+            "items": fields.List(fields.Nested(schema), required=True),
             "next_cursor": fields.String(allow_none=True, required=True),
             "has_more": fields.Boolean(required=True),
         },
-        name=f"{resource.title}Page",
+        name=f"{title}Page",
     )
 
 
@@ -114,7 +115,7 @@ def record_blueprint(resource: Resource) -> Blueprint:
     @blp.route("")
     class Collection(MethodView):
         @blp.arguments(_query_schema(resource), location="query")
-        @blp.response(200, _page_schema(resource))
+        @blp.response(200, page_schema(resource.title, resource.schema))
         @blp.alt_response(400, response="BAD_REQUEST")
         @blp.alt_response(401, response="UNAUTHORIZED")
         def get(self, args):

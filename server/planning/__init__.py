@@ -1,0 +1,1 @@
+"""Route planning on stored data: the bridge between the database and `routing`."""
