@@ -90,6 +90,43 @@ def openapi() -> None:
     sys.stdout.write(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True))
 
 
+@main.command("geocode")
+@click.option("--limit", type=int, default=None, help="At most this many customers.")
+@click.option(
+    "--delay",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Seconds between requests (the public Nominatim allows one per second).",
+)
+@with_appcontext
+def geocode(limit: int | None, delay: float) -> None:
+    """Find coordinates for customers that have an address but no location."""
+    from sqlalchemy import select
+
+    from domain.models import Customer
+
+    from .auth.sessions import now_utc
+    from .planning.geocoding import geocode_missing
+    from .planning.settings import RoutingSettings
+
+    settings = RoutingSettings.from_config(current_app.config)
+    if not settings.geocoder_url:
+        raise click.ClickException("Set FIELDSYNC_GEOCODER_URL (e.g. a Nominatim server) first.")
+    missing = db.session.scalars(
+        select(Customer).where(
+            Customer.lat.is_(None), Customer.address.is_not(None), Customer.deleted_at.is_(None)
+        )
+    ).all()
+    report = geocode_missing(
+        db.session, missing, settings, now=now_utc(), limit=limit, delay_s=delay
+    )
+    db.session.commit()
+    click.echo(f"Located {report.located}, not found {report.not_found} of {len(missing)}.")
+    if report.error:
+        raise click.ClickException(f"Stopped early: {report.error}")
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)

@@ -532,3 +532,18 @@ def test_addresses_are_geocoded_and_a_reps_correction_wins(app, client, shops, n
 def test_no_geocoder_means_needs_location(client, shops, login):
     plan = plan_day(client, login("rep.a@example.com")).json
     assert plan["needs_location"] == [shops["nowhere"]]
+
+
+def test_the_geocode_command_locates_what_it_can_and_reports_the_rest(app, shops, nominatim):
+    from server.cli import geocode
+
+    with app.app_context():
+        _add(db.session, Customer, name="Unknown street", address="1 Nowhere", status="active")
+        db.session.commit()
+    result = app.test_cli_runner().invoke(geocode, ["--delay", "0"])
+    assert result.exit_code == 0, result.output
+    assert "Located 1, not found 1 of 2." in result.output
+    with app.app_context():
+        located = db.session.get(Customer, uuid.UUID(shops["nowhere"]))
+        assert (located.lat, located.lon) == (10.7731, 106.7012)
+        assert located.field_meta["lat"]["d"] == "geocoder"

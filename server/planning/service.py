@@ -7,7 +7,6 @@ scope, so a plan never contains a customer either of them may not see.
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -19,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from domain.models import Customer, RoutePlan, Task, Territory, User, Visit
 from routing.due import CustomerFacts, due_customers, overdue_ratio, priority
-from routing.geocode import GeocodeError, address_query, geocode, nominatim
 from routing.matrix import MatrixError
 from routing.planner import (
     NO_LOCATION,
@@ -36,14 +34,9 @@ from sync.changes import create_record, update_record
 from sync.errors import Forbidden, Invalid, NotFound, RecordError
 from sync.scopes import Scope
 
+from .geocoding import geocode_missing
 from .settings import RoutingSettings
 
-log = logging.getLogger(__name__)
-
-#: Geocoded coordinates are stamped as edited at this time, so that any
-#: correction a rep makes in the field wins the per-field merge, even one made
-#: offline before the geocoder ran.
-GEOCODED_AT = datetime(2000, 1, 1, tzinfo=UTC)
 WORKING_DAYS = 5
 
 
@@ -346,7 +339,13 @@ class Planner:
         reps: Sequence[User],
         explicit: bool,
     ) -> tuple[list[Visitable], list[str]]:
-        self._geocode_missing([c for c in customers if c.lat is None])
+        geocode_missing(
+            self.session,
+            customers,
+            self.settings,
+            now=self.now,
+            limit=self.settings.geocode_per_request,
+        )
         by_id = {c.id: c for c in customers}
         facts = [_facts(c) for c in customers]
         if explicit:
@@ -355,7 +354,8 @@ class Planner:
         else:
             planned, tasks = self._planned_and_tasks(reps, first, last)
             due = due_customers(facts, last, planned=planned, tasks_due=tasks)
-            chosen = [(next(f for f in facts if f.id == d.id), d.overdue_ratio) for d in due.due]
+            fact_of = {f.id: f for f in facts}
+            chosen = [(fact_of[d.id], d.overdue_ratio) for d in due.due]
             needs_location = [str(i) for i in due.needs_location]
         visitables = []
         for fact, ratio in chosen:
@@ -414,32 +414,6 @@ class Planner:
                 )
             )
         }
-
-    def _geocode_missing(self, customers: list[Customer]) -> None:
-        """Fill coordinates from addresses, a few per request, when a geocoder is set."""
-        settings = self.settings
-        if not settings.geocoder_url or not customers:
-            return
-        geocoder = nominatim(settings.geocoder_url, settings.geocoder_user_agent)
-        todo = [c for c in customers if c.address][: settings.geocode_per_request]
-        for customer in todo:
-            query = address_query(
-                [customer.address, customer.city, customer.postal_code, customer.country]
-            )
-            try:
-                found = geocode(geocoder, query)
-            except GeocodeError as exc:
-                log.warning("geocoding stopped: %s", exc)
-                return
-            if found is not None:
-                update_record(
-                    self.session,
-                    customer,
-                    {"lat": found[0], "lon": found[1]},
-                    now=self.now,
-                    edited_at=GEOCODED_AT,
-                    author="geocoder",
-                )
 
     # -- days and times -------------------------------------------------------------
 
