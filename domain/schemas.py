@@ -270,15 +270,41 @@ class RoutePlanSchema(RecordSchema):
     start_at = UTCDateTime(dump_only=True)
     end_at = UTCDateTime(dump_only=True)
     shift_end_at = UTCDateTime(dump_only=True)
-    stops = fields.List(fields.Dict(), dump_only=True)
-    lunch = fields.Dict(dump_only=True, allow_none=True)
-    unassigned = fields.List(fields.Dict(), dump_only=True)
-    needs_location = fields.List(fields.String(), dump_only=True)
+    stops = fields.List(
+        fields.Dict(),
+        dump_only=True,
+        metadata={
+            "description": "In visit order: `customer_id`, `name`, `lat`, `lon`, `arrival_at`, "
+            "`waiting_s` (before the visit starts; includes lunch when it is taken there), "
+            "`service_s`, `departure_at` (= arrival + waiting + service), `travel_s` and "
+            "`distance_m` from the previous stop (or the start), `locked`, `completed`."
+        },
+    )
+    lunch = fields.Dict(
+        dump_only=True, allow_none=True, metadata={"description": "`start_at`, `end_at`."}
+    )
+    unassigned = fields.List(
+        fields.Dict(),
+        dump_only=True,
+        metadata={
+            "description": "`{customer_id, reason}`; reasons: `closed_that_day`, "
+            "`outside_shift`, `shift_too_short`, `no_time_left`, `max_stops_reached`, "
+            "`no_rep_allowed`, `no_location`, `over_candidate_limit`."
+        },
+    )
+    needs_location = fields.List(
+        fields.String(),
+        dump_only=True,
+        metadata={"description": "Customers to visit that have no coordinates yet."},
+    )
     total_travel_s = fields.Integer(dump_only=True)
     total_distance_m = fields.Integer(dump_only=True)
     total_service_s = fields.Integer(dump_only=True)
     total_waiting_s = fields.Integer(dump_only=True)
-    geometry = fields.Dict(dump_only=True)
+    geometry = fields.Dict(
+        dump_only=True,
+        metadata={"description": "GeoJSON LineString (lon, lat): start, stops, end."},
+    )
     travel_provider = fields.String(dump_only=True)
 
 

@@ -280,41 +280,47 @@ def _day_plan(
     VROOM's service start times are kept (they respect every window); arrivals
     are recomputed as "leave as soon as free, drive, then wait", so that each
     leg adds up: arrival = departure from the previous stop (or end of lunch) +
-    travel. With `leave_late`, the rep leaves the start as late as the first
-    stop allows (not when continuing from a stop already made).
+    travel. When VROOM drives first and has lunch on arrival, the stop's
+    waiting time includes the lunch. With `leave_late`, the rep leaves the
+    start as late as the first stop allows (not when continuing from a stop
+    already made).
     """
     result = DayPlan(day)
     free_at: int | None = None
+    #: A leg driven before the lunch break (lunch at the next place): arrival, time, metres.
+    driven: tuple[int, int, int] | None = None
     for step in steps:
         begins = step.arrival_s + step.waiting_s - offset
-        if step.kind == "stop":
-            if free_at is None:
-                late = begins - step.travel_s if leave_late else day.start_s
-                free_at = result.depart_s = max(day.start_s, late)
-            arrival = free_at + step.travel_s
-            result.stops.append(
-                PlannedStop(
-                    step.key,
-                    customers[step.key].place,
-                    arrival,
-                    begins - arrival,
-                    step.service_s,
-                    step.travel_s,
-                    step.distance_m,
-                )
-            )
-            free_at = begins + step.service_s
-        elif step.kind == "break":
-            if free_at is None:
-                free_at = result.depart_s = max(day.start_s, begins)
+        if step.kind == "start":
+            continue
+        if free_at is None:
+            late = begins - step.travel_s if leave_late else day.start_s
+            free_at = result.depart_s = max(day.start_s, late)
+        if step.kind == "break":
+            if step.travel_s:
+                driven = (free_at + step.travel_s, step.travel_s, step.distance_m)
             result.lunch_s = (begins, begins + step.service_s)
             free_at = begins + step.service_s
+            continue
+        arrival, travel, metres = free_at + step.travel_s, step.travel_s, step.distance_m
+        if driven:
+            arrival, travel, metres = driven[0], driven[1] + travel, driven[2] + metres
+            driven = None
+        if step.kind == "stop":
+            stop = PlannedStop(
+                step.key,
+                customers[step.key].place,
+                arrival,
+                begins - arrival,
+                step.service_s,
+                travel,
+                metres,
+            )
+            result.stops.append(stop)
+            free_at = stop.departure_s
         elif step.kind == "end":
-            if free_at is None:
-                free_at = result.depart_s = day.start_s
-            result.end_s = free_at + step.travel_s
-            result.end_travel_s = step.travel_s
-            result.end_distance_m = step.distance_m
+            result.end_s = max(arrival, free_at)
+            result.end_travel_s, result.end_distance_m = travel, metres
     return result
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import socket
 import threading
 import uuid
 import xml.etree.ElementTree as ET
@@ -547,3 +548,46 @@ def test_the_geocode_command_locates_what_it_can_and_reports_the_rest(app, shops
         located = db.session.get(Customer, uuid.UUID(shops["nowhere"]))
         assert (located.lat, located.lon) == (10.7731, 106.7012)
         assert located.field_meta["lat"]["d"] == "geocoder"
+
+
+class FakeOsrm(BaseHTTPRequestHandler):
+    """OSRM's `table` for any points: 10 minutes and 4 km between any two."""
+
+    def do_GET(self):
+        count = len(urlsplit(self.path).path.rsplit("/", 1)[-1].split(";"))
+        grid = [[0 if i == j else 600 for j in range(count)] for i in range(count)]
+        body = json.dumps(
+            {"code": "Ok", "durations": grid, "distances": [[v * 6.667 for v in r] for r in grid]}
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_road_times_come_from_osrm_when_configured(app, client, shops, login, monkeypatch):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeOsrm)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setitem(app.config, "ROUTING_OSRM_URL", f"http://127.0.0.1:{server.server_port}")
+    try:
+        plan = plan_day(client, login("rep.a@example.com"), customer_ids=shops["ids"][:6]).json
+    finally:
+        server.shutdown()
+    assert plan["travel_provider"] == "osrm"
+    assert [s["travel_s"] for s in plan["stops"]] == [600] * 6
+    assert plan["total_travel_s"] == 7 * 600 and plan["total_distance_m"] == 7 * 4000
+
+
+def test_an_unreachable_osrm_is_a_503_and_stores_nothing(app, client, shops, login, monkeypatch):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setitem(app.config, "ROUTING_OSRM_URL", f"http://127.0.0.1:{port}")
+    headers = login("rep.a@example.com")
+    response = plan_day(client, headers)
+    assert response.status_code == 503
+    assert response.json["error"]["code"] == "routing_unavailable"
+    assert client.get(PLANS, headers=headers).json["items"] == []
