@@ -154,12 +154,13 @@ def opening_windows(
     if hours is None:
         return None
     return tuple(
-        Window(_seconds(start), _seconds(end))
+        Window(clock_seconds(start), clock_seconds(end))
         for start, end in hours.get(WEEKDAYS[day.weekday()], ())
     )
 
 
-def _seconds(hhmm: str) -> int:
+def clock_seconds(hhmm: str) -> int:
+    """"08:30" -> seconds since midnight."""
     hours, minutes = hhmm.split(":")
     return int(hours) * 3600 + int(minutes) * 60
 

@@ -208,8 +208,8 @@ def _problem(
     problem.set_distances_matrix(profile="car", matrix_input=matrix.metres)
     for number, shift in enumerate(shifts):
         breaks = []
-        if shift.lunch:
-            lunch = shift.lunch
+        lunch = _lunch_within(shift)
+        if lunch:
             breaks = [
                 vroom.Break(
                     1,
@@ -249,6 +249,20 @@ def _problem(
             )
         )
     return problem
+
+
+def _lunch_within(shift: Shift) -> Lunch | None:
+    """The part of the lunch window that fits the shift; none when nothing does.
+
+    A morning-only or afternoon-only shift has no lunch; VROOM refuses a break
+    that cannot be taken inside the vehicle's hours.
+    """
+    lunch = shift.lunch
+    if lunch is None:
+        return None
+    earliest = max(lunch.earliest_s, shift.start_s)
+    latest = min(lunch.latest_s, shift.end_s - lunch.duration_s)
+    return Lunch(earliest, latest, lunch.duration_s) if earliest <= latest else None
 
 
 def _skills(stops: Sequence[Stop]) -> dict[frozenset[str], int]:

@@ -23,7 +23,7 @@ from .api.records import page_schema
 from .auth.guard import current_user, store
 from .auth.sessions import now_utc
 from .extensions import db
-from .planning.service import DayOptions, Planner, TeamResult, parse_time
+from .planning.service import DayOptions, Planner, PlanSet, parse_time
 from .planning.settings import RoutingSettings
 
 blp = Blueprint(
@@ -177,7 +177,7 @@ def _options(args: dict) -> DayOptions:
     )
 
 
-def _plan_set(result: TeamResult) -> dict:
+def _plan_set(result: PlanSet) -> dict:
     return {
         "plans": result.plans,
         "unassigned": result.unassigned,

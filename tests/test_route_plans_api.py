@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import random
 import socket
-import threading
 import uuid
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -20,6 +17,7 @@ from routing.matrix import GreatCircleProvider
 from server.extensions import db
 
 from .factories import _add, add_user
+from .fake_services import JsonHandler, serving
 from .test_sync_push import iso, mutation, push
 
 PLANS = "/api/v1/route-plans"
@@ -204,6 +202,12 @@ def test_explicit_customers_custom_shift_without_lunch_and_max_stops(client, sho
     )
     assert local(plan["start_at"]).hour >= 9 and local(plan["shift_end_at"]).hour == 16
     assert_route_keeps_its_promises(plan, shift_start=9 * 3600)
+
+
+def test_an_afternoon_shift_skips_a_lunch_it_cannot_hold(client, shops, login):
+    plan = plan_day(client, login("rep.a@example.com"), start_time="13:30", end_time="17:30").json
+    assert plan["lunch"] is None and len(plan["stops"]) >= 5
+    assert_route_keeps_its_promises(plan, shift_start=13 * 3600 + 1800)
 
 
 def test_a_shift_shorter_than_a_visit_gives_an_honest_empty_plan(client, shops, login):
@@ -463,40 +467,25 @@ def test_week_plan_sees_each_customer_once_by_its_due_date(app, client, world, s
         assert_route_keeps_its_promises(p)
 
 
-class FakeNominatim(BaseHTTPRequestHandler):
-    """Speaks Nominatim's /search JSON for one known address."""
+class FakeNominatim(JsonHandler):
+    """Nominatim's /search JSON, knowing one address."""
 
     queries: list[str] = []
 
-    def do_GET(self):
-        query = parse_qs(urlsplit(self.path).query)
-        FakeNominatim.queries.append(query.get("q", [""])[0])
-        found = "Lê Lợi" in query.get("q", [""])[0]
-        body = json.dumps(
-            [{"lat": "10.7731", "lon": "106.7012", "display_name": "12 Lê Lợi", "place_id": 1}]
-            if found
-            else []
-        ).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+    def answer(self):
+        query = parse_qs(urlsplit(self.path).query).get("q", [""])[0]
+        FakeNominatim.queries.append(query)
+        if "Lê Lợi" not in query:
+            return []
+        return [{"lat": "10.7731", "lon": "106.7012", "display_name": "12 Lê Lợi", "place_id": 1}]
 
 
 @pytest.fixture
 def nominatim(app, monkeypatch):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeNominatim)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    monkeypatch.setitem(
-        app.config, "ROUTING_GEOCODER_URL", f"http://127.0.0.1:{server.server_port}"
-    )
     FakeNominatim.queries = []
-    yield FakeNominatim
-    server.shutdown()
+    with serving(FakeNominatim) as url:
+        monkeypatch.setitem(app.config, "ROUTING_GEOCODER_URL", url)
+        yield FakeNominatim
 
 
 def test_addresses_are_geocoded_and_a_reps_correction_wins(app, client, shops, nominatim, login):
@@ -550,32 +539,20 @@ def test_the_geocode_command_locates_what_it_can_and_reports_the_rest(app, shops
         assert located.field_meta["lat"]["d"] == "geocoder"
 
 
-class FakeOsrm(BaseHTTPRequestHandler):
+class FakeOsrm(JsonHandler):
     """OSRM's `table` for any points: 10 minutes and 4 km between any two."""
 
-    def do_GET(self):
+    def answer(self):
         count = len(urlsplit(self.path).path.rsplit("/", 1)[-1].split(";"))
         grid = [[0 if i == j else 600 for j in range(count)] for i in range(count)]
-        body = json.dumps(
-            {"code": "Ok", "durations": grid, "distances": [[v * 6.667 for v in r] for r in grid]}
-        ).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+        metres = [[v * 6.667 for v in row] for row in grid]
+        return {"code": "Ok", "durations": grid, "distances": metres}
 
 
 def test_road_times_come_from_osrm_when_configured(app, client, shops, login, monkeypatch):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeOsrm)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setitem(app.config, "ROUTING_OSRM_URL", f"http://127.0.0.1:{server.server_port}")
-    try:
+    with serving(FakeOsrm) as url:
+        monkeypatch.setitem(app.config, "ROUTING_OSRM_URL", url)
         plan = plan_day(client, login("rep.a@example.com"), customer_ids=shops["ids"][:6]).json
-    finally:
-        server.shutdown()
     assert plan["travel_provider"] == "osrm"
     assert [s["travel_s"] for s in plan["stops"]] == [600] * 6
     assert plan["total_travel_s"] == 7 * 600 and plan["total_distance_m"] == 7 * 4000

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import numpy as np
 import pytest
 from geopy.distance import great_circle
 
 from routing.matrix import GreatCircleProvider, MatrixError, OsrmProvider
+
+from .fake_services import JsonHandler, serving
 
 BEN_THANH = (10.7725, 106.6980)
 NOTRE_DAME = (10.7798, 106.6990)
@@ -41,37 +39,26 @@ def test_empty_and_single_point():
     assert one.seconds.tolist() == [[0]]
 
 
-class _FakeOsrm(BaseHTTPRequestHandler):
+class _FakeOsrm(JsonHandler):
     """Speaks OSRM's `table` JSON: durations and distances, null when unreachable."""
 
-    answer: dict = {}
+    answer_json: dict = {}
     requests: list[str] = []
 
-    def do_GET(self):
+    def answer(self):
         type(self).requests.append(self.path)
-        body = json.dumps(type(self).answer).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+        return type(self).answer_json
 
 
 @pytest.fixture
 def osrm():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeOsrm)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     _FakeOsrm.requests = []
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serving(_FakeOsrm) as url:
+        yield url
 
 
 def test_osrm_table_is_asked_in_lon_lat_order_and_read(osrm):
-    _FakeOsrm.answer = {
+    _FakeOsrm.answer_json = {
         "code": "Ok",
         "durations": [[0, 310.4], [295.6, 0]],
         "distances": [[0, 1820.2], [1790.9, 0]],
@@ -85,7 +72,7 @@ def test_osrm_table_is_asked_in_lon_lat_order_and_read(osrm):
 
 
 def test_osrm_unreachable_pairs_become_very_expensive_not_free(osrm):
-    _FakeOsrm.answer = {
+    _FakeOsrm.answer_json = {
         "code": "Ok",
         "durations": [[0, None], [None, 0]],
         "distances": [[0, None], [None, 0]],
@@ -95,10 +82,10 @@ def test_osrm_unreachable_pairs_become_very_expensive_not_free(osrm):
 
 
 def test_osrm_errors_are_clear(osrm):
-    _FakeOsrm.answer = {"code": "InvalidQuery", "message": "Query string malformed"}
+    _FakeOsrm.answer_json = {"code": "InvalidQuery", "message": "Query string malformed"}
     with pytest.raises(MatrixError, match="malformed"):
         OsrmProvider(osrm).matrix([BEN_THANH, NOTRE_DAME])
-    _FakeOsrm.answer = {"code": "Ok", "durations": [[0]], "distances": [[0]]}
+    _FakeOsrm.answer_json = {"code": "Ok", "durations": [[0]], "distances": [[0]]}
     with pytest.raises(MatrixError, match="wrong size"):
         OsrmProvider(osrm).matrix([BEN_THANH, NOTRE_DAME])
     with pytest.raises(MatrixError, match="did not answer"):

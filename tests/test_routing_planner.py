@@ -185,3 +185,16 @@ def test_a_team_day_respects_who_may_serve_whom():
         if day_plan.work.rep_id != "r1":
             assert only_r1.isdisjoint(s.customer_id for s in day_plan.stops)
     assert ("nobody", "no_rep_allowed") in result.unassigned
+
+
+@pytest.mark.parametrize(
+    ("hours", "lunch_taken"),
+    [((13.5, 17.5), False), ((8, 11), False), ((12.5, 17.5), True), ((8, 17.5), True)],
+)
+def test_a_shift_keeps_only_the_lunch_it_can_hold(hours, lunch_taken):
+    customers = [Visitable(f"c{n}", Place(10.76 + n / 1000, 106.67), 20) for n in range(5)]
+    day = workday(start_s=int(hours[0] * 3600), end_s=int(hours[1] * 3600))
+    result = plan_day(day, customers, PROVIDER, time_limit_s=0.5)
+    assert len(result.stops) == 5 and (result.lunch_s is not None) == lunch_taken
+    if lunch_taken:
+        assert day.start_s <= result.lunch_s[0] <= LUNCH.latest_s

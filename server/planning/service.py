@@ -26,6 +26,7 @@ from routing.planner import (
     PlannedStop,
     Visitable,
     WorkDay,
+    clock_seconds,
     plan,
     plan_day,
 )
@@ -67,7 +68,9 @@ class DayOptions:
 
 
 @dataclass
-class TeamResult:
+class PlanSet:
+    """Plans made together (a team's day or a week), with who and what was left out."""
+
     plans: list[RoutePlan]
     unassigned: list[dict[str, str]]
     skipped_reps: list[dict[str, str]] = field(default_factory=list)
@@ -84,11 +87,6 @@ class TeamResult:
             "work_s_max": max(work, default=0),
             "imbalance": round(max(work) / min(work), 3) if work and min(work) else None,
         }
-
-
-def _seconds(hhmm: str) -> int:
-    hours, minutes = hhmm.split(":")
-    return int(hours) * 3600 + int(minutes) * 60
 
 
 class Planner:
@@ -201,7 +199,7 @@ class Planner:
         )
         return self._save(routed, needs_location)
 
-    def plan_team(self, territory_id: uuid.UUID, day: date, options: DayOptions) -> TeamResult:
+    def plan_team(self, territory_id: uuid.UUID, day: date, options: DayOptions) -> PlanSet:
         """Share a territory's due customers for `day` among the reps who may serve them."""
         if self.scope.is_rep:
             raise Forbidden("Only managers and admins plan a team's day.")
@@ -240,37 +238,17 @@ class Planner:
             replace(v, reps=_serving_reps(self.session.get(Customer, uuid.UUID(v.id)), scopes))
             for v in visitables
         ]
-        planning = self._route(
-            lambda: plan(
-                works,
-                visitables,
-                self.provider,
-                balance=True,
-                max_candidates=self.settings.max_candidates * len(works),
-                time_limit_s=self.settings.time_limit_s * 2,
-            )
-        )
-        return self._save_many(planning.plans, planning.unassigned, needs_location, skipped)
+        return self._plan_days(works, visitables, needs_location, skipped)
 
     def plan_week(
         self, rep_id: uuid.UUID | None, first_day: date, options: DayOptions = DayOptions()
-    ) -> TeamResult:
+    ) -> PlanSet:
         """Spread a rep's customers over five working days, each seen by its due date."""
         rep = self._rep(rep_id)
         days = working_days(first_day, WORKING_DAYS)
         works = [self._work_day(rep, d, options) for d in days]
         visitables, needs_location = self._candidates(rep, days[0], days[-1], None)
-        planning = self._route(
-            lambda: plan(
-                works,
-                visitables,
-                self.provider,
-                balance=True,
-                max_candidates=self.settings.max_candidates * len(works),
-                time_limit_s=self.settings.time_limit_s * 2,
-            )
-        )
-        return self._save_many(planning.plans, planning.unassigned, needs_location, [])
+        return self._plan_days(works, visitables, needs_location, [])
 
     def get(self, plan_id: uuid.UUID) -> RoutePlan:
         record = self.session.scalar(
@@ -428,8 +406,8 @@ class Planner:
             return None
         s = self.settings
         return Lunch(
-            _seconds(options.lunch_earliest or s.lunch_earliest),
-            _seconds(options.lunch_latest or s.lunch_latest),
+            clock_seconds(options.lunch_earliest or s.lunch_earliest),
+            clock_seconds(options.lunch_latest or s.lunch_latest),
             (options.lunch_minutes or s.lunch_minutes) * 60,
         )
 
@@ -442,8 +420,8 @@ class Planner:
                 f"{rep.name} has no start location: give `start` or set the rep's home.",
                 code="no_start_location",
             )
-        start_s = _seconds(options.start_time or self.settings.shift_start)
-        end_s = _seconds(options.end_time or self.settings.shift_end)
+        start_s = clock_seconds(options.start_time or self.settings.shift_start)
+        end_s = clock_seconds(options.end_time or self.settings.shift_end)
         if end_s <= start_s:
             raise Invalid({"end_time": ["The shift must end after it starts."]})
         return WorkDay(
@@ -478,17 +456,28 @@ class Planner:
             locked=stop.get("locked", False),
         )
 
-    def _save_many(
+    def _plan_days(
         self,
-        plans: Sequence[DayPlan],
-        unassigned: Sequence[tuple[str, str]],
+        works: Sequence[WorkDay],
+        visitables: Sequence[Visitable],
         needs_location: list[str],
         skipped: list[dict[str, str]],
-    ) -> TeamResult:
-        records = [self._save(p, needs_location, unassigned=[]) for p in plans]
-        left = [{"customer_id": c, "reason": r} for c, r in unassigned]
+    ) -> PlanSet:
+        """Several work days at once (a team's day or a week), balanced, each stored."""
+        planning = self._route(
+            lambda: plan(
+                works,
+                visitables,
+                self.provider,
+                balance=True,
+                max_candidates=self.settings.max_candidates * len(works),
+                time_limit_s=self.settings.time_limit_s * 2,
+            )
+        )
+        records = [self._save(p, needs_location, unassigned=[]) for p in planning.plans]
+        left = [{"customer_id": c, "reason": r} for c, r in planning.unassigned]
         left += [{"customer_id": c, "reason": NO_LOCATION} for c in needs_location]
-        return TeamResult(records, left, skipped)
+        return PlanSet(records, left, skipped)
 
     def _save(
         self,
