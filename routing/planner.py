@@ -346,8 +346,8 @@ def plan_day(
     by_id = {c.id: c for c in customers}
     current = day
     if now is not None:
+        # A lunch window already past is dropped by the solver (`solver._lunch_within`).
         current = replace(day, start=now[0], start_s=max(now[1], day.start_s))
-        current = _lunch_from(current, current.start_s)
     fixed, unassigned, rest = _visit_in_order([by_id[i] for i in locked], current, provider)
     free = [c for c in customers if c.id not in set(locked)]
     resumed = bool(fixed) or now is not None
@@ -388,9 +388,9 @@ def _visit_in_order(
         travel = int(matrix.seconds[here][index])
         arrival = clock + travel
         service = customer.visit_minutes * 60
-        begin = _earliest_start(opening_windows(customer.opening_hours, day.day), arrival)
+        windows = opening_windows(customer.opening_hours, day.day)
+        begin = _earliest_start(windows, arrival)
         if begin is None or begin + service > day.end_s:
-            windows = opening_windows(customer.opening_hours, day.day)
             unassigned.append((customer.id, "closed_that_day" if windows == () else "no_time_left"))
             continue
         stops.append(
@@ -406,20 +406,10 @@ def _visit_in_order(
             )
         )
         here, clock, place = index, begin + service, customer.place
-    rest = _lunch_from(replace(day, start=place, start_s=clock), clock)
+    rest = replace(day, start=place, start_s=clock)
     if day.max_stops is not None:
         rest = replace(rest, max_stops=max(0, day.max_stops - len(stops)))
     return stops, unassigned, rest
-
-
-def _lunch_from(day: WorkDay, clock: int) -> WorkDay:
-    """The lunch still to take from `clock` on (none once its window has passed)."""
-    lunch = day.lunch
-    if lunch is None:
-        return day
-    if clock > lunch.latest_s:
-        return replace(day, lunch=None)
-    return replace(day, lunch=Lunch(max(lunch.earliest_s, clock), lunch.latest_s, lunch.duration_s))
 
 
 def _earliest_start(windows: tuple[Window, ...] | None, arrival: int) -> int | None:
