@@ -317,27 +317,30 @@ class Planner:
         reps: Sequence[User],
         explicit: bool,
     ) -> tuple[list[Visitable], list[str]]:
+        by_id = {c.id: c for c in customers}
+        if explicit:
+            selected = [(c, overdue_ratio(_facts(c), last)) for c in customers]
+        else:
+            planned, tasks = self._planned_and_tasks(reps, first, last)
+            facts = [_facts(c) for c in customers]
+            due = due_customers(facts, last, planned=planned, tasks_due=tasks)
+            selected = [(by_id[d.id], d.overdue_ratio) for d in due.due]
+            selected += [
+                (by_id[i], overdue_ratio(_facts(by_id[i]), last)) for i in due.needs_location
+            ]
+        # Only the customers to visit are worth a geocoding request.
         geocode_missing(
             self.session,
-            customers,
+            [c for c, _ in selected if c.lat is None],
             self.settings,
             now=self.now,
             limit=self.settings.geocode_per_request,
         )
-        by_id = {c.id: c for c in customers}
-        facts = [_facts(c) for c in customers]
-        if explicit:
-            chosen = [(f, overdue_ratio(f, last)) for f in facts if f.lat is not None]
-            needs_location = [str(f.id) for f in facts if f.lat is None]
-        else:
-            planned, tasks = self._planned_and_tasks(reps, first, last)
-            due = due_customers(facts, last, planned=planned, tasks_due=tasks)
-            fact_of = {f.id: f for f in facts}
-            chosen = [(fact_of[d.id], d.overdue_ratio) for d in due.due]
-            needs_location = [str(i) for i in due.needs_location]
+        needs_location = [str(c.id) for c, _ in selected if c.lat is None]
         visitables = []
-        for fact, ratio in chosen:
-            customer = by_id[fact.id]
+        for customer, ratio in selected:
+            if customer.lat is None:
+                continue
             latest = None
             if first != last and customer.last_visit_at is not None:
                 due_on = customer.last_visit_at.date() + timedelta(days=customer.visit_every_days)
