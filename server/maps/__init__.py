@@ -1,0 +1,1 @@
+"""The manager map: GeoJSON views (and, next, the web page)."""
