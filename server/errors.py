@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from sync.errors import RecordError
 
+from . import i18n
 from .extensions import db
 
 log = logging.getLogger(__name__)
@@ -63,12 +64,15 @@ class ApiError(HTTPException):
 
 
 def error_response(status: int, code: str, message: str, fields=None, extra=None, headers=None):
-    body = {"error": {"code": code, "message": message}}
+    language = i18n.negotiate()
+    body = {"error": {"code": code, "message": i18n.translate(language, code, message)}}
     if fields:
-        body["error"]["fields"] = fields
+        body["error"]["fields"] = i18n.translate_fields(language, fields)
     body.update(extra or {})
     response = jsonify(body)
     response.status_code = status
+    response.headers["Content-Language"] = language
+    response.vary.add("Accept-Language")
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
