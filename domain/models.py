@@ -417,6 +417,29 @@ class SyncState(Base):
     value: Mapped[dict] = mapped_column(JSON, nullable=False)
 
 
+class Quota(Base):
+    """A rep's targets for one calendar month, set by their manager or an admin.
+
+    Not a synced record: quotas are read through `/api/v1/quotas` and the KPIs.
+    `month` is the first day of the month (local calendar); the API spells it `YYYY-MM`.
+    """
+
+    __tablename__ = "quotas"
+    __table_args__ = (UniqueConstraint("rep_id", "month"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    rep_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    month: Mapped[date] = mapped_column(Date, nullable=False, index=True)
+    revenue_target: Mapped[Decimal] = mapped_column(Money(), nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False, default="VND")
+    visits_target: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    updated_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+
+
 #: The record tables by their public (URL and sync) name.
 RECORD_MODELS: dict[str, type[SyncedRecord]] = {
     "users": User,

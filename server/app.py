@@ -19,6 +19,7 @@ from .docs import blp as docs_blueprint
 from .errors import ErrorSchema, handle_http_exception, register_error_handlers
 from .extensions import configure_sqlite, db, limiter, migrate
 from .health import blp as health_blueprint
+from .kpis.routes import blp as kpis_blueprint
 from .maps.routes import blp as geo_blueprint
 from .route_plan_routes import blp as route_plan_blueprint
 from .sync_routes import blp as sync_blueprint
@@ -93,6 +94,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(sync_blueprint)
     api.register_blueprint(route_plan_blueprint)
     api.register_blueprint(geo_blueprint)
+    api.register_blueprint(kpis_blueprint)
     app.register_blueprint(docs_blueprint)
     configure_sync(app)
 

@@ -19,7 +19,18 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from domain.models import Contact, Customer, Order, Product, Task, Team, Territory, User, Visit
+from domain.models import (
+    Contact,
+    Customer,
+    Order,
+    Product,
+    Quota,
+    Task,
+    Team,
+    Territory,
+    User,
+    Visit,
+)
 from sync.changes import create_record
 
 from .auth.sessions import hash_password
@@ -176,7 +187,28 @@ def seed_demo_data(session: Session, seed: int = 7) -> list[tuple[str, str, str]
             session.flush()
     session.flush()
     _plan_first_day(session, admin, [r for reps in reps_by_territory for r in reps])
+    _quotas(session, admin, [r for reps in reps_by_territory for r in reps])
     return logins
+
+
+def _quotas(session: Session, admin: User, reps: list[User]) -> None:
+    """November targets per rep, a little above the month's pace, for quota attainment."""
+    month = BASE.date().replace(day=1)
+    for index, rep in enumerate(reps):
+        session.add(
+            Quota(
+                id=uuid.UUID(int=index + 1, version=4),
+                rep_id=rep.id,
+                month=month,
+                revenue_target=Decimal(70_000_000 + 5_000_000 * (index % 3)),
+                currency="VND",
+                visits_target=200 + 10 * (index % 4),
+                created_at=BASE,
+                updated_at=BASE,
+                updated_by=admin.id,
+            )
+        )
+    session.flush()
 
 
 def _plan_first_day(session: Session, admin: User, reps: list[User]) -> None:

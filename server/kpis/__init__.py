@@ -1,0 +1,1 @@
+"""Team KPIs and per-rep monthly quotas."""
