@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from .geometry import GeometryError, validate_polygon
+
 UUID_LIKE = fields.UUID
 ROLES = ("rep", "manager", "admin")
 CUSTOMER_STATUSES = ("lead", "prospect", "active", "inactive")
@@ -113,15 +115,14 @@ class UserCreateSchema(UserSchema):
 
 
 class GeometryField(fields.Dict):
-    """A GeoJSON Polygon or MultiPolygon; deeper checks come with territory design."""
+    """A GeoJSON Polygon or MultiPolygon, checked by `domain.geometry.validate_polygon`."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
-        if value.get("type") not in ("Polygon", "MultiPolygon"):
-            raise ValidationError("Must be a GeoJSON Polygon or MultiPolygon.")
-        if not isinstance(value.get("coordinates"), list):
-            raise ValidationError("GeoJSON coordinates must be a list.")
-        return value
+        try:
+            return validate_polygon(value)
+        except GeometryError as exc:
+            raise ValidationError(str(exc)) from exc
 
 
 class TerritorySchema(RecordSchema):

@@ -24,6 +24,7 @@ from .maps.routes import blp as geo_blueprint
 from .route_plan_routes import blp as route_plan_blueprint
 from .sync_routes import blp as sync_blueprint
 from .sync_routes import configure_sync
+from .territories.routes import blp as territories_blueprint
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
 
@@ -95,6 +96,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(route_plan_blueprint)
     api.register_blueprint(geo_blueprint)
     api.register_blueprint(kpis_blueprint)
+    api.register_blueprint(territories_blueprint)
     app.register_blueprint(docs_blueprint)
     configure_sync(app)
 

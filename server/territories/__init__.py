@@ -1,0 +1,1 @@
+"""Territory management for managers: assignment by polygon, bulk reassignment, balancer."""
