@@ -36,6 +36,28 @@ CODES = {
 }
 
 
+#: flask-smorest's names of the documented error responses.
+RESPONSE_NAMES = {
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    409: "CONFLICT",
+    422: "UNPROCESSABLE_ENTITY",
+    503: "SERVICE_UNAVAILABLE",
+}
+
+
+def documented_errors(blueprint, *statuses: int):
+    """A view decorator adding these error responses to the OpenAPI document."""
+
+    def decorate(view):
+        for status in statuses:
+            view = blueprint.alt_response(status, response=RESPONSE_NAMES[status])(view)
+        return view
+
+    return decorate
+
+
 class ErrorBodySchema(Schema):
     code = fields.String(required=True, metadata={"example": "validation_failed"})
     message = fields.String(required=True)

@@ -22,6 +22,7 @@ from .api.listing import MAX_LIMIT, list_records
 from .api.records import page_schema
 from .auth.guard import current_user, store
 from .auth.sessions import now_utc
+from .errors import documented_errors
 from .extensions import db
 from .planning.service import DayOptions, Planner, PlanSet, parse_time
 from .planning.settings import RoutingSettings
@@ -34,19 +35,7 @@ blp = Blueprint(
 )
 
 HHMM = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error='Use "HH:MM" (24-hour clock).')
-ERRORS = (
-    (401, "UNAUTHORIZED"),
-    (403, "FORBIDDEN"),
-    (404, "NOT_FOUND"),
-    (422, "UNPROCESSABLE_ENTITY"),
-    (503, "SERVICE_UNAVAILABLE"),
-)
-
-
-def _errors(view):
-    for status, name in ERRORS:
-        view = blp.alt_response(status, response=name)(view)
-    return view
+_errors = documented_errors(blp, 401, 403, 404, 422, 503)
 
 
 class PlaceSchema(Schema):

@@ -18,6 +18,7 @@ from sync.errors import Invalid
 
 from ..auth.guard import store
 from ..auth.sessions import now_utc
+from ..errors import documented_errors
 from ..extensions import db
 from ..planning.settings import RoutingSettings
 from . import service
@@ -34,18 +35,7 @@ RATE = {"description": "A share in [0, 1], 4 places; null when the denominator i
 #: Highest values a quota accepts (the Money column holds 12 integer digits).
 MAX_REVENUE_TARGET = Decimal("999999999999.99")
 MAX_VISITS_TARGET = 5000
-ERRORS = (
-    (401, "UNAUTHORIZED"),
-    (403, "FORBIDDEN"),
-    (404, "NOT_FOUND"),
-    (422, "UNPROCESSABLE_ENTITY"),
-)
-
-
-def _errors(view):
-    for status, name in ERRORS:
-        view = blp.alt_response(status, response=name)(view)
-    return view
+_errors = documented_errors(blp, 401, 403, 404, 422)
 
 
 def _doc(text: str) -> dict:

@@ -14,6 +14,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 from domain.schemas import GeometryField
 
 from ..auth.guard import store
+from ..errors import documented_errors
 from ..extensions import db
 from . import service
 
@@ -25,18 +26,7 @@ blp = Blueprint(
     "apply), reassign in bulk, and balance workload across k compact territories.",
 )
 
-ERRORS = (
-    (401, "UNAUTHORIZED"),
-    (403, "FORBIDDEN"),
-    (404, "NOT_FOUND"),
-    (422, "UNPROCESSABLE_ENTITY"),
-)
-
-
-def _errors(view):
-    for status, name in ERRORS:
-        view = blp.alt_response(status, response=name)(view)
-    return view
+_errors = documented_errors(blp, 401, 403, 404, 422)
 
 
 # -- schemas ----------------------------------------------------------------------
