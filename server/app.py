@@ -25,6 +25,7 @@ from .route_plan_routes import blp as route_plan_blueprint
 from .sync_routes import blp as sync_blueprint
 from .sync_routes import configure_sync
 from .territories.routes import blp as territories_blueprint
+from .web.routes import blp as web_blueprint
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
 
@@ -98,6 +99,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(kpis_blueprint)
     api.register_blueprint(territories_blueprint)
     app.register_blueprint(docs_blueprint)
+    app.register_blueprint(web_blueprint)
     configure_sync(app)
 
     register_error_handlers(app)

@@ -37,6 +37,9 @@ DEFAULTS: dict[str, Any] = {
     # PostgreSQL: a transaction left open must not stall every device's pull.
     "PG_IDLE_IN_TRANSACTION_TIMEOUT_MS": 30_000,
     "PG_STATEMENT_TIMEOUT_MS": 30_000,
+    # Manager map base tiles ({z}/{x}/{y} URL template); none: a plain background.
+    "MAP_TILE_URL": None,
+    "MAP_TILE_ATTRIBUTION": None,
 }
 
 #: Environment variable -> config key.
@@ -60,6 +63,8 @@ ENVIRONMENT = {
     "FIELDSYNC_ROUTING_TIME_LIMIT_S": "ROUTING_TIME_LIMIT_S",
     "FIELDSYNC_GEOCODER_URL": "ROUTING_GEOCODER_URL",
     "FIELDSYNC_GEOCODER_USER_AGENT": "ROUTING_GEOCODER_USER_AGENT",
+    "FIELDSYNC_MAP_TILE_URL": "MAP_TILE_URL",
+    "FIELDSYNC_MAP_TILE_ATTRIBUTION": "MAP_TILE_ATTRIBUTION",
 }
 
 #: Config keys read from the environment that are numbers, not text.

@@ -118,7 +118,7 @@ def customers(
         query = query.where(and_(c.lon >= west, c.lon <= east, c.lat >= south, c.lat <= north))
     features = []
     # Tuple unpacking: named access on 10,000 result rows costs more than the query.
-    rows = session.execute(query.order_by(c.sort_key, c.id)).tuples()
+    rows = session.execute(query.order_by(c.sort_key, c.id))
     for id_, name, lat, lon, owner, territory, tier, status, last_visit, every in rows:
         overdue = is_overdue(status, last_visit, every, now)
         if where.overdue is not None and overdue != where.overdue:
