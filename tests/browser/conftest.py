@@ -3,9 +3,10 @@
 One live server and one browser for the whole browser suite: the server is
 its own app on its own database (a temporary SQLite file, or with a PostgreSQL
 `TEST_DATABASE_URL` a sibling database `<name>_browser` on that server),
-migrated and loaded with the demo data once, served by werkzeug in a thread. (The shared `app` fixture empties its
-tables after every test, which a page that lives across several tests cannot
-have.) Tests that change data run last (see test_map_page.py).
+migrated and loaded with the demo data once, served by werkzeug in a thread.
+(The shared `app` fixture empties its tables after every test, which a page
+that lives across several tests cannot have.) Tests that change data run last
+(see test_map_page.py).
 
 Chromium is Debian's `chromium` (found on PATH, else /usr/bin/chromium, or
 `CHROMIUM_PATH`); the page's libraries come from `web/node_modules`
