@@ -26,6 +26,7 @@ from flask import (
 )
 
 from ..auth.guard import public
+from ..i18n import LANGUAGES
 
 PACKAGE = Path(__file__).resolve().parent
 STATIC = PACKAGE / "static"
@@ -55,9 +56,6 @@ MISSING_VENDOR = (
     "The map's browser libraries are not installed (web/node_modules is missing).\n"
     "Run ./scripts/demo, or: npm ci --prefix web\n"
 )
-
-LANGUAGES = ("en", "vi", "ar", "fa", "ru")
-RTL_LANGUAGES = ("ar", "fa")
 
 #: Leaflet and Chart.js set inline styles; tiles may come from any configured host.
 CONTENT_SECURITY_POLICY = (
@@ -96,7 +94,7 @@ def _page(template: str, page: str) -> Response:
         tile_attribution=config.get("MAP_TILE_ATTRIBUTION") or "",
         vendor_ok=vendor_installed(),
         version=asset_version,
-        languages=LANGUAGES,
+        languages=LANGUAGES,  # the page offers the languages the API speaks
     )
     response = Response(body, mimetype="text/html")
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY

@@ -9,7 +9,7 @@
   const config = JSON.parse(document.getElementById("fs-config").textContent);
   const STORAGE = { session: "fieldsync.session", lang: "fieldsync.lang", device: "fieldsync.device" };
   const RTL = ["ar", "fa"];
-  const LANGUAGES = config.languages || ["en", "vi", "ar", "fa", "ru"];
+  const LANGUAGES = config.languages;
 
   /* ---------- small DOM helper ---------- */
 
