@@ -40,6 +40,13 @@ The balancer (`balance`) proposes k territories:
    repeat until the assignment is stable (at most `iterations` times); several
    seeds are tried and the most balanced, then most compact, result kept.
 
+Above `MAX_ATOMS` customers, steps 1-3 place "atoms" instead of customers:
+k-means clusters of neighbouring customers (random-point seeds, seeded),
+weighted by their summed workload. The LP's duals make its answer a power
+diagram; each customer takes the cell it lies in, and the cells' powers are
+then nudged until the customers' loads are as even (disjoint convex cells, so
+the hulls still never overlap).
+
 The polygon of a proposed territory is the convex hull of its unsplit
 customers (plus a line out to each split customer that joined it), buffered by
 `buffer_m`, minus the other territories' hulls grown by ~2 m and minus the
@@ -51,13 +58,15 @@ customers' hulls plus the buffer, not the whole area (a new shop between two
 territories falls in none until a polygon is redrawn); a polygon may become a
 MultiPolygon where another territory's hull cuts it; workloads and travel are
 estimates from straight-line distances; k is at most 50 and the LP grows with
-customers × min(k, 8) variables (about 1 s for 600 customers and k = 4).
+atoms × min(k, 8) variables (about 1 s for 600 customers and k = 4; 10,000
+customers and k = 10 take about 3 s as 600 atoms).
 """
 
 from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
@@ -76,6 +85,13 @@ from .matrix import EARTH_RADIUS_M, GreatCircleProvider
 #: Candidate territories per customer in the assignment LP (its nearest centres):
 #: keeps the programme small for large k; the far centres would never win anyway.
 CANDIDATES = 8
+#: Above this many located customers the LP places "atoms" instead: this many
+#: k-means clusters of neighbouring customers, weighted by their workload. The
+#: LP's time grows faster than linearly (2,000 customers: 8 s; 10,000: 100 s),
+#: while a part of a team still holds dozens of atoms, so balance hardly suffers.
+MAX_ATOMS = 600
+#: Adjustments of the customers' power diagram after placing atoms.
+POWER_STEPS = 60
 #: How far (degrees, ~2 m) a polygon keeps from the customers of other territories.
 MARGIN_DEG = 2e-5
 #: Widened one after the other when a tolerance has no feasible assignment.
@@ -188,15 +204,14 @@ def evaluate(
 
 def _assign(
     xy: np.ndarray, weights: np.ndarray, centres: np.ndarray, tolerance: float | None
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """Capacity-constrained assignment by LP: labels and which customers the LP split.
-
-    None when `tolerance` is infeasible.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Capacity-constrained assignment by LP: labels, which customers the LP split,
+    and each centre's power (see `_power_labels`). None when `tolerance` is infeasible.
     """
     n, k = len(xy), len(centres)
     squared = ((xy[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
     if tolerance is None:
-        return squared.argmin(axis=1), np.zeros(n, dtype=bool)
+        return squared.argmin(axis=1), np.zeros(n, dtype=bool), np.zeros(k)
     m = min(k, CANDIDATES)
     candidates = np.argsort(squared, axis=1, kind="stable")[:, :m]
     rows = np.repeat(np.arange(n), m)
@@ -222,17 +237,58 @@ def _assign(
     if result.status != 0:
         return None
     share = result.x.reshape(n, m)
-    return candidates[np.arange(n), share.argmax(axis=1)], share.max(axis=1) < 0.999
+    # Duals of the load bounds (HiGHS gives ≤ 0 for ≤ rows): an assigned pair has zero
+    # reduced cost, so each customer sits in the cell argmin_j |x - c_j|² + power_j.
+    upper, lower = np.split(result.ineqlin.marginals, 2)
+    power = lower - upper
+    return candidates[np.arange(n), share.argmax(axis=1)], share.max(axis=1) < 0.999, power
+
+
+def _power_labels(
+    xy: np.ndarray, weights: np.ndarray, centres: np.ndarray, power: np.ndarray
+) -> np.ndarray:
+    """The cell of a power diagram each point falls in: disjoint convex cells.
+
+    Starts from the atoms' LP powers, then nudges each cell's power by its
+    relative overload until the customers' loads are as even as the atoms' were
+    (atoms hide how the workload is spread inside them).
+    """
+    squared = ((xy[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
+    k = len(centres)
+    target = weights.sum() / k
+    scale = float(np.median(squared.min(axis=1))) or 1.0
+    best_labels, best_ratio = None, math.inf
+    power = power.copy()
+    for _ in range(POWER_STEPS):
+        labels = (squared + power[None, :]).argmin(axis=1)
+        loads = np.bincount(labels, weights=weights, minlength=k)
+        ratio = loads.max() / loads.min() if loads.min() > 0 else math.inf
+        if ratio < best_ratio:
+            best_labels, best_ratio = labels, ratio
+        if ratio <= 1.02:
+            break
+        power += scale * (loads / target - 1)
+    assert best_labels is not None
+    return best_labels
+
+
+@dataclass(frozen=True)
+class _Partition:
+    labels: np.ndarray
+    split: np.ndarray
+    #: Total workload × squared distance to the part centres: lower is more compact.
+    spread: float
+    #: The power diagram of the last assignment: its centres and their powers.
+    centres: np.ndarray
+    power: np.ndarray
 
 
 def _partition(
     xy: np.ndarray, weights: np.ndarray, k: int, seed: int, iterations: int
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """Labels, split customers and the total squared distance to the part centres."""
+) -> _Partition:
     rng = np.random.default_rng(seed)
     centres, _ = kmeans2(xy, k, minit="++", seed=rng)
     labels = np.zeros(len(xy), dtype=int)
-    split = np.zeros(len(xy), dtype=bool)
     for _ in range(iterations):
         answer = None
         for tolerance in TOLERANCES:
@@ -240,7 +296,8 @@ def _partition(
             if answer is not None:
                 break
         assert answer is not None  # the unconstrained assignment always exists
-        new, split = answer
+        new, split, power = answer
+        assigned_to = centres.copy()
         stable = np.array_equal(new, labels)
         labels = new
         for j in range(k):
@@ -250,7 +307,7 @@ def _partition(
         if stable:
             break
     spread = float((weights * ((xy - centres[labels]) ** 2).sum(axis=1)).sum())
-    return labels, split, spread
+    return _Partition(labels, split, spread, assigned_to, power)
 
 
 def _polygons(
@@ -341,17 +398,23 @@ def balance(
     workloads = monthly_workloads(items, provider)
     xy = _project(located)
     weights = np.array([workloads[i.id] for i in located])
-    best: tuple[float, np.ndarray, np.ndarray] | None = None
+    atom_xy, atom_weights = _atoms(xy, weights, max(MAX_ATOMS, k), seed)
+    best: tuple[float, _Partition] | None = None
     for attempt in range(restarts):
-        labels, split, spread = _partition(xy, weights, k, seed + attempt, iterations)
-        loads = np.bincount(labels, weights=weights, minlength=k)
+        part = _partition(atom_xy, atom_weights, k, seed + attempt, iterations)
+        loads = np.bincount(part.labels, weights=atom_weights, minlength=k)
         ratio = imbalance(list(loads)) or math.inf
         # Balance first (within 5 %), then compactness.
-        score = spread * (1 + max(ratio - 1.05, 0) * 100)
+        score = part.spread * (1 + max(ratio - 1.05, 0) * 100)
         if best is None or score < best[0]:
-            best = (score, labels, split)
+            best = (score, part)
     assert best is not None
-    _, labels, split = best
+    part = best[1]
+    if len(atom_xy) == len(xy):
+        labels, split = part.labels, part.split
+    else:  # customers take the cell of the atoms' power diagram they lie in
+        labels = _power_labels(xy, weights, part.centres, part.power)
+        split = np.zeros(len(xy), dtype=bool)
     groups: list[list[WorkItem]] = [[] for _ in range(k)]
     for item, label, was_split in zip(located, labels, split, strict=True):
         if not was_split:
@@ -384,6 +447,25 @@ def balance(
         for index, group in enumerate(groups)
     ]
     return Proposal(territories, ratio, compactness, time.perf_counter() - started)
+
+
+def _atoms(
+    xy: np.ndarray, weights: np.ndarray, limit: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The atoms' centroids and workloads (see MAX_ATOMS); with at most `limit`
+    customers, every customer is its own atom."""
+    if len(xy) <= limit:
+        return xy, weights
+    with warnings.catch_warnings():  # an empty cluster is simply dropped below
+        warnings.simplefilter("ignore")
+        centres, _ = kmeans2(xy, limit, minit="points", seed=np.random.default_rng(seed))
+    _, nearest = cKDTree(centres).query(xy)
+    _, atom_of = np.unique(nearest, return_inverse=True)
+    counts = np.bincount(atom_of)
+    centroids = np.column_stack(
+        [np.bincount(atom_of, weights=xy[:, axis]) / counts for axis in (0, 1)]
+    )
+    return centroids, np.bincount(atom_of, weights=weights)
 
 
 def _match_to_polygons(

@@ -65,9 +65,12 @@ def test_imbalance_is_max_over_min_and_none_for_an_empty_territory():
     assert imbalance([100, 0]) is None and imbalance([]) is None
 
 
-@pytest.mark.parametrize("k", [2, 3, 5])
-def test_every_customer_in_exactly_one_balanced_compact_territory(k):
-    items = synthetic(400)
+@pytest.mark.parametrize(
+    ("n", "k"),
+    [(400, 2), (400, 3), (400, 5), (1500, 6)],  # 1,500 > MAX_ATOMS: atoms are placed
+)
+def test_every_customer_in_exactly_one_balanced_compact_territory(n, k):
+    items = synthetic(n)
     proposal = balance(items, k)
     assert len(proposal.territories) == k
     ids = [c for t in proposal.territories for c in t.customer_ids]
