@@ -235,6 +235,34 @@ def test_wrong_password(browser, live_server):
         page.context.close()
 
 
+def _open_balance_and_propose(page, k: int):
+    page.get_by_test_id("balance-open").click()
+    form = page.get_by_test_id("balance-form")
+    form.get_by_test_id("balance-k").fill(str(k))
+    form.get_by_test_id("balance-propose").click()
+    form.get_by_test_id("balance-table").wait_for()
+    return form
+
+
+def test_balance_territories_proposes_and_discards(page, artifacts):
+    form = _open_balance_and_propose(page, 4)
+    table = form.get_by_test_id("balance-table")
+    today = table.get_by_test_id("balance-today-imbalance").inner_text()
+    assert float(today) >= 1.0  # today's imbalance, 2 decimals
+    assert table.get_by_test_id("balance-today-count").inner_text() == "2"
+    assert table.get_by_test_id("balance-proposal-count").inner_text() == "4"
+    assert float(table.get_by_test_id("balance-proposal-imbalance").inner_text()) <= 1.15
+    assert form.get_by_test_id("balance-parts").locator("tbody tr").count() == 4
+    assert count(page, "path.fs-proposal") == 4
+    page.screenshot(path=str(artifacts / "balance.png"))
+
+    form.get_by_test_id("balance-discard").click()
+    assert count(page, "path.fs-proposal") == 0
+    assert count(page, "path.fs-territory") == 2  # nothing written
+    page.get_by_test_id("panel-close").click()
+    assert page.js_errors == []
+
+
 # -- editing: these change the data, so they run last ---------------------------------
 
 
@@ -358,4 +386,36 @@ def test_draw_a_territory_then_edit_its_shape(page, live_server):
         edited = _territory("Thủ Đức – test")
         assert edited.version > version
         assert edited.geometry["coordinates"][0] != ring
+    assert page.js_errors == []
+
+
+def test_balance_territories_apply(page, live_server):
+    """Last: replaces the team's territories (the tests above assume the demo's)."""
+    from domain.models import Territory
+
+    with live_server.app.app_context():
+        team_id = _user(f"manager1@{DOMAIN}").team_id
+        before = {
+            t.id
+            for t in db.session.scalars(
+                select(Territory).where(
+                    Territory.team_id == team_id, Territory.deleted_at.is_(None)
+                )
+            )
+        }
+    form = _open_balance_and_propose(page, 4)
+    form.get_by_test_id("balance-apply").click()
+    form.get_by_test_id("balance-confirm").click()
+    page.wait_for_function("document.getElementById('fs-panel').hidden")
+    toast = page.get_by_test_id("toast")
+    toast.wait_for()
+    assert "customers moved" in toast.inner_text()
+    page.wait_for_function("window.fieldsyncMap.counts.territories >= 4")
+    assert count(page, "path.fs-proposal") == 0
+    with live_server.app.app_context():
+        after = db.session.scalars(
+            select(Territory).where(Territory.team_id == team_id, Territory.deleted_at.is_(None))
+        ).all()
+        assert len(after) == 4
+        assert before <= {t.id for t in after}  # today's territories reused
     assert page.js_errors == []
