@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.config import KNOWN_SETTINGS
+
+_SETTINGS = {setting.name for setting in KNOWN_SETTINGS}
 
 
 class _Gunicorn(BaseApplication):
@@ -32,4 +35,7 @@ def run_gunicorn(host: str, port: int, workers: int) -> None:
             "accesslog": os.environ.get("FIELDSYNC_ACCESS_LOG", "-") or None,
             "timeout": 60,
         }
+        # Recent gunicorn (27 here) opens a control socket at one fixed path per user: a second
+        # server (tests, benchmarks, another service) would collide with the first.
+        | ({"control_socket_disable": True} if "control_socket_disable" in _SETTINGS else {})
     ).run()

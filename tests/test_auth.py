@@ -222,8 +222,10 @@ def test_login_limits_can_live_in_redis(tmp_path):
             raise
         pytest.skip("Redis is not running on 127.0.0.1:6379")
     root = Path(__file__).resolve().parent.parent
+    # The SQLite and PostgreSQL runs go side by side (scripts/test): one Redis db each.
+    redis_db = 14 if os.environ.get("TEST_DATABASE_URL") else 15
     run = subprocess.run(
-        [sys.executable, "-c", REDIS_SCRIPT, "redis://127.0.0.1:6379/15"],
+        [sys.executable, "-c", REDIS_SCRIPT, f"redis://127.0.0.1:6379/{redis_db}"],
         cwd=root,
         capture_output=True,
         text=True,
