@@ -1,0 +1,444 @@
+"""Peers side by side: fieldsync and Kinto 26.x on the same sync workload.
+
+One client on 127.0.0.1, the same stdlib keep-alive HTTP code for both peers:
+
+1. create N customer-like records in batches of 100
+   (fieldsync: `POST /api/v1/sync/push` with 100 creates; Kinto: `POST /v1/batch`
+   with 100 `PUT`s);
+2. full pull of all changes since zero (fieldsync: `GET /api/v1/sync/pull` with no
+   cursor, limit 5,000, following `has_more`; Kinto: `GET .../records?_limit=10000`,
+   both at their maximum page size, following `Next-Page`);
+3. U updates of two fields in batches of 100, each with the version it was based
+   on (fieldsync: `base_version`; Kinto: batch `PATCH` with `If-Match`);
+4. incremental pull from the stored cursor / `_since=<ETag>`.
+
+fieldsync runs under `fieldsync serve` on SQLite and PostgreSQL (database
+`fs_peers`), Kinto under gunicorn with the same process model on its memory and
+PostgreSQL backends (database `kinto_bench`); see bench/peers_kinto.py.
+
+    ./bench/run peers            # 5,000 records, 1,000 updates
+    ./bench/run peers --quick    # 1,000 records, 200 updates
+    ./bench/run peers --peers fieldsync-postgres,kinto-postgres
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import http.client
+import json
+import statistics
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
+
+from bench import peers_kinto
+from bench.sync_bench import (
+    PG_ADMIN_URL,
+    Sizes,
+    load,
+    login,
+    percentile,
+    start_server,
+    stop_server,
+)
+
+PEERS = ("fieldsync-sqlite", "fieldsync-postgres", "kinto-memory", "kinto-postgres")
+PAIRS = (("fieldsync-postgres", "kinto-postgres"), ("fieldsync-sqlite", "kinto-memory"))
+STEPS = ("create", "full pull", "update", "incremental pull")
+# Goals (issue 6 item 3), on PostgreSQL: writes >= 5x Kinto, pulls >= 2x.
+GOALS = {"create": 5.0, "update": 5.0, "full pull": 2.0, "incremental pull": 2.0}
+BATCH = 100
+FS_DATABASE = "fs_peers"
+KINTO_AUTH = "Basic " + base64.b64encode(b"bench:bench-password").decode()
+RECORDS = "/v1/buckets/bench/collections/customers/records"
+
+
+@dataclass
+class Step:
+    records: int = 0
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    sent: int = 0  # request body bytes
+    received: int = 0  # response body bytes
+
+    @property
+    def rate(self) -> float:
+        return self.records / self.seconds if self.seconds else 0.0
+
+    @property
+    def p95_ms(self) -> float:
+        return percentile(self.latencies, 0.95) * 1000 if self.latencies else 0.0
+
+
+# -- one client, the same for both peers ----------------------------------------------------
+
+
+class Client:
+    """One keep-alive connection; every request is timed."""
+
+    def __init__(self, port: int, headers: dict[str, str]):
+        self.port, self.headers = port, headers
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+
+    def call(
+        self, method: str, path: str, body=None, step: Step | None = None
+    ) -> tuple[int, dict, http.client.HTTPResponse]:
+        payload = json.dumps(body) if body is not None else None
+        started = time.perf_counter()
+        try:
+            self.conn.request(
+                method,
+                path,
+                body=payload,
+                headers={"Content-Type": "application/json", **self.headers},
+            )
+            response = self.conn.getresponse()
+            data = response.read()
+        except (http.client.HTTPException, OSError):
+            self.conn.close()
+            raise
+        parsed = json.loads(data or b"{}")
+        if step is not None:
+            step.latencies.append(time.perf_counter() - started)
+            step.sent += len(payload or "")
+            step.received += len(data)
+        return response.status, parsed, response
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def customer(i: int) -> dict:
+    return {
+        "name": f"Cửa hàng {i}",
+        "address": f"{i} Lê Lợi",
+        "city": "Hồ Chí Minh",
+        "postal_code": "700000",
+        "phone": f"+84 90 {i:07d}",
+        "email": f"shop{i}@bench.io",
+        "lat": 10.7 + i % 100 / 1000,
+        "lon": 106.6,
+        "tier": "B",
+        "notes": "Opens at 7, ask for the owner.",
+    }
+
+
+def edit(i: int) -> dict:
+    return {"notes": f"edit {i}: wants a callback", "phone": f"+84 91 {i:07d}"}
+
+
+def timed(step: Step, work) -> Step:
+    started = time.perf_counter()
+    work()
+    step.seconds = time.perf_counter() - started
+    return step
+
+
+# -- fieldsync ------------------------------------------------------------------------------
+
+
+def fieldsync_workload(port: int, email: str, records: int, updates: int) -> dict[str, Step]:
+    token = login(port, email, f"peers-{uuid.uuid4()}")
+    client = Client(port, {"Authorization": f"Bearer {token}"})
+    ids = [str(uuid.uuid4()) for _ in range(records)]
+    versions: dict[str, int] = {}
+    steps = {name: Step() for name in STEPS}
+    state: dict[str, str] = {}
+
+    def push(mutations: list[dict], step: Step) -> None:
+        body = {
+            "schema_version": 1,
+            "device_time": datetime.now(UTC).isoformat(),
+            "mutations": mutations,
+        }
+        status, reply, _ = client.call("POST", "/api/v1/sync/push", body, step)
+        assert status == 200, reply
+        for result in reply["results"]:
+            assert result["status"] == "applied", result
+            versions[result["record"]["id"]] = result["record"]["version"]
+        step.records += len(mutations)
+
+    def create() -> None:
+        for start in range(0, records, BATCH):
+            now = datetime.now(UTC).isoformat()
+            push(
+                [
+                    {
+                        "id": str(uuid.uuid4()),
+                        "table": "customers",
+                        "op": "create",
+                        "record_id": ids[i],
+                        "changed_at": now,
+                        "fields": customer(i),
+                    }
+                    for i in range(start, min(records, start + BATCH))
+                ],
+                steps["create"],
+            )
+
+    def pull(step: Step, since: str | None) -> None:
+        while True:
+            path = "/api/v1/sync/pull?limit=5000" + (f"&cursor={since}" if since else "")
+            status, page, _ = client.call("GET", path, step=step)
+            assert status == 200, page
+            step.records += sum(1 for c in page["changes"] if c.get("table") == "customers")
+            since = page["cursor"]
+            if not page["has_more"]:
+                state["cursor"] = since
+                return
+
+    def update() -> None:
+        for start in range(0, updates, BATCH):
+            now = datetime.now(UTC).isoformat()
+            push(
+                [
+                    {
+                        "id": str(uuid.uuid4()),
+                        "table": "customers",
+                        "op": "update",
+                        "record_id": ids[i],
+                        "base_version": versions[ids[i]],
+                        "changed_at": now,
+                        "fields": edit(i),
+                    }
+                    for i in range(start, min(updates, start + BATCH))
+                ],
+                steps["update"],
+            )
+
+    try:
+        timed(steps["create"], create)
+        timed(steps["full pull"], lambda: pull(steps["full pull"], None))
+        cursor = state["cursor"]
+        timed(steps["update"], update)
+        timed(steps["incremental pull"], lambda: pull(steps["incremental pull"], cursor))
+    finally:
+        client.close()
+    assert steps["full pull"].records == records, steps["full pull"].records
+    assert steps["incremental pull"].records == updates, steps["incremental pull"].records
+    return steps
+
+
+def run_fieldsync(kind: str, sizes: tuple[int, int], workdir: Path) -> dict[str, Step]:
+    if kind == "sqlite":
+        url = f"sqlite:///{workdir / 'peers.db'}"
+    else:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {FS_DATABASE} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {FS_DATABASE}")
+        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{FS_DATABASE}"
+    try:
+        # One team, one rep and their territory through the write path; no customers.
+        data = load(url, Sizes(rep_records=0, admin_records=0, devices=10, mutations=0))
+        server, port = start_server(url, 1 if kind == "sqlite" else 2, workdir)
+        try:
+            return fieldsync_workload(port, data["rep"], *sizes)
+        finally:
+            stop_server(server)
+    finally:
+        if kind == "postgres":  # FORCE: the loader's pool still holds connections
+            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+                conn.execute(f"DROP DATABASE IF EXISTS {FS_DATABASE} WITH (FORCE)")
+
+
+# -- Kinto ----------------------------------------------------------------------------------
+
+
+def kinto_ready(port: int) -> bool:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", "/v1/__heartbeat__")
+        return conn.getresponse().status == 200
+    finally:
+        conn.close()
+
+
+def kinto_workload(port: int, records: int, updates: int) -> dict[str, Step]:
+    client = Client(port, {"Authorization": KINTO_AUTH})
+    ids = [str(uuid.uuid4()) for _ in range(records)]
+    versions: dict[str, int] = {}
+    steps = {name: Step() for name in STEPS}
+    state: dict[str, str] = {}
+
+    for path in ("/v1/buckets/bench", "/v1/buckets/bench/collections/customers"):
+        status, reply, _ = client.call("PUT", path, {"data": {}})
+        assert status in (200, 201), reply
+
+    def batch(requests: list[dict], method: str, step: Step) -> None:
+        status, reply, _ = client.call(
+            "POST", "/v1/batch", {"defaults": {"method": method}, "requests": requests}, step
+        )
+        assert status == 200, reply
+        for sub in reply["responses"]:
+            assert sub["status"] in (200, 201), sub
+            data = sub["body"]["data"]
+            versions[data["id"]] = data["last_modified"]
+        step.records += len(requests)
+
+    def create() -> None:
+        for start in range(0, records, BATCH):
+            batch(
+                [
+                    {"path": f"{RECORDS[3:]}/{ids[i]}", "body": {"data": customer(i)}}
+                    for i in range(start, min(records, start + BATCH))
+                ],
+                "PUT",
+                steps["create"],
+            )
+
+    def pull(step: Step, since: str | None) -> None:
+        path = f"{RECORDS}?_limit=10000" + (f"&_since={since}" if since else "")
+        while path:
+            status, page, response = client.call("GET", path, step=step)
+            assert status == 200, page
+            step.records += len(page["data"])
+            if since is None:  # the collection's timestamp, from the full pull's first page
+                state.setdefault("etag", response.getheader("ETag", "").strip('"'))
+            following = response.getheader("Next-Page")
+            path = None
+            if following:
+                parts = urlsplit(following)
+                path = parts.path + (f"?{parts.query}" if parts.query else "")
+
+    def update() -> None:
+        for start in range(0, updates, BATCH):
+            batch(
+                [
+                    {
+                        "path": f"{RECORDS[3:]}/{ids[i]}",
+                        "body": {"data": edit(i)},
+                        "headers": {"If-Match": f'"{versions[ids[i]]}"'},
+                    }
+                    for i in range(start, min(updates, start + BATCH))
+                ],
+                "PATCH",
+                steps["update"],
+            )
+
+    try:
+        timed(steps["create"], create)
+        timed(steps["full pull"], lambda: pull(steps["full pull"], None))
+        timed(steps["update"], update)
+        since = state["etag"]
+        timed(steps["incremental pull"], lambda: pull(steps["incremental pull"], since))
+    finally:
+        client.close()
+    assert steps["full pull"].records == records, steps["full pull"].records
+    assert steps["incremental pull"].records == updates, steps["incremental pull"].records
+    return steps
+
+
+def run_kinto(backend: str, sizes: tuple[int, int], workdir: Path) -> dict[str, Step]:
+    try:
+        if backend == "postgresql":
+            peers_kinto.create_database()
+        ini = peers_kinto.write_ini(backend, workdir)
+        server, port = peers_kinto.start(ini, 1 if backend == "memory" else 2, kinto_ready)
+        try:
+            return kinto_workload(port, *sizes)
+        finally:
+            peers_kinto.stop(server)
+    finally:
+        if backend == "postgresql":
+            peers_kinto.drop_database()
+
+
+# -- table ------------------------------------------------------------------------------------
+
+
+def print_table(results: dict[str, dict[str, Step]], sizes: tuple[int, int], version: str) -> bool:
+    records, updates = sizes
+    print(
+        f"\nPeers: {records:,} creates in batches of {BATCH}, full pull, {updates:,} updates, "
+        f"incremental pull; one client on 127.0.0.1; Kinto {version}"
+    )
+    peers = [p for p in PEERS if p in results]
+    head = ["step", *(f"{p} rec/s | p95 ms" for p in peers)]
+    pairs = [(f, k) for f, k in PAIRS if f in results and k in results]
+    head += [f"{f.split('-')[1]}/{k.split('-')[1]} rec/s ratio" for f, k in pairs]
+    head.append("goal (postgres)")
+    rows = [head]
+    verdict = True
+    for step in STEPS:
+        row = [step]
+        for peer in peers:
+            s = results[peer][step]
+            row.append(f"{s.rate:>9,.0f} | {s.p95_ms:7.1f}")
+        for f, k in pairs:
+            kinto_rate = results[k][step].rate
+            ratio = results[f][step].rate / kinto_rate if kinto_rate else float("inf")
+            cell = f"{ratio:.2f}×"
+            if f == "fieldsync-postgres":
+                ok = ratio >= GOALS[step]
+                verdict &= ok
+                cell += " PASS" if ok else " FAIL"
+            row.append(cell)
+        row.append(f"≥ {GOALS[step]:.0f}×")
+        rows.append(row)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+    if ("fieldsync-postgres", "kinto-postgres") in pairs:
+        print(
+            "goal on PostgreSQL (writes ≥ 5×, pulls ≥ 2× Kinto): " + ("PASS" if verdict else "FAIL")
+        )
+    print("requests / KB sent / KB received per step:")
+    for peer in peers:
+        cells = [
+            f"{step} {len(s.latencies)}/{s.sent // 1024}/{s.received // 1024}"
+            for step, s in results[peer].items()
+        ]
+        print(f"  {peer}: " + ", ".join(cells))
+    secs = {p: sum(results[p][s].seconds for s in STEPS) for p in peers}
+    print("wall time per peer (s): " + ", ".join(f"{p} {v:.1f}" for p, v in secs.items()))
+    return verdict
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1,000 records, 200 updates")
+    parser.add_argument("--records", type=int, help="records to create (default 5,000)")
+    parser.add_argument("--updates", type=int, help="records to update (default 1,000)")
+    parser.add_argument(
+        "--peers", default=",".join(PEERS), help=f"comma-separated subset of {', '.join(PEERS)}"
+    )
+    args = parser.parse_args()
+    records = args.records or (1_000 if args.quick else 5_000)
+    updates = min(records, args.updates or (200 if args.quick else 1_000))
+    sizes = (records, updates)
+    chosen = [p.strip() for p in args.peers.split(",") if p.strip()]
+    unknown = set(chosen) - set(PEERS)
+    if unknown:
+        parser.error(f"unknown peers: {', '.join(sorted(unknown))}")
+    version = peers_kinto.ensure_venv() if any(p.startswith("kinto") for p in chosen) else "-"
+    results: dict[str, dict[str, Step]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for peer in PEERS:
+            if peer not in chosen:
+                continue
+            workdir = Path(tmp) / peer
+            workdir.mkdir()
+            started = time.perf_counter()
+            if peer.startswith("fieldsync"):
+                results[peer] = run_fieldsync(peer.split("-")[1], sizes, workdir)
+            else:
+                results[peer] = run_kinto(
+                    "memory" if peer == "kinto-memory" else "postgresql", sizes, workdir
+                )
+            p50 = statistics.median(results[peer]["create"].latencies) * 1000
+            print(
+                f"{peer}: done in {time.perf_counter() - started:.0f} s (create p50 {p50:.0f} ms)",
+                flush=True,
+            )
+    print_table(results, sizes, version)
+
+
+if __name__ == "__main__":
+    main()
