@@ -325,16 +325,21 @@ def _pull_to_end(app, admin_id, cursor):
                 return records, cursor
 
 
+#: Long enough that the writes and the first pulls below finish before PostgreSQL ends
+#: the idle transaction, even on a loaded CI machine (1 s was not, once).
+IDLE_TIMEOUT_S = 3
+
+
 def _idle_engine(kind: str, url: str, tmp_path):
-    """An engine whose connections PostgreSQL ends after 1 s idle in a transaction."""
+    """An engine whose connections PostgreSQL ends after IDLE_TIMEOUT_S idle in a transaction."""
     if kind == "set":
-        return create_engine(url), "SET idle_in_transaction_session_timeout = '1s'"
+        return create_engine(url), f"SET idle_in_transaction_session_timeout = '{IDLE_TIMEOUT_S}s'"
     config = build_config(
         str(tmp_path),
         {
             "SQLALCHEMY_DATABASE_URI": url,
             "SECRET_KEY": "x" * 40,
-            "PG_IDLE_IN_TRANSACTION_TIMEOUT_MS": 1000,
+            "PG_IDLE_IN_TRANSACTION_TIMEOUT_MS": IDLE_TIMEOUT_S * 1000,
         },
     )
     return create_engine(url, **config["SQLALCHEMY_ENGINE_OPTIONS"]), None
@@ -356,7 +361,7 @@ def test_a_transaction_left_idle_stalls_pulls_until_postgres_ends_it(
             connection.commit()
         timeout = connection.execute(text("SHOW idle_in_transaction_session_timeout")).scalar()
         connection.commit()
-        assert timeout == "1s"
+        assert timeout == f"{IDLE_TIMEOUT_S}s"
         idle = Session(bind=connection)
         create_record(
             idle,
@@ -408,7 +413,7 @@ def test_a_transaction_left_idle_stalls_pulls_until_postgres_ends_it(
             f"then delivered {len(set(later) & delivered.keys())}/{len(later)} later changes"
         )
         assert set(later) <= delivered.keys(), "pulls stayed stalled after the timeout"
-        assert stall >= 1.0
+        assert stall >= IDLE_TIMEOUT_S
         assert delivered[str(world.records["A"]["customers"])]["notes"] == "later"
         assert "never committed" not in {r["name"] for r in delivered.values()}
         with pytest.raises(DBAPIError):  # PostgreSQL really ended that session
