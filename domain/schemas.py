@@ -87,7 +87,7 @@ class RecordSchema(Schema):
     version = fields.Integer(dump_only=True)
     created_at = UTCDateTime(dump_only=True)
     updated_at = UTCDateTime(dump_only=True)
-    deleted_at = UTCDateTime(dump_only=True)
+    deleted_at = UTCDateTime(dump_only=True, allow_none=True)
 
 
 class TeamSchema(RecordSchema):
@@ -175,7 +175,7 @@ class CustomerSchema(RecordSchema):
     visit_minutes = fields.Integer(validate=validate.Range(1, 480))
     opening_hours = OpeningHoursField(allow_none=True)
     notes = _text(5000)
-    last_visit_at = UTCDateTime(dump_only=True)
+    last_visit_at = UTCDateTime(dump_only=True, allow_none=True)
 
     @validates_schema
     def _both_coordinates(self, data, **kwargs):
@@ -220,9 +220,11 @@ class VisitSchema(RecordSchema):
     check_out_accuracy_m = fields.Float(allow_none=True, validate=validate.Range(0, 100_000))
     outcome = fields.String(allow_none=True, validate=validate.OneOf(VISIT_OUTCOMES))
     notes = _text(5000)
-    check_in_distance_m = fields.Float(dump_only=True)
+    check_in_distance_m = fields.Float(dump_only=True, allow_none=True)
     location_status = fields.String(
-        dump_only=True, metadata={"enum": ["verified", "out_of_range", "unverified"]}
+        dump_only=True,
+        allow_none=True,
+        metadata={"enum": ["verified", "out_of_range", "unverified"]},
     )
 
 
@@ -245,7 +247,7 @@ class OrderSchema(RecordSchema):
     lines = fields.List(fields.Nested(OrderLineSchema), validate=validate.Length(max=500))
     currency = _currency()
     total = fields.Decimal(as_string=True, places=2, dump_only=True)
-    submitted_at = UTCDateTime(dump_only=True)
+    submitted_at = UTCDateTime(dump_only=True, allow_none=True)
     notes = _text(5000)
 
 

@@ -26,6 +26,7 @@ from .route_plan_routes import blp as route_plan_blueprint
 from .sync_routes import blp as sync_blueprint
 from .sync_routes import configure_sync
 from .territories.routes import blp as territories_blueprint
+from .watermelon_routes import blp as watermelon_blueprint
 from .web.routes import blp as web_blueprint
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
@@ -62,6 +63,15 @@ class FieldsyncApi(Api):
     def handle_http_exception(self, error):
         return handle_http_exception(error)
 
+    def register_blueprint(self, blp, *, parameters=None, **options):
+        """Document 400 `malformed_json` on every operation that reads a JSON body."""
+        for methods in blp._docs.values():
+            for doc in methods.values():
+                arguments = (doc or {}).get("arguments") or {}
+                if any(p.get("in") == "json" for p in arguments.get("parameters", [])):
+                    arguments.setdefault("responses", {}).setdefault(400, "BAD_REQUEST")
+        super().register_blueprint(blp, parameters=parameters, **options)
+
 
 def _schema_name(schema) -> str:
     """Patch bodies get their own component (`CustomerPatch`), everything else its class."""
@@ -95,6 +105,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for resource in RESOURCES:
         api.register_blueprint(record_blueprint(resource))
     api.register_blueprint(sync_blueprint)
+    api.register_blueprint(watermelon_blueprint)
     api.register_blueprint(route_plan_blueprint)
     api.register_blueprint(geo_blueprint)
     api.register_blueprint(kpis_blueprint)

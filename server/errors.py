@@ -38,6 +38,7 @@ CODES = {
 
 #: flask-smorest's names of the documented error responses.
 RESPONSE_NAMES = {
+    400: "BAD_REQUEST",
     401: "UNAUTHORIZED",
     403: "FORBIDDEN",
     404: "NOT_FOUND",

@@ -179,8 +179,7 @@ def _plan_set(result: PlanSet) -> dict:
 class RoutePlans(MethodView):
     @blp.arguments(RoutePlanQuerySchema, location="query")
     @blp.response(200, page_schema("RoutePlans", RoutePlanSchema))
-    @blp.alt_response(401, response="UNAUTHORIZED")
-    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+    @documented_errors(blp, 400, 401, 422)
     def get(self, args):
         """List the route plans you may see (your own; a manager: the team's)."""
         return list_records(

@@ -201,6 +201,8 @@ class Pusher:
         two overlapping pushes cannot deadlock.
         """
         ids = sorted({m.id for m in batch})
+        if not ids:  # an empty push: executing the insert with no rows would insert NULLs
+            return {}
         dialect = self.session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         rows = [

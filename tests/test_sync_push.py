@@ -77,6 +77,15 @@ def server_record(app, model, record_id):
         return db.session.get(model, uuid.UUID(str(record_id)))
 
 
+def test_an_empty_push_applies_nothing(client, world, login, app):
+    """Found by fuzzing: `{"mutations": []}` used to insert a NULL claim row: a 500."""
+    response = client.post(PUSH, json={"mutations": []}, headers=login("rep.a@example.com"))
+    assert response.status_code == 200, response.json
+    assert response.json["results"] == []
+    with app.app_context():
+        assert db.session.scalars(select(SyncMutation)).all() == []
+
+
 def test_update_is_applied_and_bumps_the_version(client, world, login, app):
     headers = login("rep.a@example.com")
     cid = customer_of(world)
