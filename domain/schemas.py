@@ -57,7 +57,11 @@ def _longitude(**kw) -> fields.Float:
 
 
 class ExactDecimal(fields.Decimal):
-    """A decimal that is refused, not silently rounded, when it has too many places."""
+    """A decimal that is refused, not silently rounded, when it has too many places.
+
+    Exchanged as a string (`"33.75"`): the OpenAPI document says `type: string,
+    format: decimal` (registered in `server.app`).
+    """
 
     def _deserialize(self, value, attr, data, **kwargs):
         quantum, self.places = self.places, None
@@ -246,7 +250,7 @@ class OrderSchema(RecordSchema):
     status = fields.String(validate=validate.OneOf(ORDER_STATUSES))
     lines = fields.List(fields.Nested(OrderLineSchema), validate=validate.Length(max=500))
     currency = _currency()
-    total = fields.Decimal(as_string=True, places=2, dump_only=True)
+    total = ExactDecimal(as_string=True, places=2, dump_only=True)
     submitted_at = UTCDateTime(dump_only=True, allow_none=True)
     notes = _text(5000)
 

@@ -11,6 +11,8 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 from flask_smorest import Api
 
+from domain.schemas import ExactDecimal
+
 from .api.records import record_blueprint
 from .api.resources import RESOURCES
 from .auth import routes as auth_routes
@@ -100,6 +102,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app,
         spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=_schema_name)},
     )
+    api.register_field(ExactDecimal, "string", "decimal")  # money travels as "33.75"
     api.register_blueprint(health_blueprint)
     api.register_blueprint(auth_routes.blp)
     for resource in RESOURCES:
