@@ -17,14 +17,20 @@ fi
 # shellcheck disable=SC1091
 . .venv/bin/activate
 
-# Front-end packages of the manager map (Leaflet, Geoman, Chart.js) from the npm
-# registry into web/node_modules; again only when the lock file changed.
-if [ -f web/package-lock.json ]; then
-  web_stamp=web/node_modules/.fieldsync-installed
-  web_want=$(sha256sum web/package-lock.json | cut -d' ' -f1)
-  if [ ! -f "$web_stamp" ] || [ "$(cat "$web_stamp")" != "$web_want" ]; then
-    command -v npm >/dev/null || { echo "npm (Node.js 18+) is needed for the map page" >&2; exit 1; }
-    npm ci --prefix web --no-audit --no-fund --loglevel=error
-    echo "$web_want" > "$web_stamp"
+# npm packages, each directory from its own lock file, again only when that file changed:
+# web/ (the manager map's browser libraries: Leaflet, Geoman, Chart.js) and
+# clients/watermelondb/ (WatermelonDB + LokiJS for the real-client sync test).
+_fieldsync_npm_ci() {
+  local dir=$1 why=$2 stamp want
+  [ -f "$dir/package-lock.json" ] || return 0
+  stamp=$dir/node_modules/.fieldsync-installed
+  want=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    command -v npm >/dev/null || { echo "npm is needed for $why" >&2; exit 1; }
+    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+    echo "$want" > "$stamp"
   fi
-fi
+}
+_fieldsync_npm_ci web "the map page (Node.js 18+)"
+_fieldsync_npm_ci clients/watermelondb "the WatermelonDB client test (Node.js 20+)"
+unset -f _fieldsync_npm_ci  # this file is sourced: leave no helper behind

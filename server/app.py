@@ -9,10 +9,13 @@ from typing import Any
 
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
-from flask_smorest import Api
+from flask_smorest import Api, Blueprint
+from marshmallow import RAISE
+from webargs.flaskparser import FlaskParser
 
 from domain.schemas import ExactDecimal
 
+from . import overload
 from .api.records import record_blueprint
 from .api.resources import RESOURCES
 from .auth import routes as auth_routes
@@ -22,6 +25,7 @@ from .docs import blp as docs_blueprint
 from .errors import ErrorSchema, handle_http_exception, register_error_handlers
 from .extensions import configure_sqlite, db, limiter, migrate
 from .health import blp as health_blueprint
+from .json_provider import OrjsonProvider
 from .kpis.routes import blp as kpis_blueprint
 from .maps.routes import blp as geo_blueprint
 from .route_plan_routes import blp as route_plan_blueprint
@@ -56,6 +60,19 @@ API_SPEC = {
 }
 
 
+# Unknown query parameters are refused (422), like unknown body fields: a misspelt filter
+# (`?stauts=active`) must not quietly answer as if there were none. Set on flask-smorest's
+# one shared parser, which every blueprint's `arguments` reads at request time.
+Blueprint.ARGUMENTS_PARSER.DEFAULT_UNKNOWN_BY_LOCATION = {
+    **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+    "query": RAISE,
+}
+
+
+class FieldsyncFlask(Flask):
+    json_provider_class = OrjsonProvider
+
+
 class FieldsyncApi(Api):
     """flask-smorest with our error envelope, in the spec and on the wire."""
 
@@ -66,12 +83,19 @@ class FieldsyncApi(Api):
         return handle_http_exception(error)
 
     def register_blueprint(self, blp, *, parameters=None, **options):
-        """Document 400 `malformed_json` on every operation that reads a JSON body."""
+        """Document 400 `malformed_json` on every operation that reads a JSON body, and
+        503 (`overloaded`, `database_unavailable`: server/overload.py) on every operation
+        but the health probes, which answer 503 themselves."""
         for methods in blp._docs.values():
-            for doc in methods.values():
-                arguments = (doc or {}).get("arguments") or {}
+            for method, doc in methods.items():
+                if not doc or method == "parameters":
+                    continue
+                arguments = doc.get("arguments") or {}
                 if any(p.get("in") == "json" for p in arguments.get("parameters", [])):
                     arguments.setdefault("responses", {}).setdefault(400, "BAD_REQUEST")
+                if blp.name != "health":
+                    responses = doc.setdefault("response", {}).setdefault("responses", {})
+                    responses.setdefault(503, ["SERVICE_UNAVAILABLE"])
         super().register_blueprint(blp, parameters=parameters, **options)
 
 
@@ -86,11 +110,9 @@ def _schema_name(schema) -> str:
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     instance_path = os.environ.get("FIELDSYNC_INSTANCE_PATH") or None
-    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    app = FieldsyncFlask(__name__, instance_path=instance_path, instance_relative_config=True)
     app.config.update(build_config(app.instance_path, config))
     app.config.update({k: v for k, v in API_SPEC.items() if k not in app.config})
-    app.json.sort_keys = False
-    app.json.ensure_ascii = False  # UTF-8 as is: smaller bodies for Vietnamese, Arabic…
 
     db.init_app(app)
     with app.app_context():
@@ -118,6 +140,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     configure_sync(app)
 
     register_error_handlers(app)
+    overload.install(app)  # 503 + Retry-After: overload, lost database
     app.before_request(authenticate_request)
     # What start-up made (modules, NumPy/SciPy/shapely internals, the app) lives as long
     # as the process: keep it out of the collector's full passes, which otherwise

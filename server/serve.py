@@ -7,6 +7,8 @@ import os
 from gunicorn.app.base import BaseApplication
 from gunicorn.config import KNOWN_SETTINGS
 
+from .overload import worker_threads
+
 _SETTINGS = {setting.name for setting in KNOWN_SETTINGS}
 
 
@@ -30,7 +32,8 @@ def run_gunicorn(host: str, port: int, workers: int) -> None:
         {
             "bind": f"{host}:{port}",
             "workers": workers,
-            "threads": 4,
+            # gthread workers; beyond FIELDSYNC_MAX_IN_FLIGHT requests answer 503 (overload.py).
+            "threads": worker_threads(),
             # FIELDSYNC_ACCESS_LOG="" turns the access log off (benchmarks).
             "accesslog": os.environ.get("FIELDSYNC_ACCESS_LOG", "-") or None,
             "timeout": 60,

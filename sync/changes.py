@@ -53,6 +53,10 @@ def _assign(session: Session, record: SyncedRecord, field: str, value: Any) -> N
     setattr(record, link, list(users))
 
 
+#: The `field_meta` key of a version that only re-sends the record (`resend_record`).
+RESENT = "_resent"
+
+
 def _stamp(
     record: SyncedRecord, fields: list[str], edited_at: datetime, author: str | None
 ) -> None:
@@ -135,6 +139,21 @@ def delete_record(session: Session, record: SyncedRecord, *, now: datetime) -> N
     record.updated_at = now
     _log(session, record, "delete", now)
     _derive_related(session, record, now)
+
+
+def resend_record(session: Session, record: SyncedRecord, *, now: datetime) -> None:
+    """A new version that changes no field, so devices that have the record get it again.
+
+    For clients that cannot take the merged record from the push answer
+    (WatermelonDB marks what it pushed as synced): when their value lost a
+    merge, their next pull must bring the winner. The `_resent` stamp keeps
+    the version from passing for the device's own echo.
+    """
+    record.version += 1
+    record.updated_at = now
+    stamp = {"v": record.version, "t": now.isoformat()}
+    record.field_meta = {**(record.field_meta or {}), RESENT: stamp}
+    _log(session, record, "update", now)
 
 
 def _keep_write_order(session: Session, model: type[SyncedRecord]) -> None:

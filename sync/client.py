@@ -14,13 +14,14 @@ the Flask test client and tools against a real server over HTTP.
 from __future__ import annotations
 
 import json
+import random
 import sqlite3
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -34,7 +35,7 @@ class Transport(Protocol):
         body: dict | None = None,
         params: dict | None = None,
         token: str | None = None,
-    ) -> tuple[int, dict]: ...
+    ) -> tuple[int, dict] | tuple[int, dict, Mapping[str, str]]: ...
 
 
 class TransportError(Exception):
@@ -66,13 +67,19 @@ def http_transport(base_url: str, timeout: float = 30.0) -> Transport:
             request.add_header("Authorization", f"Bearer {token}")
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
-                return response.status, json.loads(response.read() or b"{}")
+                return response.status, json.loads(response.read() or b"{}"), response.headers
         except urllib.error.HTTPError as exc:
-            return exc.code, json.loads(exc.read() or b"{}")
+            return exc.code, json.loads(exc.read() or b"{}"), exc.headers
         except (urllib.error.URLError, OSError) as exc:
             raise TransportError(str(exc)) from exc
 
     return send
+
+
+def _retry_after(headers: Mapping[str, str]) -> float:
+    """Seconds from a `Retry-After` header in seconds (the form this server sends)."""
+    value = (headers.get("Retry-After") or "").strip()
+    return float(value) if value.isdigit() else 0.0
 
 
 def _now() -> datetime:
@@ -98,6 +105,7 @@ class SyncClient:
         clock: Callable[[], datetime] = _now,
         retries: int = 5,
         backoff_s: float = 0.2,
+        max_backoff_s: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
         page_size: int = 500,
         push_batch: int = 200,
@@ -108,6 +116,7 @@ class SyncClient:
         self.schema_version = schema_version
         self.clock = clock
         self.retries, self.backoff_s, self.sleep = retries, backoff_s, sleep
+        self.max_backoff_s = max_backoff_s
         self.page_size, self.push_batch = page_size, push_batch
         # One sync at a time, but not necessarily on the thread that made the client.
         self.db = sqlite3.connect(path, check_same_thread=False)
@@ -329,10 +338,16 @@ class SyncClient:
         return status, body
 
     def _send(self, method: str, path: str, **kwargs) -> tuple[int, dict]:
-        """Send with retries: network errors, 5xx and 429 back off and try again."""
+        """Send with retries: network errors, 5xx and 429 back off and try again.
+
+        The wait doubles per attempt (capped), with jitter so that phones coming out
+        of the same dead zone do not retry in step, and is never shorter than the
+        server's `Retry-After` (503 `overloaded`, `database_unavailable`; 429).
+        """
         for attempt in range(self.retries + 1):
+            retry_after = 0.0
             try:
-                status, body = self.transport(method, path, **kwargs)
+                status, body, *rest = self.transport(method, path, **kwargs)
             except TransportError:
                 if attempt == self.retries:
                     raise
@@ -341,5 +356,7 @@ class SyncClient:
                     return status, body
                 if attempt == self.retries:
                     return status, body
-            self.sleep(self.backoff_s * 2**attempt)
+                retry_after = _retry_after(rest[0] if rest else {})
+            backoff = min(self.backoff_s * 2**attempt, self.max_backoff_s)
+            self.sleep(max(backoff * random.uniform(0.5, 1.0), retry_after))
         raise AssertionError("unreachable")

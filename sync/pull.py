@@ -18,7 +18,20 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text, true, tuple_
+from sqlalchemy import (
+    ARRAY,
+    Row,
+    Select,
+    and_,
+    any_,
+    bindparam,
+    func,
+    or_,
+    select,
+    text,
+    true,
+    tuple_,
+)
 from sqlalchemy.orm import Session, defer
 
 from domain.models import (
@@ -41,7 +54,7 @@ from domain.models import (
 
 from . import settings
 from .cursor import MAX_SEQ, Cursor, Position, ScopeSpec, Walk
-from .records_json import record_json
+from .records_json import record_json, row_columns, row_json
 from .scopes import Scope
 
 #: Parents before children: the order of a full walk.
@@ -60,6 +73,17 @@ WALK_TABLES: tuple[type[SyncedRecord], ...] = (
 CHILD_TABLES: tuple[type[CustomerChild], ...] = (Contact, Visit, Order, Task)
 CUSTOMER_TABLES = ("customers", *(m.__tablename__ for m in CHILD_TABLES))
 PRUNED_KEY = "log_pruned_through"
+#: What a pull reads of a change-log row.
+LOG_COLUMNS = (
+    ChangeLogEntry.txid,
+    ChangeLogEntry.seq,
+    ChangeLogEntry.table_name,
+    ChangeLogEntry.record_id,
+    ChangeLogEntry.kind,
+    ChangeLogEntry.customer_id,
+    ChangeLogEntry.prev_territory_id,
+    ChangeLogEntry.prev_owner_id,
+)
 
 
 @dataclass
@@ -112,16 +136,19 @@ class _Page:
     def room(self) -> int:
         return self.limit - len(self.changes)
 
-    def put(self, record: SyncedRecord, scope: Scope) -> None:
-        key = (record.__tablename__, record.id)
+    def put(self, table: str, record: SyncedRecord | Row, scope: Scope) -> None:
+        key = (table, record.id)
         if key in self.seen:
             return
         self.seen.add(key)
         if record.deleted_at is not None:
-            self.changes.append({"table": key[0], "op": "delete", "id": str(record.id)})
+            self.changes.append({"table": table, "op": "delete", "id": str(record.id)})
         else:
-            data = record_json(record, scope)
-            self.changes.append({"table": key[0], "op": "put", "record": data})
+            if isinstance(record, Row):
+                data = row_json(table, record)
+            else:
+                data = record_json(record, scope)
+            self.changes.append({"table": table, "op": "put", "record": data})
 
     def remove(self, table: str, record_id: uuid.UUID) -> None:
         if (table, record_id) in self.seen:
@@ -200,13 +227,12 @@ class Puller:
             if walk.after is not None:
                 query = query.where(model.id > walk.after)
             room = page.room
-            query = query.options(*_lean(model)).order_by(model.id).limit(room)
-            rows = self.session.scalars(query).all()
+            rows = self._fetch(model, query.order_by(model.id).limit(room))
             if walk.kind == "fill":
                 if issubclass(model, CustomerChild):
                     self._put_new_parents(rows, position, page)
                 for record in rows:
-                    page.put(record, self.scope)
+                    page.put(model.__tablename__, record, self.scope)
             else:
                 self._remove_walked(model, [r.id for r in rows], page)
             if rows and len(rows) == room:
@@ -225,7 +251,7 @@ class Puller:
         parents = self._parents_new_since({c.customer_id for c in children}, position)
         if parents:
             for parent in self._load_visible({"customers": parents}).values():
-                page.put(parent, self.scope)
+                page.put("customers", parent, self.scope)
 
     def _walk_query(self, walk: Walk, model: type[SyncedRecord]):
         only = walk.limit_to
@@ -278,11 +304,11 @@ class Puller:
     def _read_log(self, position: Position, top: Position, page: _Page) -> tuple[Position, bool]:
         log = ChangeLogEntry
         rows = self.session.execute(
-            select(log)
+            select(*LOG_COLUMNS)
             .where(*self._between(position, top), self._log_scope())
             .order_by(log.txid, log.seq)
             .limit(page.room)
-        ).scalars().all()
+        ).all()
         if len(rows) < page.room:
             self._materialise(rows, position, page)
             return max(position, top), True
@@ -327,7 +353,7 @@ class Puller:
             )
         return or_(*conditions)
 
-    def _materialise(self, rows: list[ChangeLogEntry], position: Position, page: _Page) -> None:
+    def _materialise(self, rows: list[Row], position: Position, page: _Page) -> None:
         ids: dict[str, set[uuid.UUID]] = defaultdict(set)
         for row in rows:
             ids[row.table_name].add(row.record_id)
@@ -348,10 +374,10 @@ class Puller:
             if row.table_name != "customers" and row.customer_id in new_parents:
                 parent = records.get(("customers", row.customer_id))
                 if parent is not None:
-                    page.put(parent, self.scope)
-            page.put(record, self.scope)
+                    page.put("customers", parent, self.scope)
+            page.put(row.table_name, record, self.scope)
 
-    def _moved(self, row: ChangeLogEntry, customer: Customer | None, page: _Page) -> None:
+    def _moved(self, row: Row, customer: Row | None, page: _Page) -> None:
         """A customer changed territory or owner: who lost it, who gained it?"""
         was_mine = self.spec.everything or (
             row.prev_territory_id in self.spec.territories
@@ -362,29 +388,34 @@ class Puller:
                 page.remove("customers", row.record_id)
                 self._remove_children([row.record_id], page)
             return
-        page.put(customer, self.scope)
+        page.put("customers", customer, self.scope)
         if not was_mine:
             for child in CHILD_TABLES:
-                for record in self.session.scalars(
-                    select(child).where(
-                        child.customer_id == customer.id, child.deleted_at.is_(None)
-                    )
-                ):
-                    page.put(record, self.scope)
+                query = select(child).where(
+                    child.customer_id == customer.id, child.deleted_at.is_(None)
+                )
+                for record in self._fetch(child, query):
+                    page.put(child.__tablename__, record, self.scope)
 
     def _load_visible(
         self, ids: dict[str, set[uuid.UUID]]
-    ) -> dict[tuple[str, uuid.UUID], SyncedRecord]:
-        found: dict[tuple[str, uuid.UUID], SyncedRecord] = {}
+    ) -> dict[tuple[str, uuid.UUID], SyncedRecord | Row]:
+        found: dict[tuple[str, uuid.UUID], SyncedRecord | Row] = {}
         for table, record_ids in ids.items():
             model = RECORD_MODELS[table]
-            for record in self.session.scalars(
-                select(model)
-                .options(*_lean(model))
-                .where(model.id.in_(record_ids), self.scope.where(model))
-            ):
+            query = select(model).where(
+                _one_of(self.session, model.id, record_ids), self.scope.where(model)
+            )
+            for record in self._fetch(model, query):
                 found[(table, record.id)] = record
         return found
+
+    def _fetch(self, model: type[SyncedRecord], query: Select) -> list[SyncedRecord | Row]:
+        """The records `query` selects: plain rows where `row_json` can write them."""
+        columns = row_columns(model.__tablename__)
+        if columns is None:
+            return list(self.session.scalars(query.options(*_lean(model))))
+        return list(self.session.execute(query.with_only_columns(*columns)))
 
     def _parents_new_since(self, customer_ids: set, position: Position) -> set[uuid.UUID]:
         """Customers created or moved in after `position`: send them before their children."""
@@ -395,7 +426,7 @@ class Puller:
             self.session.scalars(
                 select(log.record_id).where(
                     log.table_name == "customers",
-                    log.record_id.in_(customer_ids),
+                    _one_of(self.session, log.record_id, customer_ids),
                     log.kind.in_(("create", "move")),
                     self._after(position),
                 )
@@ -409,6 +440,14 @@ def _lean(model: type[SyncedRecord]) -> list:
     if hasattr(model, "search_text"):
         heavy += [model.search_text, model.sort_key]
     return [defer(column) for column in heavy]
+
+
+def _one_of(session: Session, column, values: set):
+    """`column IN values`; on PostgreSQL one array parameter (`= ANY`) instead of one
+    parameter per value, which for a page of ids is much cheaper to build and parse."""
+    if session.get_bind().dialect.name != "postgresql":
+        return column.in_(values)
+    return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
 
 
 def _placed_in(spec: ScopeSpec):

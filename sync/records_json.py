@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
 from marshmallow import fields
+from sqlalchemy import Column, Row, inspect
 
-from domain.models import SyncedRecord, User
-from domain.schemas import RECORD_SCHEMAS
+from domain.models import RECORD_MODELS, SyncedRecord, User
+from domain.schemas import RECORD_SCHEMAS, UTCDateTime
 
 from .scopes import Scope
 
@@ -20,6 +22,13 @@ PRIVATE_USER_FIELDS = ("home_lat", "home_lon")
 _PLAIN = (fields.String, fields.Integer, fields.Float, fields.Boolean, fields.Dict)
 
 Writer = tuple[str, str, Callable[[Any], Any] | None]
+
+
+def _utc_iso(value: datetime) -> str:
+    """`UTCDateTime`'s output, without marshmallow's per-call overhead."""
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    return value.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 @cache
@@ -34,26 +43,66 @@ def _writers(table: str) -> tuple[Writer, ...]:
     writers = []
     for key, field in schema.dump_fields.items():
         attribute = field.attribute or key
-        plain = isinstance(field, _PLAIN) and not isinstance(field, fields.UUID)
-        convert = None if plain else _converter(field, key)
+        if isinstance(field, UTCDateTime):
+            convert = _utc_iso
+        elif isinstance(field, fields.UUID):
+            convert = str
+        elif isinstance(field, _PLAIN):
+            convert = None
+        else:
+            convert = _converter(field, key)
         writers.append((key, attribute, convert))
     return tuple(writers)
 
 
 def _converter(field: fields.Field, key: str) -> Callable[[Any], Any]:
-    def convert(value: Any) -> Any:
-        return None if value is None else field._serialize(value, key, None)
-
-    return convert
+    return lambda value: field._serialize(value, key, None)
 
 
 def record_json(record: SyncedRecord, viewer: Scope | None = None) -> dict[str, Any]:
     data = {}
     for key, attribute, convert in _writers(record.__tablename__):
         value = getattr(record, attribute)
-        data[key] = value if convert is None else convert(value)
+        data[key] = value if convert is None or value is None else convert(value)
     mine = viewer is None or not viewer.is_rep or record.id == viewer.user_id
     if isinstance(record, User) and not mine:
         for name in PRIVATE_USER_FIELDS:
             data.pop(name, None)
+    return data
+
+
+@cache
+def row_columns(table: str) -> tuple[Column, ...] | None:
+    """The columns `row_json` reads, in its order; None when a field is not a column.
+
+    Pulls select these instead of whole ORM objects: loading tuples is several
+    times cheaper than building mapped instances, and most records (customers
+    and their children) are plain columns. Tables with computed fields
+    (`territory_ids`, `rep_ids`, …) keep going through `record_json`.
+    """
+    columns = inspect(RECORD_MODELS[table]).columns
+    chosen = []
+    for _, attribute, _ in _writers(table):
+        if attribute not in columns:
+            return None
+        chosen.append(columns[attribute].label(attribute))
+    return tuple(chosen)
+
+
+@cache
+def _row_plan(table: str) -> tuple[tuple[str, ...], tuple[tuple[int, str, Callable], ...]]:
+    writers = _writers(table)
+    keys = tuple(key for key, _, _ in writers)
+    converted = tuple((i, key, convert) for i, (key, _, convert) in enumerate(writers) if convert)
+    return keys, converted
+
+
+def row_json(table: str, row: Row) -> dict[str, Any]:
+    """`record_json` of a row selected with `row_columns(table)`."""
+    keys, converted = _row_plan(table)
+    data = dict(zip(keys, row, strict=True))
+    for i, key, convert in converted:
+        value = row[i]
+        if value is not None:
+            data[key] = convert(value)
     return data

@@ -30,11 +30,22 @@ class RecordStore:
         self.now = now or datetime.now(UTC)
 
     def get(
-        self, model: type[SyncedRecord], record_id: uuid.UUID, *, include_deleted: bool = False
+        self,
+        model: type[SyncedRecord],
+        record_id: uuid.UUID,
+        *,
+        include_deleted: bool = False,
+        for_write: bool = False,
     ) -> SyncedRecord:
+        """`for_write`: lock the row until commit, so that a concurrent writer waits and
+        then sees this write (its If-Match and merge included) instead of undoing it."""
         query = select(model).where(model.id == record_id, self.scope.where(model))
         if not include_deleted:
             query = query.where(model.deleted_at.is_(None))
+        if for_write:
+            query = query.with_for_update(key_share=True, of=model).execution_options(
+                populate_existing=True
+            )
         record = self.session.scalar(query)
         if record is None:
             raise NotFound(f"No {model.__tablename__[:-1]} with this id.")
@@ -55,7 +66,7 @@ class RecordStore:
         *,
         expected_version: int | None = None,
     ) -> SyncedRecord:
-        record = self.get(model, record_id)
+        record = self.get(model, record_id, for_write=True)
         if expected_version is not None and record.version != expected_version:
             raise Conflict(
                 f"The record is at version {record.version}, not {expected_version}.",
@@ -68,7 +79,7 @@ class RecordStore:
         return record
 
     def delete(self, model: type[SyncedRecord], record_id: uuid.UUID) -> SyncedRecord:
-        record = self.get(model, record_id)
+        record = self.get(model, record_id, for_write=True)
         self.rules.check_delete(record)
         delete_record(self.session, record, now=self.now)
         return record

@@ -19,7 +19,7 @@ import hashlib
 import json
 import uuid
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -37,10 +37,11 @@ from domain.models import (
 )
 from domain.schemas import RECORD_SCHEMAS, UTCDateTime
 
+from .changes import resend_record
 from .cursor import MAX_SEQ, Cursor, Position, ScopeSpec, Walk
 from .errors import Invalid, UnsupportedSchemaVersion
 from .pull import CHILD_TABLES, WALK_TABLES, Puller, horizon, scope_spec
-from .push import Pusher
+from .push import Pusher, effective_time
 from .records_json import record_json
 from .scopes import Scope
 
@@ -95,6 +96,12 @@ def writable(table: str) -> frozenset[str]:
     ) - NOT_WRITABLE
 
 
+@cache
+def _not_null(table: str) -> frozenset[str]:
+    schema = RECORD_SCHEMAS[table]()
+    return frozenset(key for key, f in schema.load_fields.items() if not f.allow_none)
+
+
 def to_raw(table: str, record: dict[str, Any]) -> dict[str, Any]:
     """Our record JSON -> a WatermelonDB raw record."""
     kinds = columns(table)
@@ -118,17 +125,21 @@ def from_raw(table: str, raw: dict[str, Any]) -> dict[str, Any]:
     """A pushed raw record -> our fields (writable columns only; the rest is ignored).
 
     Values that cannot be converted are passed on as they are, so the table's
-    schema rejects them with its own message.
+    schema rejects them with its own message. WatermelonDB sends every column,
+    null where the app set nothing: for a column that cannot be null, null means
+    "not set", so a create gets the server's default and an update keeps the value.
     """
     kinds = columns(table)
     allowed = writable(table)
+    not_null = _not_null(table)
     values: dict[str, Any] = {}
     for key, value in raw.items():
         if key not in allowed or key in IGNORED_RAW:
             continue
         kind = kinds.get(key)
         if value is None:
-            values[key] = None
+            if key not in not_null:
+                values[key] = None
         elif kind == "date" and isinstance(value, (int, float)) and not isinstance(value, bool):
             values[key] = ms_to_iso(value)
         elif kind == "json" and isinstance(value, str):
@@ -535,14 +546,16 @@ class WatermelonPusher:
         last_pulled_at: int | None,
         device_time_ms: float | None = None,
     ) -> dict[str, Any]:
-        mutations, invalid = self._translate(changes, last_pulled_at)
         device_time = None
         if isinstance(device_time_ms, (int, float)) and not isinstance(device_time_ms, bool):
             try:
                 device_time = datetime.fromtimestamp(device_time_ms / 1000, UTC)
             except (OverflowError, OSError, ValueError):
                 device_time = None
+        skew = (self.now - device_time) if device_time else timedelta(0)
+        mutations, invalid = self._translate(changes, last_pulled_at, skew)
         results = self.pusher.push(mutations, device_time) if mutations else []
+        self._resend_lost(mutations, results)
         rejected: dict[str, list[str]] = defaultdict(list)
         for table, record_id in invalid:
             rejected[table].append(record_id)
@@ -570,12 +583,20 @@ class WatermelonPusher:
             "rejected": errors,
         }
 
-    def _translate(self, changes, last_pulled_at):
+    def _resend_lost(self, mutations: list[dict], results: list[dict]) -> None:
+        """Where the device's value lost a merge, its next pull must bring the winner."""
+        for m, result in zip(mutations, results, strict=True):
+            if result["status"] == "merged" and result["conflicts"] and not result.get("replayed"):
+                record = self.session.get(RECORD_MODELS[m["table"]], m["record_id"])
+                resend_record(self.session, record, now=self.now)
+
+    def _translate(self, changes, last_pulled_at, skew: timedelta):
         """Raw records -> push mutations, parents first, deletes last (children first)."""
         mutations: list[dict[str, Any]] = []
         invalid: list[tuple[str, str]] = []
         upserts: list[tuple[str, str, dict]] = []
         deletes: list[tuple[str, str]] = []
+        edits: list[tuple[dict, int, datetime]] = []
         for table in TABLES:
             part = changes.get(table) or {}
             for kind in ("created", "updated"):
@@ -610,7 +631,11 @@ class WatermelonPusher:
             base = raw.get("version")
             if not isinstance(base, int) or isinstance(base, bool) or not 0 <= base <= version:
                 base = 0
-            mutations.append({**m, "op": "update", "base_version": base, "fields": values})
+            update = {**m, "op": "update", "base_version": base, "fields": values}
+            mutations.append(update)
+            if m["changed_at"] is not None:
+                edits.append((update, version, effective_time(m["changed_at"], skew, self.now)))
+        self._base_on_edit_time(edits)
         for table, raw_id in deletes:
             record_id = _uuid(raw_id)
             if record_id is None:
@@ -628,6 +653,36 @@ class WatermelonPusher:
                 "fields": {},
             })
         return mutations, invalid
+
+    def _base_on_edit_time(self, edits: list[tuple[dict, int, datetime]]) -> None:
+        """An update's base is the version the record had when the device edited it.
+
+        `synchronize()` pulls before it pushes and keeps the local edits on top of
+        the pulled record, so the pushed `version` is always the latest one: a
+        value another device sent after this edit would pass for seen and be
+        overwritten without a trace. Every change writes one log row and one
+        version, so the version at the (skew-corrected) edit time is today's
+        version minus the changes logged after it.
+        """
+        log = ChangeLogEntry
+        by_table: dict[str, list[tuple[dict, int, datetime]]] = defaultdict(list)
+        for edit in edits:
+            by_table[edit[0]["table"]].append(edit)
+        for table, items in by_table.items():
+            earliest = min(edited_at for _, _, edited_at in items)
+            later: dict[uuid.UUID, list[datetime]] = defaultdict(list)
+            for chunk in _chunks([update["record_id"] for update, _, _ in items]):
+                for record_id, changed_at in self.session.execute(
+                    select(log.record_id, log.changed_at).where(
+                        log.table_name == table,
+                        log.record_id.in_(chunk),
+                        log.changed_at > earliest,
+                    )
+                ):
+                    later[record_id].append(changed_at)
+            for update, version, edited_at in items:
+                newer = sum(1 for at in later[update["record_id"]] if at > edited_at)
+                update["base_version"] = min(update["base_version"], max(version - newer, 0))
 
     def _existing(self, keys) -> dict[tuple[str, uuid.UUID], tuple[int, bool, dict]]:
         """(version, deleted, raw) of the named records that exist, whoever can see them."""

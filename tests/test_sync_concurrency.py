@@ -25,22 +25,24 @@ import contextlib
 import multiprocessing
 import queue
 import random
+import threading
 import time
 import traceback
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from domain.models import ChangeLogEntry, Contact, Customer, User
+from domain.models import ChangeLogEntry, ConflictEntry, Contact, Customer, User
 from server.config import build_config
 from server.extensions import db
 from sync.changes import create_record, update_record
 from sync.cursor import MAX_SEQ, Cursor
 from sync.pull import Puller
+from sync.push import Pusher
 
 WRITERS = 4
 CHANGES_PER_WRITER = 2000
@@ -470,3 +472,50 @@ def test_a_customer_written_during_a_paged_first_sync_arrives_before_its_childre
                 break
     assert str(late) in arrivals and contact_id in arrivals
     assert arrivals.index(str(late)) < arrivals.index(contact_id)
+
+
+def test_two_pushes_on_one_record_at_once_lose_nothing(pg_url, app, world):
+    """Found by bench/chaos: two pushes that read a record before either committed both
+    merged against the same version, and the second overwrote the first unseen (both
+    phones were told their value was applied). The second now waits for the first and
+    merges against what it wrote: the later edit wins, the other value is logged."""
+    cid = world.records["A"]["customers"]
+    now = datetime.now(UTC)
+
+    def push(session, email, device, notes, edited_seconds_ago):
+        user = session.scalar(select(User).where(User.email == email))
+        [result] = Pusher(session, user, device_id=device, now=now).push(
+            [{
+                "id": uuid.uuid4(), "table": "customers", "op": "update", "record_id": cid,
+                "base_version": 1, "changed_at": now - timedelta(seconds=edited_seconds_ago),
+                "fields": {"notes": notes},
+            }],
+            None,
+        )
+        return result
+
+    second: dict = {}
+
+    def tablet() -> None:
+        with app.app_context(), Session(db.engine) as session:
+            second["result"] = push(session, "north.manager@example.com", "tablet", "tablet", 60)
+            session.commit()
+
+    with app.app_context():
+        with Session(db.engine) as session:
+            first = push(session, "rep.a@example.com", "phone", "phone", 120)
+            thread = threading.Thread(target=tablet)
+            thread.start()
+            thread.join(timeout=1.5)
+            assert thread.is_alive(), "the second push did not wait for the first"
+            session.commit()
+        thread.join(timeout=30)
+        assert first["status"] == "applied" and first["record"]["version"] == 2
+        assert second["result"]["status"] == "applied"  # the later edit wins: no loss
+        assert second["result"]["record"]["version"] == 3
+        with Session(db.engine) as check:
+            assert check.get(Customer, cid).notes == "tablet"
+            lost = check.scalars(
+                select(ConflictEntry).where(ConflictEntry.record_id == cid)
+            ).all()
+            assert [(e.loser, e.lost_values) for e in lost] == [("server", {"notes": "phone"})]

@@ -369,3 +369,23 @@ def test_sigkill_in_the_middle_of_a_push_batch_then_restart_retry_is_exactly_onc
     assert {n for _, n in creates} == {1} and len(creates) == BATCH  # one log row each
     local = device.all("customers")
     assert set(local) == set(ids) and {r["version"] for r in local.values()} == {1}
+
+
+def test_the_client_waits_at_least_the_servers_retry_after(client, world):
+    """A 503 `overloaded` says when to come back: the client waits that long (its own
+    backoff with jitter otherwise), then sends the same request again."""
+    inner = flask_transport(client)
+    answers = iter([(503, {"error": {"code": "overloaded"}}, {"Retry-After": "7"})])
+    waits: list[float] = []
+
+    def busy_once(method, path, **kwargs):
+        if path == "/api/v1/sync/pull":
+            return next(answers, None) or inner(method, path, **kwargs)
+        return inner(method, path, **kwargs)
+
+    device = SyncClient(
+        busy_once, email="rep.a@example.com", password="password123", sleep=waits.append
+    )
+    device.sync()
+    assert waits == [7.0]
+    assert set(device.all("customers")) == {str(world.records["A"]["customers"])}

@@ -141,3 +141,23 @@ def test_huge_bodies_are_413(client, world, login):
     body = {"name": "X", "notes": "x" * (3 * 1024 * 1024)}
     response = client.post("/api/v1/customers", json=body, headers=login("admin@example.com"))
     assert response.status_code == 413 and response.json["error"]["code"] == "payload_too_large"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/customers?stauts=active",  # a misspelt filter
+        "/api/v1/geo/customers?overdue=true&teritory_id=x",
+        "/api/v1/sync/pull?cursr=abc",
+        "/api/v1/kpis?period=2026-11&team=North",
+    ],
+)
+def test_unknown_query_parameters_are_422_with_the_parameter_named(client, world, login, path):
+    """Found by fuzzing: unknown parameters were ignored, so a typo answered as if no
+    filter had been given."""
+    response = client.get(path, headers=login("north.manager@example.com"))
+    assert response.status_code == 422, response.json
+    error = response.json["error"]
+    assert error["code"] == "validation_failed"
+    unknown = path.split("&")[-1].split("?")[-1].split("=")[0]
+    assert unknown in str(error["fields"]), error

@@ -203,6 +203,92 @@ def test_server_change_after_last_pull_is_merged_per_field(client, world, login)
     assert merged["phone"] == "+84 manager" and merged["city"] == "Thủ Đức"
 
 
+
+def _phone_sets(client, headers, cid, field, value, edited_ms):
+    """Another device's edit, made at `edited_ms` and received now (our own push)."""
+    version = client.get(f"/api/v1/customers/{cid}", headers=headers).json["version"]
+    edited = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(edited_ms / 1000))
+    edited += f".{edited_ms % 1000:03d}Z"
+    response = client.post("/api/v1/sync/push", headers=headers, json={"mutations": [{
+        "id": str(uuid.uuid4()), "table": "customers", "op": "update", "record_id": cid,
+        "base_version": version, "changed_at": edited, "fields": {field: value},
+    }]})
+    assert response.json["results"][0]["status"] == "applied", response.json
+
+
+@pytest.mark.parametrize("tablet_edited_later", [True, False])
+def test_an_edit_made_before_another_device_sent_its_own_is_concurrent(
+    client, world, login, tablet_edited_later
+):
+    """What `synchronize()` really sends: it pulls first, so the pushed `version` is the
+    latest even though the edit was made before that version reached the server. The
+    edit time decides: the later edit wins, the loser is in the conflict log, and a
+    device whose value lost gets the winner on its next pull."""
+    cid = str(world.records["A"]["customers"])
+    phone = login("rep.a@example.com", device_id="phone")
+    tablet = login("north.manager@example.com", device_id="tablet")
+    ts, _ = synced(client, tablet)
+    now = now_ms()
+    phone_edit, tablet_edit = (now - 2000, now - 1000)
+    if not tablet_edited_later:
+        phone_edit, tablet_edit = tablet_edit, phone_edit
+    _phone_sets(client, phone, cid, "notes", "from the phone", phone_edit)
+    pulled = pull(client, tablet, ts)  # synchronize(): pull, keep local edits, push
+    raw = {**raw_of(pulled, "customers", cid), "notes": "from the tablet",
+           "updated_at": tablet_edit, "_status": "updated", "_changed": "notes"}
+    result = push(client, tablet, {"customers": {"created": [], "updated": [raw],
+                                                 "deleted": []}}, pulled["timestamp"])
+    assert result["experimentalRejectedIds"] == {}
+    winner, loser = ("from the tablet", "server") if tablet_edited_later else (
+        "from the phone", "device")
+    assert client.get(f"/api/v1/customers/{cid}", headers=tablet).json["notes"] == winner
+    log = client.get(f"/api/v1/conflicts?record_id={cid}", headers=tablet).json["items"]
+    assert [(e["field"], e["loser"]) for e in log] == [("notes", loser)]
+    following = pull(client, tablet, pulled["timestamp"])
+    if tablet_edited_later:  # the tablet has the winner already: nothing to send
+        assert cid not in ids(following, "customers", "updated")
+    else:
+        assert raw_of(following, "customers", cid)["notes"] == "from the phone"
+
+
+def test_a_sequential_edit_is_not_a_conflict(client, world, login):
+    """An edit made after the device pulled the other device's value simply applies."""
+    cid = str(world.records["A"]["customers"])
+    phone = login("rep.a@example.com", device_id="phone")
+    tablet = login("north.manager@example.com", device_id="tablet")
+    ts, _ = synced(client, tablet)
+    _phone_sets(client, phone, cid, "notes", "from the phone", now_ms() - 1000)
+    pulled = pull(client, tablet, ts)
+    time.sleep(0.01)
+    raw = {**raw_of(pulled, "customers", cid), "notes": "from the tablet",
+           "updated_at": now_ms(), "_status": "updated", "_changed": "notes"}
+    result = push(client, tablet, {"customers": {"created": [], "updated": [raw],
+                                                 "deleted": []}}, pulled["timestamp"])
+    assert result["conflicts"] == []
+    assert client.get(f"/api/v1/conflicts?record_id={cid}", headers=tablet).json["items"] == []
+
+
+def test_nulls_for_columns_that_cannot_be_null_mean_not_set(client, world, login):
+    """WatermelonDB sends every column, null where the app set nothing."""
+    headers = login("rep.a@example.com")
+    ts, local = synced(client, headers)
+    cid = str(world.records["A"]["customers"])
+    task_id = str(uuid.uuid4())
+    task = {column: None for column in columns("tasks")}
+    task.update(id=task_id, customer_id=cid, title="Call back", _status="created")
+    customer = {**local[("customers", cid)], "status": None, "tier": None,
+                "notes": "null elsewhere", "updated_at": now_ms(), "_status": "updated"}
+    result = push(client, headers, {
+        "tasks": {"created": [task], "updated": [], "deleted": []},
+        "customers": {"created": [], "updated": [customer], "deleted": []},
+    }, ts)
+    assert result["experimentalRejectedIds"] == {} and result["rejected"] == []
+    stored = client.get(f"/api/v1/tasks/{task_id}", headers=headers).json
+    assert stored["done"] is False and stored["title"] == "Call back"
+    kept = client.get(f"/api/v1/customers/{cid}", headers=headers).json
+    assert kept["status"] == local[("customers", cid)]["status"]
+    assert kept["notes"] == "null elsewhere"
+
 def test_a_customer_reassigned_away_comes_back_deleted(client, world, login):
     headers = login("rep.a@example.com")
     ts, _ = synced(client, headers)

@@ -3,10 +3,8 @@
 One live server and one browser for the whole browser suite: the server is
 its own app on its own database (a temporary SQLite file, or with a PostgreSQL
 `TEST_DATABASE_URL` a sibling database `<name>_browser` on that server),
-migrated and loaded with the demo data once, served by werkzeug in a thread.
-(The shared `app` fixture empties its tables after every test, which a page
-that lives across several tests cannot have.) Tests that change data run last
-(see test_map_page.py).
+migrated and loaded with the demo data once, served by werkzeug in a thread
+(tests/live_server.py). Tests that change data run last (see test_map_page.py).
 
 Chromium is Debian's `chromium` (found on PATH, else /usr/bin/chromium, or
 `CHROMIUM_PATH`); the page's libraries come from `web/node_modules`
@@ -16,36 +14,20 @@ except in CI (`CI=true`), where that is a failure.
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
-import socket
-import tempfile
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from flask import Flask
-from flask_migrate import upgrade
-from sqlalchemy import create_engine, make_url, text
-from werkzeug.serving import make_server
 
-from server import create_app
-from server.demo import DOMAIN, PASSWORD, seed_demo_data
-from server.extensions import db
+from server.demo import DOMAIN, PASSWORD
 from server.web import routes as web_routes
 
+from ..live_server import LiveServer, live_demo_server
+from ..live_server import unavailable as _unavailable
+
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-SECRET = "browser-test-secret-key-long-enough-0123456789"
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason)
 
 
 def chromium_path() -> str | None:
@@ -60,40 +42,6 @@ def chromium_path() -> str | None:
     return None
 
 
-@dataclass
-class LiveServer:
-    app: Flask
-    url: str
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def _own_database(tmp: Path) -> Iterator[str]:
-    """A database for the live server alone, dropped afterwards."""
-    shared = os.environ.get("TEST_DATABASE_URL", "")
-    if not shared.startswith("postgres"):
-        yield f"sqlite:///{tmp / 'browser.db'}"
-        return
-    url = make_url(shared).set(drivername="postgresql+psycopg")
-    own = url.set(database=f"{url.database}_browser")
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    drop = text(f'DROP DATABASE IF EXISTS "{own.database}" WITH (FORCE)')
-    try:
-        with admin.connect() as conn:
-            conn.execute(drop)
-            conn.execute(text(f'CREATE DATABASE "{own.database}"'))
-        yield own.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(drop)
-        admin.dispose()
-
-
 @pytest.fixture(scope="session")
 def live_server() -> Iterator[LiveServer]:
     if not web_routes.NODE_MODULES.is_dir():
@@ -101,35 +49,8 @@ def live_server() -> Iterator[LiveServer]:
             f"{web_routes.NODE_MODULES} is missing: run `npm ci --prefix web`"
             " (./scripts/demo does)."
         )
-    with tempfile.TemporaryDirectory() as tmp, _own_database(Path(tmp)) as database_url:
-        app = create_app(
-            {
-                "SQLALCHEMY_DATABASE_URI": database_url,
-                "SECRET_KEY": SECRET,
-                "FIELDSYNC_ENV": "testing",
-                "TESTING": True,
-                "LOGIN_LIMIT_PER_IP": "10000 per minute",
-                "LOGIN_LIMIT_PER_ACCOUNT": "10000 per minute",
-                "MAP_TILE_URL": None,
-            }
-        )
-        with app.app_context():
-            upgrade(directory=app.extensions["migrate"].directory)
-            seed_demo_data(db.session)
-            db.session.commit()
-            db.session.remove()
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
-        port = _free_port()
-        server = make_server("127.0.0.1", port, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield LiveServer(app, f"http://127.0.0.1:{port}")
-        finally:
-            server.shutdown()
-            thread.join(timeout=5)
-            with app.app_context():
-                db.engine.dispose()
+    with live_demo_server("browser", MAP_TILE_URL=None) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
