@@ -25,6 +25,7 @@ from .docs import blp as docs_blueprint
 from .errors import ErrorSchema, handle_http_exception, register_error_handlers
 from .extensions import configure_sqlite, db, limiter, migrate
 from .health import blp as health_blueprint
+from .input_guard import reject_nul_characters
 from .json_provider import OrjsonProvider
 from .kpis.routes import blp as kpis_blueprint
 from .maps.routes import blp as geo_blueprint
@@ -141,6 +142,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     register_error_handlers(app)
     overload.install(app)  # 503 + Retry-After: overload, lost database
+    app.before_request(reject_nul_characters)
     app.before_request(authenticate_request)
     # What start-up made (modules, NumPy/SciPy/shapely internals, the app) lives as long
     # as the process: keep it out of the collector's full passes, which otherwise

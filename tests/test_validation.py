@@ -161,3 +161,25 @@ def test_unknown_query_parameters_are_422_with_the_parameter_named(client, world
     assert error["code"] == "validation_failed"
     unknown = path.split("&")[-1].split("?")[-1].split("=")[0]
     assert unknown in str(error["fields"]), error
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("post", "/api/v1/auth/login",
+         {"email": "a\u0000@example.com", "password": "x", "device_id": "d"}, "email"),
+        ("post", "/api/v1/customers", {"name": "Shop\u0000"}, "name"),
+        ("post", "/api/v1/sync/push", {"mutations": [{"fields": {"notes": "\u0000"}}]},
+         "mutations.0.fields.notes"),
+        ("get", "/api/v1/customers?q=a%00b", None, "q"),
+    ],
+)
+def test_nul_characters_are_422_not_500(client, world, login, method, path, body, field):
+    """Found by fuzzing on PostgreSQL, which cannot store U+0000: the login answered 500."""
+    headers = login("admin@example.com")
+    before = client.get("/api/v1/customers", headers=headers).json["items"]
+    response = getattr(client, method)(path, json=body, headers=headers)
+    assert response.status_code == 422, response.json
+    assert response.json["error"]["code"] == "validation_failed"
+    assert field in response.json["error"]["fields"]
+    assert client.get("/api/v1/customers", headers=headers).json["items"] == before
