@@ -33,7 +33,6 @@ import json
 import os
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -49,6 +48,7 @@ from pathlib import Path
 from bench.chaos_fleet import SECRET, Device, Metrics, Plan, queue_offline_edits, seed
 from bench.chaos_pg import DATABASE, SystemCluster, ThrowawayCluster
 from bench.chaos_verify import self_test, verify
+from bench.sync_bench import free_port, server_env
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -164,12 +164,6 @@ def parse_args(argv: list[str] | None = None) -> tuple[Options, str | None]:
 # -- server and proxy ---------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _wait_http(url: str, seconds: float = 60, process: subprocess.Popen | None = None) -> None:
     deadline = time.monotonic() + seconds
     while True:
@@ -188,15 +182,7 @@ def _wait_http(url: str, seconds: float = 60, process: subprocess.Popen | None =
 
 def start_server(url: str, options: Options, workdir: Path) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "FIELDSYNC_SECRET_KEY": SECRET,
-        "FIELDSYNC_INSTANCE_PATH": str(workdir),
-        "FIELDSYNC_LOGIN_LIMIT_PER_IP": "100000 per minute",
-        "FIELDSYNC_LOGIN_LIMIT_PER_ACCOUNT": "100000 per minute",
-        "FIELDSYNC_ACCESS_LOG": "",
-    }
+    env = server_env(url, workdir, SECRET)
     if options.max_in_flight is not None:
         env["FIELDSYNC_MAX_IN_FLIGHT"] = str(options.max_in_flight)
     log = (workdir / "server.log").open("ab")

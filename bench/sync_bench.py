@@ -133,17 +133,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(url: str, workers: int, workdir: Path) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    env = {
+def server_env(url: str, workdir: Path, secret: str = SECRET) -> dict[str, str]:
+    """`fieldsync serve`'s environment for a bench: no login limits, no access log."""
+    return {
         **os.environ,
         "DATABASE_URL": url,
-        "FIELDSYNC_SECRET_KEY": SECRET,
+        "FIELDSYNC_SECRET_KEY": secret,
         "FIELDSYNC_INSTANCE_PATH": str(workdir),
         "FIELDSYNC_LOGIN_LIMIT_PER_IP": "100000 per minute",
         "FIELDSYNC_LOGIN_LIMIT_PER_ACCOUNT": "100000 per minute",
         "FIELDSYNC_ACCESS_LOG": "",
     }
+
+
+def start_server(url: str, workers: int, workdir: Path) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    env = server_env(url, workdir)
     server = subprocess.Popen(
         [sys.executable, "-m", "server.cli", "serve", "--port", str(port),
          "--workers", str(workers)],
