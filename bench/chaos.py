@@ -48,10 +48,14 @@ from pathlib import Path
 from bench.chaos_fleet import SECRET, Device, Metrics, Plan, queue_offline_edits, seed
 from bench.chaos_pg import DATABASE, SystemCluster, ThrowawayCluster
 from bench.chaos_verify import self_test, verify
-from bench.sync_bench import free_port, server_env
-
-ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+from bench.sync_bench import (
+    PG_ADMIN_URL,
+    ROOT,
+    free_port,
+    percentile,
+    server_env,
+    stop_server,
+)
 
 
 @dataclass
@@ -220,7 +224,7 @@ def start_proxy(upstream: int, options: Options, workdir: Path) -> tuple[subproc
             str(upstream),
             "--drop-push",
             str(options.drop),
-            "--drop-other",
+            "--drop-pull",
             str(options.drop_pull),
             "--out",
             str(workdir),
@@ -232,16 +236,6 @@ def start_proxy(upstream: int, options: Options, workdir: Path) -> tuple[subproc
     )
     _wait_http(f"http://127.0.0.1:{port}/healthz", 30, proxy)
     return proxy, port
-
-
-def stop(process: subprocess.Popen, timeout: float = 30) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout)
 
 
 def workers_of(master: int) -> list[int]:
@@ -419,8 +413,8 @@ def run(options: Options) -> dict:
                 workers_after = len(workers_of(server.pid))
             finally:
                 if proxy is not None:
-                    stop(proxy)
-                stop(server)
+                    stop_server(proxy)
+                stop_server(server)
             proxy_stats = json.loads((workdir / "stats.json").read_text())
             mark = time.perf_counter()
             verdict = verify(cluster.url, devices, workdir / "dropped.jsonl")
@@ -456,13 +450,6 @@ def run(options: Options) -> dict:
 def _server_errors(log: Path) -> int:
     """Tracebacks the server logged (unhandled errors: 500s)."""
     return log.read_text(errors="replace").count("Traceback") if log.exists() else 0
-
-
-def _percentile(values: list[float], share: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def report(
@@ -508,7 +495,7 @@ def report(
         "latency_ms": {
             kind: {
                 "p50": round(statistics.median(values) * 1000, 1),
-                "p99": round(_percentile(values, 0.99) * 1000, 1),
+                "p99": round(percentile(values, 0.99) * 1000, 1),
                 "count": len(values),
             }
             for kind, values in (("all", every), *sorted(metrics.latencies.items()))
@@ -516,7 +503,7 @@ def report(
         },
         "phones_done_s": {
             "p50": round(statistics.median(finished), 2),
-            "p90": round(_percentile(finished, 0.9), 2),
+            "p90": round(percentile(finished, 0.9), 2),
             "last": round(finished[-1], 2),
         },
         "last_phone": {"email": last.person.email, "timeline": last.transport.timeline},

@@ -7,8 +7,8 @@ and a task) and one territory shared by the whole team with `shared_customers` c
 
 A `Device` is the reference client (`sync.client.SyncClient`) with its own local SQLite
 store, over a transport that times every request and notes what went wrong, and with a
-`sleep` that honours `Retry-After` (the reference client backs off but cannot see headers
-through its `Transport`, see docs/chaos.md) with jitter, so a herd does not come back in step.
+`sleep` that caps the client's backoff and honours `Retry-After` (which the transport also
+hands the client) with jitter, so a herd does not come back in step.
 
 `queue_offline_edits()` makes a rep's mutations in the dead zone, through the client's own
 `create`/`update`/`delete`: 10 % on the team's shared customers and contacts, 10 % creates
@@ -19,14 +19,9 @@ extra versions). Every written value is unique to its mutation.
 
 from __future__ import annotations
 
-import http.client
-import json
 import random
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -34,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 
 from werkzeug.security import generate_password_hash
 
-from sync.client import SyncClient, TransportError
+from sync.client import SyncClient, TransportError, http_transport
 
 PASSWORD = "chaos-password-1"
 SECRET = "chaos-secret-key-that-is-long-enough-0123456789"
@@ -226,46 +221,43 @@ class Transport:
     """The reference client's HTTP transport, plus timing, causes and `Retry-After`."""
 
     def __init__(self, base_url: str, metrics: Metrics, results: dict, timeout: float = 60.0):
+        self.timeout = timeout
         self.base_url = base_url
         self.metrics = metrics
         self.results = results
-        self.timeout = timeout
         self.last_cause: str | None = None
         self.retry_after: float | None = None
         #: (seconds since the first request, what happened), while the metrics record.
         self.timeline: list[tuple[float, str]] = []
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    @base_url.setter
+    def base_url(self, url: str) -> None:
+        # The run points phones at the proxy after the initial sync: a new `http_transport`.
+        self._base_url = url
+        self.send = http_transport(url, self.timeout)
 
     def _note(self, what: str) -> None:
         if self.metrics.recording and self.metrics.first_request is not None:
             self.timeline.append((round(time.perf_counter() - self.metrics.first_request, 2), what))
 
     def __call__(self, method, path, *, body=None, params=None, token=None):
-        url = self.base_url + path
-        if params:
-            url += "?" + urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(url, data=data, method=method)
-        request.add_header("Content-Type", "application/json")
-        if token:
-            request.add_header("Authorization", f"Bearer {token}")
         kind = _kind(path)
         self.retry_after = None
         if self.metrics.recording and self.metrics.first_request is None:
             self.metrics.first_request = time.perf_counter()
         started = time.perf_counter()
         try:
-            try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    status, raw, headers = response.status, response.read(), response.headers
-            except urllib.error.HTTPError as exc:
-                status, raw, headers = exc.code, exc.read(), exc.headers
-        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
-            self.last_cause = _cause(exc)
+            status, answer, headers = self.send(method, path, body=body, params=params, token=token)
+        except TransportError as exc:
+            self.last_cause = _cause(exc.__cause__ or exc)
             self.metrics.failed(kind, self.last_cause)
             self._note(f"{kind} {self.last_cause} after {time.perf_counter() - started:.2f} s")
-            raise TransportError(str(exc)) from exc
+            raise
         seconds = time.perf_counter() - started
-        answer = json.loads(raw or b"{}")
         code = (answer.get("error") or {}).get("code") if status >= 400 else None
         self.metrics.answered(kind, status, code, seconds)
         self._note(f"{kind} {status}{' ' + code if code else ''} in {seconds:.2f} s")
@@ -278,7 +270,7 @@ class Transport:
             for result in answer["results"]:
                 self.results[result["id"]] = result
             self.metrics.acknowledge(ids)
-        return status, answer
+        return status, answer, headers
 
 
 class Device:

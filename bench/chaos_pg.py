@@ -18,13 +18,14 @@ import os
 import pwd
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import psycopg
+
+from bench.sync_bench import free_port
 
 DATABASE = "chaos_bench"
 
@@ -53,12 +54,6 @@ def find_bindir() -> Path | None:
     return Path(initdb).parent if initdb and shutil.which("pg_ctl") else None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _wait_ready(url: str, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while True:
@@ -79,7 +74,7 @@ class ThrowawayCluster:
         if bindir is None:
             raise RuntimeError("no PostgreSQL server binaries (initdb, pg_ctl) on this machine")
         self.bindir = bindir
-        self.port = _free_port()
+        self.port = free_port()
         self.root = Path(tempfile.mkdtemp(prefix="fieldsync-chaos-pg-"))
         self.data = self.root / "data"
         self.log = self.root / "postgres.log"

@@ -1,6 +1,7 @@
 """A small HTTP proxy that loses responses after the server answered (and so committed).
 
-    python -m bench.chaos_proxy --port P --upstream U --drop-push 0.2 --out DIR [--seed N]
+    python -m bench.chaos_proxy --port P --upstream U --drop-push 0.2 --out DIR
+        [--drop-pull 0.1] [--seed N]
 
 One request per client connection (the reference client's urllib transport sends
 `Connection: close`): read the request, forward it to the server, read the whole answer,
@@ -46,9 +47,9 @@ def _content_length(head: bytes) -> int | None:
 
 
 class Proxy:
-    def __init__(self, upstream: int, drop_push: float, drop_other: float, out: Path, seed: int):
+    def __init__(self, upstream: int, drop_push: float, drop_pull: float, out: Path, seed: int):
         self.upstream = upstream
-        self.rates = {"push": drop_push, "pull": drop_other, "other": 0.0}
+        self.rates = {"push": drop_push, "pull": drop_pull, "other": 0.0}
         self.random = random.Random(seed)
         self.stats: Counter[str] = Counter()
         self.out = out
@@ -116,7 +117,7 @@ class Proxy:
 
 
 async def serve(args: argparse.Namespace) -> None:
-    proxy = Proxy(args.upstream, args.drop_push, args.drop_other, Path(args.out), args.seed)
+    proxy = Proxy(args.upstream, args.drop_push, args.drop_pull, Path(args.out), args.seed)
     server = await asyncio.start_server(
         proxy.handle, "127.0.0.1", args.port, limit=MAX_HEAD, backlog=4096
     )
@@ -134,7 +135,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--upstream", type=int, required=True)
     parser.add_argument("--drop-push", type=float, default=0.2)
-    parser.add_argument("--drop-other", type=float, default=0.0, help="of pull answers")
+    parser.add_argument("--drop-pull", type=float, default=0.0, help="of pull answers")
     parser.add_argument("--out", required=True)
     parser.add_argument("--seed", type=int, default=1)
     asyncio.run(serve(parser.parse_args()))

@@ -46,8 +46,6 @@ class Verdict:
     applied_twice: int = 0  # (ii)
     not_pulled: int = 0  # (iii)
     unacknowledged: int = 0  # queued mutations without a result (a phone gave up)
-    rejected: int = 0
-    merged: int = 0
     conflict_entries: int = 0
     examples: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
@@ -142,8 +140,6 @@ def verify(url: str, devices: list, dropped_file: Path) -> Verdict:
                     continue
                 key = (m["table"], m["record_id"])
                 status = result["status"]
-                verdict.rejected += status == "rejected"
-                verdict.merged += status == "merged"
                 problem = _missing(m, result, records.get(key), stored, by_mutation)
                 if problem:
                     verdict.missing += 1

@@ -45,6 +45,7 @@ from bench import peers_kinto
 from bench.sync_bench import (
     PG_ADMIN_URL,
     Sizes,
+    database_url,
     load,
     login,
     percentile,
@@ -246,13 +247,7 @@ def fieldsync_workload(port: int, email: str, records: int, updates: int) -> dic
 
 
 def run_fieldsync(kind: str, sizes: tuple[int, int], workdir: Path) -> dict[str, Step]:
-    if kind == "sqlite":
-        url = f"sqlite:///{workdir / 'peers.db'}"
-    else:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {FS_DATABASE} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {FS_DATABASE}")
-        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{FS_DATABASE}"
+    url = database_url(kind, workdir, FS_DATABASE)
     try:
         # One team, one rep and their territory through the write path; no customers.
         data = load(url, Sizes(rep_records=0, admin_records=0, devices=10, mutations=0))
@@ -268,15 +263,6 @@ def run_fieldsync(kind: str, sizes: tuple[int, int], workdir: Path) -> dict[str,
 
 
 # -- Kinto ----------------------------------------------------------------------------------
-
-
-def kinto_ready(port: int) -> bool:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    try:
-        conn.request("GET", "/v1/__heartbeat__")
-        return conn.getresponse().status == 200
-    finally:
-        conn.close()
 
 
 def kinto_workload(port: int, records: int, updates: int) -> dict[str, Step]:
@@ -359,11 +345,11 @@ def run_kinto(backend: str, sizes: tuple[int, int], workdir: Path) -> dict[str, 
         if backend == "postgresql":
             peers_kinto.create_database()
         ini = peers_kinto.write_ini(backend, workdir)
-        server, port = peers_kinto.start(ini, 1 if backend == "memory" else 2, kinto_ready)
+        server, port = peers_kinto.start(ini, 1 if backend == "memory" else 2)
         try:
             return kinto_workload(port, *sizes)
         finally:
-            peers_kinto.stop(server)
+            stop_server(server)
     finally:
         if backend == "postgresql":
             peers_kinto.drop_database()

@@ -8,8 +8,7 @@ process, two on PostgreSQL).
 
 from __future__ import annotations
 
-import os
-import signal
+import http.client
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench.sync_bench import PG_ADMIN_URL, free_port
+from bench.sync_bench import PG_ADMIN_URL, free_port, stop_server
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".bench-venvs" / "kinto"
@@ -115,8 +114,18 @@ def write_ini(backend: str, workdir: Path) -> Path:
     return ini
 
 
-def start(ini: Path, workers: int, ready) -> tuple[subprocess.Popen, int]:
-    """gunicorn --paste on a free port; `ready(port)` must return True once it answers."""
+def ready(port: int) -> bool:
+    """Kinto answers its heartbeat."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", "/v1/__heartbeat__")
+        return conn.getresponse().status == 200
+    finally:
+        conn.close()
+
+
+def start(ini: Path, workers: int) -> tuple[subprocess.Popen, int]:
+    """gunicorn --paste on a free port, once Kinto answers its heartbeat."""
     port = free_port()
     log = open(ini.with_suffix(".log"), "w")  # noqa: SIM115 - kept open for the server's life
     server = subprocess.Popen(
@@ -149,15 +158,5 @@ def start(ini: Path, workers: int, ready) -> tuple[subprocess.Popen, int]:
         except OSError:
             pass
         time.sleep(0.1)
-    stop(server)
+    stop_server(server)
     raise RuntimeError("kinto did not start")
-
-
-def stop(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(10)

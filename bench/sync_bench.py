@@ -53,13 +53,14 @@ class Sizes:
 # -- database and data ------------------------------------------------------------------
 
 
-def database_url(kind: str, workdir: Path) -> str:
+def database_url(kind: str, workdir: Path, name: str = "fs_bench") -> str:
+    """A fresh database `name`: a SQLite file in `workdir`, or dropped and created in PG."""
     if kind == "sqlite":
-        return f"sqlite:///{workdir / 'bench.db'}"
+        return f"sqlite:///{workdir / f'{name}.db'}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS fs_bench WITH (FORCE)")
-        conn.execute("CREATE DATABASE fs_bench")
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/fs_bench"
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
 
 def load(url: str, sizes: Sizes) -> dict:
@@ -166,10 +167,15 @@ def start_server(url: str, workers: int, workdir: Path) -> tuple[subprocess.Pope
     raise RuntimeError("the server did not start")
 
 
-def stop_server(server: subprocess.Popen) -> None:
+def stop_server(server: subprocess.Popen, timeout: float = 30) -> None:
+    """SIGTERM the server's process group; SIGKILL it if it is not gone in `timeout` s."""
     if server.poll() is None:
         os.killpg(server.pid, signal.SIGTERM)
-        server.wait(30)
+        try:
+            server.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout)
 
 
 def server_rss_mb(pid: int) -> float:

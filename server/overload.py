@@ -162,8 +162,8 @@ class Gate:
 
 def install(app: Flask) -> None:
     """Bound the requests at work (first `before_request`) and map a lost database to 503."""
-    for error in (OperationalError, InterfaceError, DBAPIError):
-        app.register_error_handler(error, handle_database_error)
+    # OperationalError and InterfaceError are DBAPIErrors; IntegrityError keeps its own handler.
+    app.register_error_handler(DBAPIError, handle_database_error)
     limits = Limits.read(app.config)
     if not limits.bounded:
         return

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from flask import g, jsonify, request
+from flask import g, jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from domain.models import DeviceSession
 from sync.push import claim_device
@@ -71,13 +71,15 @@ class MigrationField(fields.Field):
             raise ValidationError("Not JSON: give JSON.stringify(migration).") from exc
 
 
-class WatermelonPullQuerySchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
+class WatermelonPushQuerySchema(Schema):
+    """WatermelonDB's documented example sends `last_pulled_at` in the push URL."""
 
     last_pulled_at = LastPulledAt(
         load_default=None, metadata={"type": "integer", "nullable": True}
     )
+
+
+class WatermelonPullQuerySchema(WatermelonPushQuerySchema):
     schema_version = fields.Integer(load_default=1)
     migration = MigrationField(
         load_default=None,
@@ -163,27 +165,20 @@ class WatermelonSync(MethodView):
         db.session.rollback()
         return jsonify(body)
 
+    @blp.arguments(WatermelonPushQuerySchema, location="query")
     @blp.arguments(WatermelonPushSchema)
     @blp.response(200, WatermelonPushResponseSchema)
     @blp.alt_response(400, response="BAD_REQUEST")
     @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
     @documented_errors(blp, 401, 422)
-    def post(self, body):
+    def post(self, query, body):
         """pushChanges: apply local changes; conflicts merge per field, never fail the push."""
         changes = parse_changes(body["changes"])
         if count_mutations(changes) > MAX_PUSH_RECORDS:
             raise ApiError(
                 413, "too_many_mutations", f"Send at most {MAX_PUSH_RECORDS} records per push."
             )
-        last_pulled_at = body.get("lastPulledAt")
-        if last_pulled_at is None and request.args.get("last_pulled_at"):
-            try:
-                last_pulled_at = LastPulledAt().deserialize(request.args["last_pulled_at"])
-            except ValidationError as exc:
-                raise ApiError(
-                    422, "validation_failed", "Some fields are invalid.",
-                    fields={"last_pulled_at": exc.messages},
-                ) from exc
+        last_pulled_at = body.get("lastPulledAt") or query["last_pulled_at"]
         now = now_utc()
         if not claim_device(db.session, g.device.id, now):
             db.session.rollback()

@@ -13,6 +13,7 @@ the Flask test client and tools against a real server over HTTP.
 
 from __future__ import annotations
 
+import http.client
 import json
 import random
 import sqlite3
@@ -66,12 +67,14 @@ def http_transport(base_url: str, timeout: float = 30.0) -> Transport:
         if token:
             request.add_header("Authorization", f"Bearer {token}")
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                return response.status, json.loads(response.read() or b"{}"), response.headers
-        except urllib.error.HTTPError as exc:
-            return exc.code, json.loads(exc.read() or b"{}"), exc.headers
-        except (urllib.error.URLError, OSError) as exc:
-            raise TransportError(str(exc)) from exc
+            try:
+                with urllib.request.urlopen(request, timeout=timeout) as response:
+                    status, raw, headers = response.status, response.read(), response.headers
+            except urllib.error.HTTPError as exc:  # an answer, only not 2xx
+                status, raw, headers = exc.code, exc.read(), exc.headers
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+            raise TransportError(str(exc)) from exc  # e.g. a connection cut mid-answer
+        return status, json.loads(raw or b"{}"), headers
 
     return send
 

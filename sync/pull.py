@@ -108,13 +108,17 @@ def scope_spec(scope: Scope) -> ScopeSpec:
     return ScopeSpec(scope.territory_ids, scope.member_ids)
 
 
+def is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def horizon(session: Session) -> Position:
     """The log position up to which every transaction has finished.
 
     Read *before* the log, so rows below it are all committed and visible to
     the later statement (READ COMMITTED takes a new snapshot per statement).
     """
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         xmin = session.scalar(text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"))
         return (xmin - 1, MAX_SEQ)
     # SQLite has one writer at a time: sequence order is commit order.
@@ -321,7 +325,7 @@ class Puller:
 
     def _between(self, after: Position, up_to: Position | None) -> list:
         log = ChangeLogEntry
-        if self.session.get_bind().dialect.name == "sqlite":
+        if not is_postgres(self.session):
             # txid is always 0 there, and SQLite ranges over the key, not row values.
             bounds = [log.seq > after[1]]
             return bounds + ([log.seq <= up_to[1]] if up_to else [])
@@ -445,7 +449,7 @@ def _lean(model: type[SyncedRecord]) -> list:
 def _one_of(session: Session, column, values: set):
     """`column IN values`; on PostgreSQL one array parameter (`= ANY`) instead of one
     parameter per value, which for a page of ids is much cheaper to build and parse."""
-    if session.get_bind().dialect.name != "postgresql":
+    if not is_postgres(session):
         return column.in_(values)
     return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
 

@@ -40,7 +40,7 @@ from domain.schemas import RECORD_SCHEMAS, UTCDateTime
 from .changes import resend_record
 from .cursor import MAX_SEQ, Cursor, Position, ScopeSpec, Walk
 from .errors import Invalid, UnsupportedSchemaVersion
-from .pull import CHILD_TABLES, WALK_TABLES, Puller, horizon, scope_spec
+from .pull import CHILD_TABLES, WALK_TABLES, Puller, horizon, is_postgres, scope_spec
 from .push import Pusher, effective_time
 from .records_json import record_json
 from .scopes import Scope
@@ -70,10 +70,7 @@ _NAMESPACE = uuid.UUID("3f1f6c1e-5d0a-4c55-9a43-6f1d2b7e0b11")
 def columns(table: str) -> dict[str, str]:
     """Column -> WatermelonDB kind: `string`, `number`, `boolean`, `date` (ms), `json`."""
     schema = RECORD_SCHEMAS[table]()
-    kinds = {}
-    for key, field in schema.dump_fields.items():
-        kinds[key] = _kind(field)
-    return kinds
+    return {key: _kind(field) for key, field in schema.dump_fields.items()}
 
 
 def _kind(field: mf.Field) -> str:
@@ -160,10 +157,19 @@ def iso_to_ms(value: str) -> int:
     return round(moment.timestamp() * 1000)
 
 
-def ms_to_iso(value: float) -> str:
+def ms_to_datetime(value: Any) -> datetime | None:
+    """WatermelonDB's times (ms since the epoch); None when not a number or out of range."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
     try:
-        moment = datetime.fromtimestamp(value / 1000, UTC)
+        return datetime.fromtimestamp(value / 1000, UTC)
     except (OverflowError, OSError, ValueError):
+        return None
+
+
+def ms_to_iso(value: float) -> str:
+    moment = ms_to_datetime(value)
+    if moment is None:
         return str(value)  # out of range: the schema refuses it
     return moment.isoformat().replace("+00:00", "Z")
 
@@ -171,24 +177,20 @@ def ms_to_iso(value: float) -> str:
 # -- the timestamp -----------------------------------------------------------------------------
 
 
-def _is_pg(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
 def encode_timestamp(session: Session, position: Position, generation: int) -> int:
-    number = position[0] if _is_pg(session) else position[1]
+    number = position[0] if is_postgres(session) else position[1]
     return number * GENERATIONS + generation
 
 
 def decode_timestamp(session: Session, timestamp: int) -> tuple[Position, int]:
     number, generation = divmod(timestamp, GENERATIONS)
-    position = (number, MAX_SEQ) if _is_pg(session) else (0, number)
+    position = (number, MAX_SEQ) if is_postgres(session) else (0, number)
     return position, generation
 
 
 def _position_done(session: Session, position: Position) -> bool:
     """Can one number carry this position (a horizon, not the middle of a page)?"""
-    return position[1] == MAX_SEQ if _is_pg(session) else position[0] == 0
+    return position[1] == MAX_SEQ if is_postgres(session) else position[0] == 0
 
 
 def _history_key(user: User) -> str:
@@ -546,12 +548,7 @@ class WatermelonPusher:
         last_pulled_at: int | None,
         device_time_ms: float | None = None,
     ) -> dict[str, Any]:
-        device_time = None
-        if isinstance(device_time_ms, (int, float)) and not isinstance(device_time_ms, bool):
-            try:
-                device_time = datetime.fromtimestamp(device_time_ms / 1000, UTC)
-            except (OverflowError, OSError, ValueError):
-                device_time = None
+        device_time = ms_to_datetime(device_time_ms)
         skew = (self.now - device_time) if device_time else timedelta(0)
         mutations, invalid = self._translate(changes, last_pulled_at, skew)
         results = self.pusher.push(mutations, device_time) if mutations else []
@@ -725,9 +722,4 @@ def _edited(table: str, raw: dict, current: dict, values: dict) -> dict:
 def _changed_at(raw: dict) -> datetime | None:
     """WatermelonDB stamps `updated_at` (ms) on every local change: the edit time."""
     value = raw.get("updated_at")
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
-        return None
-    try:
-        return datetime.fromtimestamp(value / 1000, UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
+    return ms_to_datetime(value) if isinstance(value, (int, float)) and value > 0 else None

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -45,12 +44,6 @@ def unavailable(reason: str) -> None:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(reason, pytrace=False)
     pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager
@@ -100,14 +93,16 @@ def demo_app(database_url: str, **config: Any) -> Flask:
 def serving(app: Flask) -> Iterator[str]:
     """Serve `app` on a free local port in a thread; yield its base URL."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
-    port = free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
+    # Port 0: the system picks a free port at bind time (no race between two suites).
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    port = server.port
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.shutdown()
+        server.server_close()
         thread.join(timeout=5)
         with app.app_context():
             db.engine.dispose()

@@ -22,7 +22,8 @@ from server.overload import (
     worker_threads,
 )
 
-SECRET = "test-secret-key-that-is-long-enough-0123456789"
+from .conftest import SECRET
+
 #: Nothing listens on port 1: every database access fails to connect, at once.
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/nowhere"
 #: A public API endpoint that needs no database.
@@ -92,8 +93,9 @@ def test_a_request_may_wait_for_a_slot_freed_meanwhile(tmp_path):
         target=lambda: answers.append(app.test_client().get(PUBLIC).status_code)
     )
     waiter.start()
-    while gate._waiting == 0:  # the request is waiting for the slot
+    while gate._waiting == 0 and waiter.is_alive():  # the request is waiting for the slot
         waiter.join(0.001)
+    assert gate._waiting == 1, answers
     # The one waiting place is taken: the next request is refused at once.
     assert app.test_client().get(PUBLIC).status_code == 503
     gate._slots.release()
@@ -158,10 +160,12 @@ def test_an_unreachable_database_answers_503_database_unavailable(tmp_path):
     assert hold_every_slot(app.extensions[EXTENSION]) == Limits.read(app.config).max_in_flight
 
 
-def test_a_connection_lost_mid_request_answers_503_in_the_callers_language(tmp_path, monkeypatch):
-    app = make_app(tmp_path)
+def test_a_connection_lost_mid_request_answers_503_in_the_callers_language(app, monkeypatch):
+    """On the suite's migrated database, where this login would otherwise answer 401."""
+    calls = []
 
     def lost(*_args, **_kwargs):
+        calls.append(1)
         raise OperationalError(
             "SELECT 1", {}, Exception("terminating connection due to administrator command")
         )
@@ -175,6 +179,7 @@ def test_a_connection_lost_mid_request_answers_503_in_the_callers_language(tmp_p
             json={"email": "rep@example.com", "password": "password123", "device_id": "d"},
             headers={"Accept-Language": "vi"},
         )
+    assert calls, "the lost connection was never hit"
     assert response.status_code == 503
     assert response.json["error"]["code"] == "database_unavailable"
     assert response.headers["Content-Language"] == "vi"

@@ -42,7 +42,8 @@ from server.extensions import db
 from sync.changes import create_record, update_record
 from sync.cursor import MAX_SEQ, Cursor
 from sync.pull import Puller
-from sync.push import Pusher
+
+from .test_sync_push import engine_phone_push
 
 WRITERS = 4
 CHANGES_PER_WRITER = 2000
@@ -481,29 +482,21 @@ def test_two_pushes_on_one_record_at_once_lose_nothing(pg_url, app, world):
     merges against what it wrote: the later edit wins, the other value is logged."""
     cid = world.records["A"]["customers"]
     now = datetime.now(UTC)
-
-    def push(session, email, device, notes, edited_seconds_ago):
-        user = session.scalar(select(User).where(User.email == email))
-        [result] = Pusher(session, user, device_id=device, now=now).push(
-            [{
-                "id": uuid.uuid4(), "table": "customers", "op": "update", "record_id": cid,
-                "base_version": 1, "changed_at": now - timedelta(seconds=edited_seconds_ago),
-                "fields": {"notes": notes},
-            }],
-            None,
-        )
-        return result
-
     second: dict = {}
 
     def tablet() -> None:
         with app.app_context(), Session(db.engine) as session:
-            second["result"] = push(session, "north.manager@example.com", "tablet", "tablet", 60)
+            second["result"] = engine_phone_push(
+                session, world, "north.manager", "tablet", changed_at=now - timedelta(minutes=1),
+                now=now,
+            )
             session.commit()
 
     with app.app_context():
         with Session(db.engine) as session:
-            first = push(session, "rep.a@example.com", "phone", "phone", 120)
+            first = engine_phone_push(
+                session, world, "rep.a", "phone", changed_at=now - timedelta(minutes=2), now=now
+            )
             thread = threading.Thread(target=tablet)
             thread.start()
             thread.join(timeout=1.5)
@@ -514,8 +507,8 @@ def test_two_pushes_on_one_record_at_once_lose_nothing(pg_url, app, world):
         assert second["result"]["status"] == "applied"  # the later edit wins: no loss
         assert second["result"]["record"]["version"] == 3
         with Session(db.engine) as check:
-            assert check.get(Customer, cid).notes == "tablet"
+            assert check.get(Customer, cid).phone == "tablet"
             lost = check.scalars(
                 select(ConflictEntry).where(ConflictEntry.record_id == cid)
             ).all()
-            assert [(e.loser, e.lost_values) for e in lost] == [("server", {"notes": "phone"})]
+            assert [(e.loser, e.lost_values) for e in lost] == [("server", {"phone": "phone"})]

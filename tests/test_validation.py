@@ -183,3 +183,11 @@ def test_nul_characters_are_422_not_500(client, world, login, method, path, body
     assert response.json["error"]["code"] == "validation_failed"
     assert field in response.json["error"]["fields"]
     assert client.get("/api/v1/customers", headers=headers).json["items"] == before
+
+
+def test_a_backslash_before_u0000_is_text_not_nul(client, world, login):
+    """Only a real NUL is refused: the six characters `\\u0000` are ordinary text."""
+    headers = login("admin@example.com")
+    created = client.post("/api/v1/customers", json={"name": "Shop \\u0000"}, headers=headers)
+    assert created.status_code == 201, created.json
+    assert created.json["name"] == "Shop \\u0000"

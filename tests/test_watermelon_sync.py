@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 
 from sync.watermelon import TABLES, columns
+
+from .test_sync_push import mutation, results
 
 URL = "/api/v1/sync/watermelon"
 
@@ -86,6 +89,7 @@ def test_an_idle_pull_is_empty_and_keeps_its_timestamp_usable(client, world, log
     headers = login("rep.a@example.com")
     ts, _ = synced(client, headers)
     body = pull(client, headers, ts)
+    assert set(body["changes"]) == set(TABLES)
     assert all(not any(part.values()) for part in body["changes"].values())
     assert body["timestamp"] >= ts
 
@@ -203,17 +207,13 @@ def test_server_change_after_last_pull_is_merged_per_field(client, world, login)
     assert merged["phone"] == "+84 manager" and merged["city"] == "Thủ Đức"
 
 
-
 def _phone_sets(client, headers, cid, field, value, edited_ms):
     """Another device's edit, made at `edited_ms` and received now (our own push)."""
     version = client.get(f"/api/v1/customers/{cid}", headers=headers).json["version"]
-    edited = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(edited_ms / 1000))
-    edited += f".{edited_ms % 1000:03d}Z"
-    response = client.post("/api/v1/sync/push", headers=headers, json={"mutations": [{
-        "id": str(uuid.uuid4()), "table": "customers", "op": "update", "record_id": cid,
-        "base_version": version, "changed_at": edited, "fields": {field: value},
-    }]})
-    assert response.json["results"][0]["status"] == "applied", response.json
+    edited = datetime.fromtimestamp(edited_ms / 1000, UTC)
+    [result] = results(client, headers, mutation(
+        "customers", "update", cid, {field: value}, version, changed_at=edited))
+    assert result["status"] == "applied", result
 
 
 @pytest.mark.parametrize("tablet_edited_later", [True, False])
@@ -464,3 +464,17 @@ def test_the_shipped_schema_js_declares_every_column():
         declared = dict(re.findall(r"\{ name: '(\w+)', type: '(\w+)'", body))
         expected = {c: kinds.get(k, k) for c, k in columns(table).items() if c != "id"}
         assert declared == expected, table
+
+
+def test_push_takes_last_pulled_at_from_the_url_as_watermelondb_docs_do(client, world, login):
+    headers = login("rep.a@example.com")
+    ts, local = synced(client, headers)
+    cid = str(world.records["A"]["customers"])
+    raw = {**local[("customers", cid)], "notes": "from the URL", "updated_at": now_ms()}
+    changes = {"customers": {"created": [], "updated": [raw], "deleted": []}}
+    ok = client.post(f"{URL}?last_pulled_at={ts}", json={"changes": changes}, headers=headers)
+    assert ok.status_code == 200, ok.json
+    assert client.get(f"/api/v1/customers/{cid}", headers=headers).json["notes"] == "from the URL"
+    bad = client.post(f"{URL}?last_pulled_at=yesterday", json={"changes": changes},
+                      headers=headers)
+    assert bad.status_code == 422 and "last_pulled_at" in bad.json["error"]["fields"]

@@ -6,6 +6,8 @@ import pytest
 
 from server.web import routes as web_routes
 
+from .live_server import unavailable
+
 
 @pytest.mark.parametrize("path", ["/map", "/dashboard"])
 def test_pages_are_html_without_a_token(client, path):
@@ -57,7 +59,7 @@ def test_app_assets_stay_in_their_folder(client):
 )
 def test_vendor_whitelist(client, name):
     if not web_routes.NODE_MODULES.is_dir():
-        pytest.skip("web/node_modules is not installed (npm ci --prefix web)")
+        unavailable("web/node_modules is not installed (npm ci --prefix web)")
     response = client.get(f"/static/vendor/{name}")
     assert response.status_code == 200
     assert response.headers["X-Content-Type-Options"] == "nosniff"

@@ -21,10 +21,10 @@ const LokiJSAdapter = LokiPkg.default || LokiPkg
 const { synchronize, hasUnsyncedChanges } = SyncPkg
 const logger = LoggerPkg.default || LoggerPkg
 
-export const BASE = (process.env.FIELDSYNC_URL || 'http://127.0.0.1:8000').replace(/\/$/, '')
-export const DOMAIN = process.env.FIELDSYNC_DOMAIN || 'demo.fieldsync.dev'
-export const PASSWORD = process.env.FIELDSYNC_PASSWORD || 'demo-pass-2026'
-export const VERBOSE = Boolean(process.env.FIELDSYNC_VERBOSE)
+const BASE = (process.env.FIELDSYNC_URL || 'http://127.0.0.1:8000').replace(/\/$/, '')
+const DOMAIN = process.env.FIELDSYNC_DOMAIN || 'demo.fieldsync.dev'
+const PASSWORD = process.env.FIELDSYNC_PASSWORD || 'demo-pass-2026'
+const VERBOSE = Boolean(process.env.FIELDSYNC_VERBOSE)
 export { Q }
 
 // Our ids are UUIDs: records created on the device must get valid ones.
@@ -33,8 +33,8 @@ RandomIdPkg.setGenerator(() => randomUUID())
 if (!VERBOSE) logger.silence()
 
 /** The REST path of a synced table. */
-export const RESOURCE = { route_plans: 'route-plans' }
-export const resourceOf = (table) => RESOURCE[table] || table
+const RESOURCE = { route_plans: 'route-plans' }
+const resourceOf = (table) => RESOURCE[table] || table
 
 // -- failures -------------------------------------------------------------------------------
 
@@ -164,7 +164,7 @@ class SyncedModel extends Model {
   }
 }
 
-export function modelClassesFor(schema) {
+function modelClassesFor(schema) {
   return Object.keys(schema.tables).map((table) => {
     const cls = class extends SyncedModel {}
     cls.table = table
@@ -211,10 +211,6 @@ export class Device {
 
   static async signIn(who, options = {}) {
     return new Device(await Session.login(who), options)
-  }
-
-  get lastSync() {
-    return this.syncs[this.syncs.length - 1]
   }
 
   /**
@@ -385,7 +381,7 @@ export function pulled(body, table) {
 }
 
 /** ms since the epoch of an ISO datetime from the REST API (null stays null). */
-export const ms = (iso) => (iso == null ? null : Date.parse(iso))
+const ms = (iso) => (iso == null ? null : Date.parse(iso))
 
 /**
  * The REST API's time `iso` as the device should hold it, for comparing with `local` (ms):

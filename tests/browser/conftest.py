@@ -24,8 +24,7 @@ import pytest
 from server.demo import DOMAIN, PASSWORD
 from server.web import routes as web_routes
 
-from ..live_server import LiveServer, live_demo_server
-from ..live_server import unavailable as _unavailable
+from ..live_server import LiveServer, live_demo_server, unavailable
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 
@@ -45,7 +44,7 @@ def chromium_path() -> str | None:
 @pytest.fixture(scope="session")
 def live_server() -> Iterator[LiveServer]:
     if not web_routes.NODE_MODULES.is_dir():
-        _unavailable(
+        unavailable(
             f"{web_routes.NODE_MODULES} is missing: run `npm ci --prefix web`"
             " (./scripts/demo does)."
         )
@@ -57,11 +56,11 @@ def live_server() -> Iterator[LiveServer]:
 def browser():
     path = chromium_path()
     if path is None:
-        _unavailable("Chromium is not installed: apt-get install chromium (./scripts/test does).")
+        unavailable("Chromium is not installed: apt-get install chromium (./scripts/test does).")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _unavailable("The playwright Python package is not installed.")
+        unavailable("The playwright Python package is not installed.")
     playwright = sync_playwright().start()
     try:
         browser = playwright.chromium.launch(
@@ -69,7 +68,7 @@ def browser():
         )
     except Exception as exc:  # a broken browser install: say what failed
         playwright.stop()
-        _unavailable(f"Chromium at {path} does not start: {exc}")
+        unavailable(f"Chromium at {path} does not start: {exc}")
     try:
         yield browser
     finally:
