@@ -78,6 +78,18 @@ class SyncedRecord:
             self.sort_key = fold(getattr(self, self.sort_field))[:200]
 
 
+class PulledAsJson:
+    """The record's JSON as pulls send it, kept by `sync.stored_json` on every write.
+
+    A first sync sends thousands of records; sending stored JSON instead of
+    rebuilding each record's JSON per pull is what Kinto does too (ADR 0014).
+    Deferred: only pulls read it. NULL (rows written before it existed) is
+    filled by `fieldsync init-db`, and a pull builds the JSON meanwhile.
+    """
+
+    sync_json: Mapped[str | None] = mapped_column(Text, deferred=True)
+
+
 class Searchable:
     search_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
     sort_key: Mapped[str] = mapped_column(String(200), nullable=False, default="", index=True)
@@ -155,7 +167,7 @@ class Territory(SyncedRecord, Searchable, Base):
         return sorted(r.id for r in self.reps)
 
 
-class Customer(SyncedRecord, Searchable, Base):
+class Customer(SyncedRecord, PulledAsJson, Searchable, Base):
     __tablename__ = "customers"
     search_fields = ("name", "address", "city", "postal_code", "phone", "email")
     sort_field = "name"
@@ -190,7 +202,7 @@ class CustomerChild:
     )
 
 
-class Contact(CustomerChild, SyncedRecord, Searchable, Base):
+class Contact(CustomerChild, SyncedRecord, PulledAsJson, Searchable, Base):
     __tablename__ = "contacts"
     search_fields = ("name", "phone", "email")
     sort_field = "name"
@@ -202,7 +214,7 @@ class Contact(CustomerChild, SyncedRecord, Searchable, Base):
     notes: Mapped[str | None] = mapped_column(Text)
 
 
-class Product(SyncedRecord, Searchable, Base):
+class Product(SyncedRecord, PulledAsJson, Searchable, Base):
     __tablename__ = "products"
     search_fields = ("sku", "name")
     sort_field = "name"
@@ -214,7 +226,7 @@ class Product(SyncedRecord, Searchable, Base):
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
 
 
-class Visit(CustomerChild, SyncedRecord, Base):
+class Visit(CustomerChild, SyncedRecord, PulledAsJson, Base):
     __tablename__ = "visits"
 
     rep_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
@@ -235,7 +247,7 @@ class Visit(CustomerChild, SyncedRecord, Base):
     location_status: Mapped[str | None] = mapped_column(String(16))
 
 
-class Order(CustomerChild, SyncedRecord, Base):
+class Order(CustomerChild, SyncedRecord, PulledAsJson, Base):
     __tablename__ = "orders"
 
     visit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("visits.id"), index=True)
@@ -254,7 +266,7 @@ class Order(CustomerChild, SyncedRecord, Base):
         self.total = order_total(self.lines)
 
 
-class Task(CustomerChild, SyncedRecord, Searchable, Base):
+class Task(CustomerChild, SyncedRecord, PulledAsJson, Searchable, Base):
     __tablename__ = "tasks"
     search_fields = ("title", "notes")
     sort_field = "title"
@@ -268,7 +280,7 @@ class Task(CustomerChild, SyncedRecord, Searchable, Base):
     notes: Mapped[str | None] = mapped_column(Text)
 
 
-class RoutePlan(SyncedRecord, Base):
+class RoutePlan(SyncedRecord, PulledAsJson, Base):
     """A rep's planned route for one day, computed by the server and synced to the phone.
 
     One plan per rep and day: planning the day again updates it in place, so the

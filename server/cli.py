@@ -26,7 +26,12 @@ def main() -> None:
 @with_appcontext
 def init_db() -> None:
     """Create the schema, or upgrade it to the latest migration."""
+    from sync.stored_json import fill_missing
+
     upgrade(directory=current_app.extensions["migrate"].directory)
+    filled = fill_missing(db.session)
+    if filled:
+        click.echo(f"Stored the pull JSON of {filled} records.")
     click.echo(f"Database ready at {db.engine.url.render_as_string(hide_password=True)}")
 
 

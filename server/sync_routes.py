@@ -126,7 +126,7 @@ class RestoreResultSchema(Schema):
 def pull(query):
     """Changes of your scope since `cursor` (none: from scratch); keep pulling while `has_more`."""
     check_schema_version(query["schema_version"])
-    result = Puller(db.session, current_user(), store().scope).pull(
+    result = Puller(db.session, current_user(), store().scope, raw=True).pull(
         query.get("cursor"), query.get("limit")
     )
     db.session.rollback()

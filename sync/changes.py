@@ -27,7 +27,10 @@ from domain.models import (
     Visit,
 )
 
-from . import settings
+from . import (
+    settings,
+    stored_json,  # noqa: F401  (its flush hook keeps each record's pull JSON)
+)
 from .location import check_in_location
 
 #: List fields that are stored as many-to-many links: field -> relationship.

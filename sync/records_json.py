@@ -8,9 +8,8 @@ from functools import cache
 from typing import Any
 
 from marshmallow import fields
-from sqlalchemy import Column, Row, inspect
 
-from domain.models import RECORD_MODELS, SyncedRecord, User
+from domain.models import SyncedRecord, User
 from domain.schemas import RECORD_SCHEMAS, UTCDateTime
 
 from .scopes import Scope
@@ -68,41 +67,4 @@ def record_json(record: SyncedRecord, viewer: Scope | None = None) -> dict[str, 
     if isinstance(record, User) and not mine:
         for name in PRIVATE_USER_FIELDS:
             data.pop(name, None)
-    return data
-
-
-@cache
-def row_columns(table: str) -> tuple[Column, ...] | None:
-    """The columns `row_json` reads, in its order; None when a field is not a column.
-
-    Pulls select these instead of whole ORM objects: loading tuples is several
-    times cheaper than building mapped instances, and most records (customers
-    and their children) are plain columns. Tables with computed fields
-    (`territory_ids`, `rep_ids`, …) keep going through `record_json`.
-    """
-    columns = inspect(RECORD_MODELS[table]).columns
-    chosen = []
-    for _, attribute, _ in _writers(table):
-        if attribute not in columns:
-            return None
-        chosen.append(columns[attribute].label(attribute))
-    return tuple(chosen)
-
-
-@cache
-def _row_plan(table: str) -> tuple[tuple[str, ...], tuple[tuple[int, str, Callable], ...]]:
-    writers = _writers(table)
-    keys = tuple(key for key, _, _ in writers)
-    converted = tuple((i, key, convert) for i, (key, _, convert) in enumerate(writers) if convert)
-    return keys, converted
-
-
-def row_json(table: str, row: Row) -> dict[str, Any]:
-    """`record_json` of a row selected with `row_columns(table)`."""
-    keys, converted = _row_plan(table)
-    data = dict(zip(keys, row, strict=True))
-    for i, key, convert in converted:
-        value = row[i]
-        if value is not None:
-            data[key] = convert(value)
     return data

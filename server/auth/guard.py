@@ -6,6 +6,8 @@ import uuid
 from collections.abc import Callable
 
 from flask import current_app, g, request
+from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from domain.models import DeviceSession, User
 from sync.store import RecordStore
@@ -45,12 +47,20 @@ def authenticate_request() -> None:
         raise ApiError(401, "unauthenticated", "Send an access token: Authorization: Bearer …")
     claims = decode_access_token(current_app.config, token.strip())
     try:
-        device = db.session.get(DeviceSession, uuid.UUID(claims["sid"]))
-        user = db.session.get(User, uuid.UUID(claims["sub"]))
+        session_id, user_id = uuid.UUID(claims["sid"]), uuid.UUID(claims["sub"])
     except ValueError as exc:
         raise ApiError(401, "invalid_token", "The access token is not valid.") from exc
-    if device is None or user is None or device.user_id != user.id:
+    # One query for both, and territories only when a view asks: eager-loading them
+    # (and their reps…) on every request cost more than many whole requests.
+    found = db.session.execute(
+        select(DeviceSession, User)
+        .join(User, User.id == DeviceSession.user_id)
+        .where(DeviceSession.id == session_id, User.id == user_id)
+        .options(lazyload(User.territories))
+    ).first()
+    if found is None:
         raise ApiError(401, "invalid_token", "The access token is not valid.")
+    device, user = found
     if device.ended_at is not None:
         audit = REFUSAL_AUDITS.get(endpoint)
         if audit is not None:
