@@ -199,10 +199,6 @@ class Puller:
     def pull(self, cursor_text: str | None, limit: int | None = None) -> PullResult:
         config = settings.current()
         limit = min(limit or config.pull_default_limit, config.pull_max_limit)
-        if is_postgres(self.session):
-            # A page is sorted by id with its JSON: megabytes, past PostgreSQL's default
-            # 4 MB, which would sort on disk at twice the time.
-            self.session.execute(text("SET LOCAL work_mem = '32MB'"))
         top = horizon(self.session)
         reset = False
         cursor = Cursor.decode(cursor_text) if cursor_text else None
@@ -219,6 +215,10 @@ class Puller:
 
         page = _Page(limit, self._json_of, self.raw)
         walks = list(cursor.walks)
+        if walks and is_postgres(self.session):
+            # A walk sorts a page by id with its JSON: megabytes, past PostgreSQL's
+            # default 4 MB, which would sort on disk at twice the time.
+            self.session.execute(text("SET LOCAL work_mem = '32MB'"))
         while walks and page.room > 0:
             done, walks[0] = self._walk(walks[0], page, cursor.position)
             if done:
@@ -436,6 +436,8 @@ class Puller:
     ) -> dict[tuple[str, uuid.UUID], SyncedRecord | Row]:
         found: dict[tuple[str, uuid.UUID], SyncedRecord | Row] = {}
         for table, record_ids in ids.items():
+            if not record_ids:
+                continue
             model = RECORD_MODELS[table]
             query = select(model).where(
                 _one_of(self.session, model.id, record_ids), self.scope.where(model)
