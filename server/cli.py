@@ -25,7 +25,8 @@ def main() -> None:
 @main.command("init-db")
 @with_appcontext
 def init_db() -> None:
-    """Create the schema, or upgrade it to the latest migration."""
+    """Create the schema, or upgrade it to the latest migration; then store the pull
+    JSON of records that have none (after a migration that cleared it)."""
     from sync.stored_json import fill_missing
 
     upgrade(directory=current_app.extensions["migrate"].directory)
