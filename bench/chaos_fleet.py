@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 
 from werkzeug.security import generate_password_hash
 
-from sync.client import SyncClient, TransportError, http_transport
+from sync.client import SyncClient, TransportError, http_transport, retry_after
 
 PASSWORD = "chaos-password-1"
 SECRET = "chaos-secret-key-that-is-long-enough-0123456789"
@@ -263,8 +263,7 @@ class Transport:
         self._note(f"{kind} {status}{' ' + code if code else ''} in {seconds:.2f} s")
         if status >= 500 or status == 429:
             self.last_cause = f"{status} {code or ''}".strip()
-            if headers.get("Retry-After", "").isdigit():
-                self.retry_after = float(headers["Retry-After"])
+            self.retry_after = retry_after(headers) or None
         if status == 200 and kind == "push":
             ids = [r["id"] for r in answer["results"]]
             for result in answer["results"]:

@@ -36,7 +36,8 @@ class Transport(Protocol):
         body: dict | None = None,
         params: dict | None = None,
         token: str | None = None,
-    ) -> tuple[int, dict] | tuple[int, dict, Mapping[str, str]]: ...
+    ) -> tuple[int, dict, Mapping[str, str]]:
+        """(status, JSON body, headers); raises `TransportError` when no answer came."""
 
 
 class TransportError(Exception):
@@ -79,7 +80,7 @@ def http_transport(base_url: str, timeout: float = 30.0) -> Transport:
     return send
 
 
-def _retry_after(headers: Mapping[str, str]) -> float:
+def retry_after(headers: Mapping[str, str]) -> float:
     """Seconds from a `Retry-After` header in seconds (the form this server sends)."""
     value = (headers.get("Retry-After") or "").strip()
     return float(value) if value.isdigit() else 0.0
@@ -348,9 +349,9 @@ class SyncClient:
         server's `Retry-After` (503 `overloaded`, `database_unavailable`; 429).
         """
         for attempt in range(self.retries + 1):
-            retry_after = 0.0
+            wait_at_least = 0.0
             try:
-                status, body, *rest = self.transport(method, path, **kwargs)
+                status, body, headers = self.transport(method, path, **kwargs)
             except TransportError:
                 if attempt == self.retries:
                     raise
@@ -359,7 +360,7 @@ class SyncClient:
                     return status, body
                 if attempt == self.retries:
                     return status, body
-                retry_after = _retry_after(rest[0] if rest else {})
+                wait_at_least = retry_after(headers)
             backoff = min(self.backoff_s * 2**attempt, self.max_backoff_s)
-            self.sleep(max(backoff * random.uniform(0.5, 1.0), retry_after))
+            self.sleep(max(backoff * random.uniform(0.5, 1.0), wait_at_least))
         raise AssertionError("unreachable")

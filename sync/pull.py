@@ -162,15 +162,12 @@ class _Page:
         if deleted:
             self.changes.append({"table": table, "op": "delete", "id": str(record_id)})
             return
-        if stored is None:
-            if isinstance(record, Row):
-                data = self.json_of(table, record_id)
-            else:
-                data = record_json(record, scope)
-        elif self.raw:
-            data = orjson.Fragment(stored)
+        if not isinstance(record, Row):
+            data = record_json(record, scope)
+        elif stored is None:
+            data = self.json_of(table, record_id)
         else:
-            data = orjson.loads(stored)
+            data = orjson.Fragment(stored) if self.raw else orjson.loads(stored)
         self.changes.append({"table": table, "op": "put", "record": data})
 
     def remove(self, table: str, record_id: uuid.UUID) -> None:

@@ -14,17 +14,14 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from domain.models import Base
-from server import create_app
 from server.extensions import db, limiter
 
 from .factories import World, build_world
-
-SECRET = "test-secret-key-that-is-long-enough-0123456789"
+from .live_server import migrated_app
 
 
 def _database_url(tmp_dir: Path) -> str:
@@ -52,19 +49,7 @@ def app() -> Iterator[Flask]:
         url = _database_url(Path(tmp))
         if url.startswith("postgres"):
             _reset_postgres(url)
-        application = create_app(
-            {
-                "SQLALCHEMY_DATABASE_URI": url,
-                "SECRET_KEY": SECRET,
-                "FIELDSYNC_ENV": "testing",
-                "TESTING": True,
-                # Generous limits; the rate-limit tests tighten them with monkeypatch.
-                "LOGIN_LIMIT_PER_IP": "10000 per minute",
-                "LOGIN_LIMIT_PER_ACCOUNT": "10000 per minute",
-            }
-        )
-        with application.app_context():
-            upgrade(directory=application.extensions["migrate"].directory)
+        application = migrated_app(url)
         yield application
         with application.app_context():
             db.engine.dispose()

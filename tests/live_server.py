@@ -30,7 +30,7 @@ from server import create_app
 from server.demo import seed_demo_data
 from server.extensions import db
 
-SECRET = "live-server-test-secret-key-long-enough-0123456789"
+SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
 
 @dataclass
@@ -68,14 +68,15 @@ def own_database(tmp: Path, suffix: str) -> Iterator[str]:
         admin.dispose()
 
 
-def demo_app(database_url: str, **config: Any) -> Flask:
-    """An app on `database_url`, migrated and loaded with the demo data."""
+def migrated_app(database_url: str, **config: Any) -> Flask:
+    """A test app on `database_url`, its schema migrated to the latest version."""
     app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": database_url,
             "SECRET_KEY": SECRET,
             "FIELDSYNC_ENV": "testing",
             "TESTING": True,
+            # Generous limits; the rate-limit tests tighten them with monkeypatch.
             "LOGIN_LIMIT_PER_IP": "10000 per minute",
             "LOGIN_LIMIT_PER_ACCOUNT": "10000 per minute",
             **config,
@@ -83,6 +84,13 @@ def demo_app(database_url: str, **config: Any) -> Flask:
     )
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory)
+    return app
+
+
+def demo_app(database_url: str, **config: Any) -> Flask:
+    """An app on `database_url`, migrated and loaded with the demo data."""
+    app = migrated_app(database_url, **config)
+    with app.app_context():
         seed_demo_data(db.session)
         db.session.commit()
         db.session.remove()

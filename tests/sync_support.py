@@ -20,7 +20,7 @@ def flask_transport(client, *, lose_responses: set[int] | None = None):
         response = client.open(path, method=method, json=body, query_string=query, headers=headers)
         if lose_responses and calls["n"] in lose_responses:
             raise TransportError("connection reset after the request was sent")
-        return response.status_code, response.get_json(silent=True) or {}
+        return response.status_code, response.get_json(silent=True) or {}, response.headers
 
     send.calls = calls
     return send

@@ -11,7 +11,7 @@ import time
 import jwt
 import pytest
 
-from .conftest import SECRET
+from .live_server import SECRET
 
 PROTECTED = "/api/v1/customers"
 

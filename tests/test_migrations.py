@@ -15,7 +15,7 @@ from domain.models import Base
 from server import create_app
 from server.extensions import db
 
-from .conftest import SECRET
+from .live_server import SECRET
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from server.overload import (
     worker_threads,
 )
 
-from .conftest import SECRET
+from .live_server import SECRET
 
 #: Nothing listens on port 1: every database access fails to connect, at once.
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/nowhere"

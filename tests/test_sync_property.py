@@ -26,6 +26,7 @@ from sync.client import SyncClient, TransportError
 from sync.pull import Puller
 
 from .factories import build_world
+from .sync_support import flask_transport
 
 DEVICES = (
     ("rep.a", timedelta(0)),
@@ -52,20 +53,16 @@ class LossyTransport:
     """Flask test client transport that loses the response of chosen requests."""
 
     def __init__(self, client):
-        self.client = client
+        self.send = flask_transport(client)
         self.lose_next = 0
 
-    def __call__(self, method, path, *, body=None, params=None, token=None):
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        query = {k: v for k, v in (params or {}).items() if v is not None}
-        response = self.client.open(
-            path, method=method, json=body, query_string=query, headers=headers
-        )
-        assert response.status_code < 500, response.get_json()
+    def __call__(self, method, path, **kwargs):
+        status, body, headers = self.send(method, path, **kwargs)
+        assert status < 500, body
         if self.lose_next and path.endswith("/sync/push"):
             self.lose_next -= 1
             raise TransportError("response lost after the server handled the request")
-        return response.status_code, response.get_json(silent=True) or {}
+        return status, body, headers
 
 
 def make_machine(app):
