@@ -84,8 +84,14 @@ def load(url: str, sizes: Sizes) -> dict:
         team = add(Team, name="Bench")
         admin = add(User, email="admin@bench.io", name="Admin", role="admin", password_hash=hashed)
         reps = [
-            add(User, email=f"rep{i}@bench.io", name=f"Rep {i}", role="rep", team_id=team.id,
-                password_hash=hashed)
+            add(
+                User,
+                email=f"rep{i}@bench.io",
+                name=f"Rep {i}",
+                role="rep",
+                team_id=team.id,
+                password_hash=hashed,
+            )
             for i in range(max(1, sizes.devices // 10))
         ]
         own = add(Territory, name="Rep scope", team_id=team.id)
@@ -98,8 +104,15 @@ def load(url: str, sizes: Sizes) -> dict:
         def customers(territory, records: int, owner=None) -> list:
             made = []
             for i in range(records // 4):
-                customer = add(Customer, name=f"Cửa hàng {i}", territory_id=territory.id,
-                               owner_id=owner, lat=10.7 + i % 100 / 1000, lon=106.6, tier="B")
+                customer = add(
+                    Customer,
+                    name=f"Cửa hàng {i}",
+                    territory_id=territory.id,
+                    owner_id=owner,
+                    lat=10.7 + i % 100 / 1000,
+                    lon=106.6,
+                    tier="B",
+                )
                 add(Contact, customer_id=customer.id, name=f"Chị {i}", phone="+84 90 000 0000")
                 add(Task, customer_id=customer.id, assignee_id=reps[0].id, title=f"Gọi {i}")
                 add(Visit, customer_id=customer.id, rep_id=reps[0].id, status="planned")
@@ -151,9 +164,20 @@ def start_server(url: str, workers: int, workdir: Path) -> tuple[subprocess.Pope
     port = free_port()
     env = server_env(url, workdir)
     server = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve", "--port", str(port),
-         "--workers", str(workers)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "server.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
     for _ in range(300):
@@ -228,8 +252,9 @@ def request(port: int, method: str, path: str, body=None, token=None) -> tuple[i
     if token:
         headers["Authorization"] = f"Bearer {token}"
     try:
-        conn.request(method, path, body=json.dumps(body) if body is not None else None,
-                     headers=headers)
+        conn.request(
+            method, path, body=json.dumps(body) if body is not None else None, headers=headers
+        )
         response = conn.getresponse()
         data = response.read()
     except (http.client.HTTPException, OSError):
@@ -239,8 +264,12 @@ def request(port: int, method: str, path: str, body=None, token=None) -> tuple[i
 
 
 def login(port: int, email: str, device: str) -> str:
-    status, body = request(port, "POST", "/api/v1/auth/login",
-                           {"email": email, "password": PASSWORD, "device_id": device})
+    status, body = request(
+        port,
+        "POST",
+        "/api/v1/auth/login",
+        {"email": email, "password": PASSWORD, "device_id": device},
+    )
     assert status == 200, body
     return body["access_token"]
 
@@ -272,8 +301,14 @@ def initial_sync(port: int, server_pid: int, email: str) -> dict:
     started = time.perf_counter()
     records, cursor = full_pull(port, token)
     seconds = time.perf_counter() - started
-    return {"records": records, "seconds": seconds, "rate": records / seconds,
-            "peak_rss_mb": sampler.stop(), "token": token, "cursor": cursor}
+    return {
+        "records": records,
+        "seconds": seconds,
+        "rate": records / seconds,
+        "peak_rss_mb": sampler.stop(),
+        "token": token,
+        "cursor": cursor,
+    }
 
 
 def empty_pulls(port: int, token: str, cursor: str, count: int = 200) -> dict:
@@ -284,8 +319,10 @@ def empty_pulls(port: int, token: str, cursor: str, count: int = 200) -> dict:
         latencies.append(time.perf_counter() - started)
         assert status == 200 and not page["changes"], page
         cursor = page["cursor"]
-    return {"p50_ms": statistics.median(latencies) * 1000,
-            "p95_ms": percentile(latencies, 0.95) * 1000}
+    return {
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p95_ms": percentile(latencies, 0.95) * 1000,
+    }
 
 
 def push(port: int, data: dict, sizes: Sizes, concurrency: int) -> dict:
@@ -294,32 +331,42 @@ def push(port: int, data: dict, sizes: Sizes, concurrency: int) -> dict:
     hot, own = floor[:50], floor[50:]
     per_device = max(1, len(own) // sizes.devices)
     with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
-        tokens = list(pool.map(
-            lambda d: login(port, data["reps"][d % len(data["reps"])], f"bench-{d}"),
-            range(sizes.devices),
-        ))
+        tokens = list(
+            pool.map(
+                lambda d: login(port, data["reps"][d % len(data["reps"])], f"bench-{d}"),
+                range(sizes.devices),
+            )
+        )
 
     def batch(device: int) -> list[dict]:
         start = datetime.now(UTC) - timedelta(hours=1)
-        mine = own[device * per_device:(device + 1) * per_device] or own[:1]
+        mine = own[device * per_device : (device + 1) * per_device] or own[:1]
         mutations = []
         for i in range(sizes.mutations):
             target = hot[i % len(hot)] if i % 10 == 0 else mine[i % len(mine)]
-            mutations.append({
-                "id": str(uuid.uuid4()), "table": "customers", "op": "update",
-                "record_id": target, "base_version": 1,
-                "changed_at": (start + timedelta(seconds=i)).isoformat(),
-                "fields": {"notes": f"device {device} edit {i}", "phone": f"+84 {device} {i}"},
-            })
+            mutations.append(
+                {
+                    "id": str(uuid.uuid4()),
+                    "table": "customers",
+                    "op": "update",
+                    "record_id": target,
+                    "base_version": 1,
+                    "changed_at": (start + timedelta(seconds=i)).isoformat(),
+                    "fields": {"notes": f"device {device} edit {i}", "phone": f"+84 {device} {i}"},
+                }
+            )
         return mutations
 
-    bodies = [{"schema_version": 1, "device_time": datetime.now(UTC).isoformat(),
-               "mutations": batch(d)} for d in range(sizes.devices)]
+    bodies = [
+        {"schema_version": 1, "device_time": datetime.now(UTC).isoformat(), "mutations": batch(d)}
+        for d in range(sizes.devices)
+    ]
 
     def send(device: int) -> tuple[float, dict]:
         started = time.perf_counter()
-        status, body = request(port, "POST", "/api/v1/sync/push", bodies[device],
-                               token=tokens[device])
+        status, body = request(
+            port, "POST", "/api/v1/sync/push", bodies[device], token=tokens[device]
+        )
         assert status == 200, body
         return time.perf_counter() - started, body
 
@@ -333,9 +380,14 @@ def push(port: int, data: dict, sizes: Sizes, concurrency: int) -> dict:
             statuses[result["status"]] = statuses.get(result["status"], 0) + 1
     latencies = [latency for latency, _ in outcomes]
     total = sizes.devices * sizes.mutations
-    return {"mutations": total, "seconds": seconds, "rate": total / seconds,
-            "p50_ms": statistics.median(latencies) * 1000,
-            "p95_ms": percentile(latencies, 0.95) * 1000, "statuses": statuses}
+    return {
+        "mutations": total,
+        "seconds": seconds,
+        "rate": total / seconds,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p95_ms": percentile(latencies, 0.95) * 1000,
+        "statuses": statuses,
+    }
 
 
 def run(kind: str, sizes: Sizes, concurrency: int) -> dict:
@@ -351,27 +403,49 @@ def run(kind: str, sizes: Sizes, concurrency: int) -> dict:
             pushed = push(port, data, sizes, concurrency)
         finally:
             stop_server(server)
-    return {"db": kind, "load_s": data["load_s"], "rep": rep, "admin": admin, "empty": idle,
-            "push": pushed}
+    return {
+        "db": kind,
+        "load_s": data["load_s"],
+        "rep": rep,
+        "admin": admin,
+        "empty": idle,
+        "push": pushed,
+    }
 
 
 def print_table(results: list[dict], sizes: Sizes) -> None:
     rows = [("measure", *(r["db"] for r in results), "goal")]
     rows.append(("load (s, through the write path)", *(f"{r['load_s']:.0f}" for r in results), ""))
     for key, label in (("rep", "rep scope"), ("admin", "admin scope")):
-        rows.append((f"initial sync {label}: records", *(str(r[key]["records"]) for r in results),
-                     ""))
-        rows.append((f"initial sync {label}: s", *(f"{r[key]['seconds']:.2f}" for r in results),
-                     ""))
-        rows.append((f"initial sync {label}: records/s",
-                     *(f"{r[key]['rate']:,.0f}" for r in results), "≥ 20,000"))
-        rows.append((f"initial sync {label}: peak server RSS MB",
-                     *(f"{r[key]['peak_rss_mb']:.0f}" for r in results),
-                     "≤ 300" if key == "admin" else ""))
+        rows.append(
+            (f"initial sync {label}: records", *(str(r[key]["records"]) for r in results), "")
+        )
+        rows.append(
+            (f"initial sync {label}: s", *(f"{r[key]['seconds']:.2f}" for r in results), "")
+        )
+        rows.append(
+            (
+                f"initial sync {label}: records/s",
+                *(f"{r[key]['rate']:,.0f}" for r in results),
+                "≥ 20,000",
+            )
+        )
+        rows.append(
+            (
+                f"initial sync {label}: peak server RSS MB",
+                *(f"{r[key]['peak_rss_mb']:.0f}" for r in results),
+                "≤ 300" if key == "admin" else "",
+            )
+        )
     rows.append(("empty pull p50 ms", *(f"{r['empty']['p50_ms']:.1f}" for r in results), ""))
     rows.append(("empty pull p95 ms", *(f"{r['empty']['p95_ms']:.1f}" for r in results), "≤ 20"))
-    rows.append((f"push {sizes.devices}×{sizes.mutations}: mutations/s",
-                 *(f"{r['push']['rate']:,.0f}" for r in results), "≥ 2,000 (PostgreSQL)"))
+    rows.append(
+        (
+            f"push {sizes.devices}×{sizes.mutations}: mutations/s",
+            *(f"{r['push']['rate']:,.0f}" for r in results),
+            "≥ 2,000 (PostgreSQL)",
+        )
+    )
     rows.append(("push request p50 ms", *(f"{r['push']['p50_ms']:.0f}" for r in results), ""))
     rows.append(("push request p95 ms", *(f"{r['push']['p95_ms']:.0f}" for r in results), ""))
     rows.append(("push results", *(json.dumps(r["push"]["statuses"]) for r in results), ""))

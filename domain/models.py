@@ -181,9 +181,7 @@ class Customer(SyncedRecord, PulledAsJson, Searchable, Base):
     lon: Mapped[float | None] = mapped_column(Float)
     phone: Mapped[str | None] = mapped_column(String(40))
     email: Mapped[str | None] = mapped_column(String(254))
-    territory_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("territories.id"), index=True
-    )
+    territory_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("territories.id"), index=True)
     owner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="lead")
     tier: Mapped[str] = mapped_column(String(1), nullable=False, default="C")

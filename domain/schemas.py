@@ -75,9 +75,7 @@ class ExactDecimal(fields.Decimal):
 
 
 def _money(**kw) -> fields.Decimal:
-    return ExactDecimal(
-        as_string=True, places=2, validate=validate.Range(min=0, max=10**12), **kw
-    )
+    return ExactDecimal(as_string=True, places=2, validate=validate.Range(min=0, max=10**12), **kw)
 
 
 def _currency() -> fields.String:
@@ -153,7 +151,7 @@ class OpeningHoursField(fields.Dict):
                     or len(window) != 2
                     or not all(isinstance(t, str) and _HHMM.match(t) for t in window)
                 ):
-                    raise ValidationError(f"{day}: each window is [\"HH:MM\", \"HH:MM\"].")
+                    raise ValidationError(f'{day}: each window is ["HH:MM", "HH:MM"].')
                 if window[0] >= window[1]:
                     raise ValidationError(f"{day}: a window must open before it closes.")
         return value

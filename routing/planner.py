@@ -160,7 +160,7 @@ def opening_windows(
 
 
 def clock_seconds(hhmm: str) -> int:
-    """"08:30" -> seconds since midnight."""
+    """ "08:30" -> seconds since midnight."""
     hours, minutes = hhmm.split(":")
     return int(hours) * 3600 + int(minutes) * 60
 

@@ -49,7 +49,7 @@ API_SPEC = {
     "API_SPEC_OPTIONS": {
         "info": {
             "description": "Offline-first backend for field-sales apps. "
-            "Errors are always `{\"error\": {\"code\", \"message\", \"fields\"}}`.",
+            'Errors are always `{"error": {"code", "message", "fields"}}`.',
         },
         "security": [{"bearerAuth": []}],
         "components": {

@@ -56,36 +56,110 @@ TERRITORIES = (
 
 _FAMILY = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Võ", "Đặng", "Bùi")
 _MIDDLE = ("Văn", "Thị", "Minh", "Ngọc", "Hữu", "Thanh", "Đức", "Thu")
-_GIVEN = ("An", "Bình", "Châu", "Dũng", "Hương", "Lan", "Minh", "Phúc", "Quang", "Thảo",
-          "Trang", "Tuấn", "Vy", "Yến", "Khoa", "Nhung")
-_SHOP_KIND = ("Tạp hóa", "Cửa hàng", "Nhà thuốc", "Quán cà phê", "Siêu thị mini", "Đại lý",
-              "Quán ăn", "Tiệm bánh")
-_SHOP_NAME = ("Minh Châu", "Phúc Lộc", "Hồng Phát", "Thành Công", "Bảo Ngọc", "An Khang",
-              "Kim Long", "Tân Tiến", "Hoa Sen", "Phương Nam", "Sài Gòn Xanh", "Mỹ Linh")
+_GIVEN = (
+    "An",
+    "Bình",
+    "Châu",
+    "Dũng",
+    "Hương",
+    "Lan",
+    "Minh",
+    "Phúc",
+    "Quang",
+    "Thảo",
+    "Trang",
+    "Tuấn",
+    "Vy",
+    "Yến",
+    "Khoa",
+    "Nhung",
+)
+_SHOP_KIND = (
+    "Tạp hóa",
+    "Cửa hàng",
+    "Nhà thuốc",
+    "Quán cà phê",
+    "Siêu thị mini",
+    "Đại lý",
+    "Quán ăn",
+    "Tiệm bánh",
+)
+_SHOP_NAME = (
+    "Minh Châu",
+    "Phúc Lộc",
+    "Hồng Phát",
+    "Thành Công",
+    "Bảo Ngọc",
+    "An Khang",
+    "Kim Long",
+    "Tân Tiến",
+    "Hoa Sen",
+    "Phương Nam",
+    "Sài Gòn Xanh",
+    "Mỹ Linh",
+)
 _ARABIC = ("بقالة النور", "سوبرماركت الأمل", "مخبز السلام", "صيدلية الشفاء", "مقهى الياسمين")
 _PERSIAN = ("فروشگاه مهر", "سوپرمارکت آفتاب", "نانوایی سپیده", "داروخانه امید", "کافه نارنج")
-_RUSSIAN = ("Магазин Берёзка", "Продукты Светлана", "Кафе Волга", "Аптека Здоровье",
-            "Булочная Надежда")
-_STREETS = ("Lê Lợi", "Nguyễn Huệ", "Hai Bà Trưng", "Điện Biên Phủ", "Cách Mạng Tháng Tám",
-            "Trần Hưng Đạo", "Nguyễn Trãi", "Võ Văn Tần", "Pasteur", "Nguyễn Thị Minh Khai")
+_RUSSIAN = (
+    "Магазин Берёзка",
+    "Продукты Светлана",
+    "Кафе Волга",
+    "Аптека Здоровье",
+    "Булочная Надежда",
+)
+_STREETS = (
+    "Lê Lợi",
+    "Nguyễn Huệ",
+    "Hai Bà Trưng",
+    "Điện Biên Phủ",
+    "Cách Mạng Tháng Tám",
+    "Trần Hưng Đạo",
+    "Nguyễn Trãi",
+    "Võ Văn Tần",
+    "Pasteur",
+    "Nguyễn Thị Minh Khai",
+)
 _PRODUCTS = (
-    ("Nước mắm Phú Quốc 500ml", 42000), ("Nước mắm Nam Ngư 750ml", 38000),
-    ("Mì gói Hảo Hảo (thùng 30)", 118000), ("Mì ly Cung Đình", 9000),
-    ("Dầu ăn Neptune 1L", 56000), ("Dầu ăn Simply 2L", 115000), ("Gạo ST25 5kg", 190000),
-    ("Nước ngọt Coca-Cola lon", 10000), ("Nước suối Lavie 500ml", 5000),
-    ("Bia Saigon Special lon", 17000), ("Bia 333 (thùng 24)", 265000),
-    ("Cà phê G7 hòa tan", 52000), ("Cà phê Trung Nguyên 500g", 98000),
-    ("Sữa Vinamilk 1L", 34000), ("Sữa đặc Ông Thọ", 26000), ("Trà xanh 0 độ", 10000),
-    ("Bột giặt OMO 3kg", 165000), ("Nước rửa chén Sunlight", 32000),
-    ("Dầu gội Clear 650g", 149000), ("Kem đánh răng P/S", 29000),
-    ("Bánh quy Cosy", 25000), ("Bánh ChocoPie (hộp 12)", 55000), ("Kẹo Alpenliebe", 21000),
-    ("Đường Biên Hòa 1kg", 27000), ("Muối I-ốt", 6000), ("Hạt nêm Knorr 400g", 38000),
-    ("Tương ớt Chinsu", 15000), ("Xì dầu Maggi", 22000), ("Sữa chua Vinamilk (lốc 4)", 28000),
-    ("Nước tăng lực Red Bull", 12000), ("Trà Lipton (hộp 25)", 45000),
-    ("Giấy vệ sinh Pulppy", 62000), ("Khăn giấy Tempo", 35000), ("Pin AA Panasonic", 18000),
-    ("Bánh mì sandwich Kinh Đô", 24000), ("Phở ăn liền Vifon", 11000),
-    ("Nước cam Twister", 12000), ("Sữa đậu nành Fami", 6000),
-    ("Snack Oishi", 7000), ("Nước tương Tam Thái Tử", 14000),
+    ("Nước mắm Phú Quốc 500ml", 42000),
+    ("Nước mắm Nam Ngư 750ml", 38000),
+    ("Mì gói Hảo Hảo (thùng 30)", 118000),
+    ("Mì ly Cung Đình", 9000),
+    ("Dầu ăn Neptune 1L", 56000),
+    ("Dầu ăn Simply 2L", 115000),
+    ("Gạo ST25 5kg", 190000),
+    ("Nước ngọt Coca-Cola lon", 10000),
+    ("Nước suối Lavie 500ml", 5000),
+    ("Bia Saigon Special lon", 17000),
+    ("Bia 333 (thùng 24)", 265000),
+    ("Cà phê G7 hòa tan", 52000),
+    ("Cà phê Trung Nguyên 500g", 98000),
+    ("Sữa Vinamilk 1L", 34000),
+    ("Sữa đặc Ông Thọ", 26000),
+    ("Trà xanh 0 độ", 10000),
+    ("Bột giặt OMO 3kg", 165000),
+    ("Nước rửa chén Sunlight", 32000),
+    ("Dầu gội Clear 650g", 149000),
+    ("Kem đánh răng P/S", 29000),
+    ("Bánh quy Cosy", 25000),
+    ("Bánh ChocoPie (hộp 12)", 55000),
+    ("Kẹo Alpenliebe", 21000),
+    ("Đường Biên Hòa 1kg", 27000),
+    ("Muối I-ốt", 6000),
+    ("Hạt nêm Knorr 400g", 38000),
+    ("Tương ớt Chinsu", 15000),
+    ("Xì dầu Maggi", 22000),
+    ("Sữa chua Vinamilk (lốc 4)", 28000),
+    ("Nước tăng lực Red Bull", 12000),
+    ("Trà Lipton (hộp 25)", 45000),
+    ("Giấy vệ sinh Pulppy", 62000),
+    ("Khăn giấy Tempo", 35000),
+    ("Pin AA Panasonic", 18000),
+    ("Bánh mì sandwich Kinh Đô", 24000),
+    ("Phở ăn liền Vifon", 11000),
+    ("Nước cam Twister", 12000),
+    ("Sữa đậu nành Fami", 6000),
+    ("Snack Oishi", 7000),
+    ("Nước tương Tam Thái Tử", 14000),
 )
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -114,9 +188,14 @@ class _Seeder:
 
     def user(self, key: str, role: str, team: Team | None, **extra) -> User:
         return self.add(
-            User, email=f"{key}@{DOMAIN}", name=self.person(), role=role,
-            team_id=team.id if team else None, password_hash=self.password_hash,
-            locale=extra.pop("locale", "vi"), **extra,
+            User,
+            email=f"{key}@{DOMAIN}",
+            name=self.person(),
+            role=role,
+            team_id=team.id if team else None,
+            password_hash=self.password_hash,
+            locale=extra.pop("locale", "vi"),
+            **extra,
         )
 
     def opening_hours(self) -> dict[str, list[list[str]]]:
@@ -158,7 +237,10 @@ def seed_demo_data(session: Session, seed: int = 7) -> list[tuple[str, str, str]
         west, south, east, north = box
         ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
         territory = s.add(
-            Territory, name=name, color=color, team_id=team.id,
+            Territory,
+            name=name,
+            color=color,
+            team_id=team.id,
             geometry={"type": "Polygon", "coordinates": [ring]},
         )
         reps = []
@@ -173,8 +255,12 @@ def seed_demo_data(session: Session, seed: int = 7) -> list[tuple[str, str, str]
         reps_by_territory.append(reps)
     products = [
         s.add(
-            Product, sku=f"VN-{i + 1:03d}", name=name, unit_price=Decimal(price),
-            currency="VND", active=i < 38,
+            Product,
+            sku=f"VN-{i + 1:03d}",
+            name=name,
+            unit_price=Decimal(price),
+            currency="VND",
+            active=i < 38,
         )
         for i, (name, price) in enumerate(_PRODUCTS)
     ]
@@ -250,9 +336,14 @@ def _customer_with_history(
         opening_hours=s.opening_hours(),
     )
     for _ in range(rng.randint(1, 2)):
-        s.add(Contact, when=BASE - timedelta(days=60), customer_id=customer.id,
-              name=s.person(), role=rng.choice(("Chủ cửa hàng", "Quản lý", "Thu ngân")),
-              phone=f"+84 9{rng.randint(10000000, 99999999)}")
+        s.add(
+            Contact,
+            when=BASE - timedelta(days=60),
+            customer_id=customer.id,
+            name=s.person(),
+            role=rng.choice(("Chủ cửa hàng", "Quản lý", "Thu ngân")),
+            phone=f"+84 9{rng.randint(10000000, 99999999)}",
+        )
     _history(s, customer, owner, every, products)
 
 
@@ -263,8 +354,12 @@ def _history(s: _Seeder, customer: Customer, rep: User, every: int, products) ->
     while day < BASE:
         when = day + timedelta(minutes=rng.randint(0, 8 * 60))
         status = rng.choices(("completed", "missed", "cancelled"), (85, 10, 5))[0]
-        values: dict[str, Any] = {"customer_id": customer.id, "rep_id": rep.id,
-                                  "planned_at": when, "status": status}
+        values: dict[str, Any] = {
+            "customer_id": customer.id,
+            "rep_id": rep.id,
+            "planned_at": when,
+            "status": status,
+        }
         if status == "completed":
             near = customer.lat is not None and rng.random() < 0.9
             values.update(
@@ -278,19 +373,38 @@ def _history(s: _Seeder, customer: Customer, rep: User, every: int, products) ->
         visit = s.add(Visit, when=when, **values)
         if values.get("outcome") == "order":
             lines = [
-                {"product_id": str(p.id), "quantity": str(rng.randint(1, 12)),
-                 "unit_price": str(p.unit_price), "discount_pct": rng.choice(("0", "0", "5"))}
+                {
+                    "product_id": str(p.id),
+                    "quantity": str(rng.randint(1, 12)),
+                    "unit_price": str(p.unit_price),
+                    "discount_pct": rng.choice(("0", "0", "5")),
+                }
                 for p in rng.sample(products[:38], rng.randint(1, 4))
             ]
-            s.add(Order, when=when, customer_id=customer.id, visit_id=visit.id, rep_id=rep.id,
-                  status="submitted", lines=lines, currency="VND",
-                  submitted_at=when)
+            s.add(
+                Order,
+                when=when,
+                customer_id=customer.id,
+                visit_id=visit.id,
+                rep_id=rep.id,
+                status="submitted",
+                lines=lines,
+                currency="VND",
+                submitted_at=when,
+            )
         elif values.get("outcome") == "follow_up":
-            s.add(Task, when=when, customer_id=customer.id, assignee_id=rep.id,
-                  title="Gọi lại khách hàng", due_at=when + timedelta(days=3),
-                  done=rng.random() < 0.5)
+            s.add(
+                Task,
+                when=when,
+                customer_id=customer.id,
+                assignee_id=rep.id,
+                title="Gọi lại khách hàng",
+                due_at=when + timedelta(days=3),
+                done=rng.random() < 0.5,
+            )
         day += timedelta(days=every + rng.randint(-1, 1))
     planned_at = BASE + timedelta(days=rng.randint(0, 4), hours=rng.randint(0, 8))
     if rng.random() < 0.2:
-        s.add(Visit, customer_id=customer.id, rep_id=rep.id, planned_at=planned_at,
-              status="planned")
+        s.add(
+            Visit, customer_id=customer.id, rep_id=rep.id, planned_at=planned_at, status="planned"
+        )

@@ -146,9 +146,7 @@ def push(body):
     check_schema_version(body["schema_version"])
     limit = settings.current().push_max_mutations
     if len(body["mutations"]) > limit:
-        raise ApiError(
-            413, "too_many_mutations", f"Send at most {limit} mutations per request."
-        )
+        raise ApiError(413, "too_many_mutations", f"Send at most {limit} mutations per request.")
     now = now_utc()
     if not claim_device(db.session, g.device.id, now):
         db.session.rollback()
@@ -204,4 +202,3 @@ def configure_sync(app) -> None:
         check_in_radius_m=config["CHECK_IN_RADIUS_M"],
         schema_versions=frozenset(config["SYNC_SCHEMA_VERSIONS"]),
     )
-

@@ -74,9 +74,7 @@ class MigrationField(fields.Field):
 class WatermelonPushQuerySchema(Schema):
     """WatermelonDB's documented example sends `last_pulled_at` in the push URL."""
 
-    last_pulled_at = LastPulledAt(
-        load_default=None, metadata={"type": "integer", "nullable": True}
-    )
+    last_pulled_at = LastPulledAt(load_default=None, metadata={"type": "integer", "nullable": True})
 
 
 class WatermelonPullQuerySchema(WatermelonPushQuerySchema):
@@ -112,9 +110,7 @@ class WatermelonPushSchema(Schema):
         required=True,
         metadata={"description": "`{table: {created: [raw], updated: [raw], deleted: [id]}}`"},
     )
-    lastPulledAt = LastPulledAt(
-        load_default=None, metadata={"type": "integer", "nullable": True}
-    )
+    lastPulledAt = LastPulledAt(load_default=None, metadata={"type": "integer", "nullable": True})
     device_time = fields.Float(
         allow_none=True,
         validate=validate.Range(0, 10**14),

@@ -277,9 +277,7 @@ class SyncClient:
         self.db.commit()
 
     def _write_outbox(self, seq: int, mutation: dict) -> None:
-        self.db.execute(
-            "UPDATE outbox SET mutation = ? WHERE seq = ?", (json.dumps(mutation), seq)
-        )
+        self.db.execute("UPDATE outbox SET mutation = ? WHERE seq = ?", (json.dumps(mutation), seq))
         self.db.commit()
 
     def _pending_all(self, table: str, record_id: str) -> list[tuple[int, dict]]:

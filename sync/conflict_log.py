@@ -64,9 +64,7 @@ def restore(session: Session, user: User, entry_id: uuid.UUID, *, now: datetime)
     """Write the losing values again, as a new change by `user`, through every rule."""
     store = RecordStore(session, user, now=now)
     entry = session.scalar(
-        select(ConflictEntry).where(
-            ConflictEntry.id == entry_id, visible_conflicts(store.scope)
-        )
+        select(ConflictEntry).where(ConflictEntry.id == entry_id, visible_conflicts(store.scope))
     )
     if entry is None:
         raise NotFound("No conflict with this id.")

@@ -308,16 +308,12 @@ class Puller:
         if model is Customer:
             return query.where(_placed_in(only))
         if issubclass(model, CustomerChild):
-            return query.where(
-                model.customer_id.in_(select(Customer.id).where(_placed_in(only)))
-            )
+            return query.where(model.customer_id.in_(select(Customer.id).where(_placed_in(only))))
         if model is RoutePlan:
             return query.where(RoutePlan.rep_id.in_(only.members))
         return query  # teams, users, territories: small, send again
 
-    def _remove_walked(
-        self, model: type[SyncedRecord], ids: list[uuid.UUID], page: _Page
-    ) -> None:
+    def _remove_walked(self, model: type[SyncedRecord], ids: list[uuid.UUID], page: _Page) -> None:
         for record_id in ids:
             page.remove(model.__tablename__, record_id)
         if model is Customer:
@@ -411,8 +407,7 @@ class Puller:
     def _moved(self, row: Row, customer: Row | None, page: _Page) -> None:
         """A customer changed territory or owner: who lost it, who gained it?"""
         was_mine = self.spec.everything or (
-            row.prev_territory_id in self.spec.territories
-            or row.prev_owner_id in self.spec.members
+            row.prev_territory_id in self.spec.territories or row.prev_owner_id in self.spec.members
         )
         if customer is None:
             if was_mine:
@@ -492,6 +487,4 @@ def _one_of(session: Session, column, values: set):
 
 
 def _placed_in(spec: ScopeSpec):
-    return or_(
-        Customer.territory_id.in_(spec.territories), Customer.owner_id.in_(spec.members)
-    )
+    return or_(Customer.territory_id.in_(spec.territories), Customer.owner_id.in_(spec.members))

@@ -62,4 +62,3 @@ def prune(session: Session, *, now: datetime | None = None) -> dict[str, int]:
                 old = and_(old, ~exists().where(child.customer_id == Customer.id))
         counts["tombstones"] += session.execute(model.__table__.delete().where(old)).rowcount
     return counts
-

@@ -81,9 +81,7 @@ class WriteRules:
         if self.scope.is_admin:
             return
         if model in MANAGED_TABLES and self.scope.is_rep:
-            raise Forbidden(
-                f"{model.__tablename__} are read-only for reps.", code="read_only"
-            )
+            raise Forbidden(f"{model.__tablename__} are read-only for reps.", code="read_only")
         if model is Team and not self.scope.is_admin:
             raise Forbidden("Only an admin changes teams.", code="read_only")
 
@@ -133,8 +131,10 @@ class WriteRules:
     def check_delete(self, record: SyncedRecord) -> None:
         self.check_table(type(record))
         self._check_manager_bounds(record)
-        if isinstance(record, Customer) and self.scope.is_rep and (
-            record.owner_id != self.scope.user_id
+        if (
+            isinstance(record, Customer)
+            and self.scope.is_rep
+            and (record.owner_id != self.scope.user_id)
         ):
             raise Forbidden("Reps delete only the customers they own.")
         if isinstance(record, Order) and record.status in LOCKED_ORDER_STATUSES:
@@ -157,9 +157,7 @@ class WriteRules:
             return
         in_scope = territory_id in self.scope.territory_ids or owner_id in self.scope.member_ids
         if not in_scope:
-            raise Invalid(
-                {"territory_id": ["Give a territory or an owner within your scope."]}
-            )
+            raise Invalid({"territory_id": ["Give a territory or an owner within your scope."]})
 
     def _check_references(self, model: type[SyncedRecord], values: dict[str, Any]) -> None:
         for field, target in (
@@ -231,8 +229,10 @@ def check_order_unlocked(order: Order, values: dict[str, Any]) -> None:
     if order.status not in LOCKED_ORDER_STATUSES:
         return
     changing = {f for f, v in values.items() if getattr(order, f, None) != v}
-    if order.status == "submitted" and changing <= {"status"} and (
-        values.get("status") in ("submitted", "cancelled")
+    if (
+        order.status == "submitted"
+        and changing <= {"status"}
+        and (values.get("status") in ("submitted", "cancelled"))
     ):
         return
     if changing:

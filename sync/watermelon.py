@@ -88,9 +88,7 @@ def _kind(field: mf.Field) -> str:
 @cache
 def writable(table: str) -> frozenset[str]:
     schema = RECORD_SCHEMAS[table]()
-    return frozenset(
-        key for key, f in schema.load_fields.items() if not f.dump_only
-    ) - NOT_WRITABLE
+    return frozenset(key for key, f in schema.load_fields.items() if not f.dump_only) - NOT_WRITABLE
 
 
 @cache
@@ -209,7 +207,7 @@ def scope_generation(session: Session, user: User, spec: ScopeSpec) -> int:
         if history and ScopeSpec.from_json(history[-1][1]) == spec:
             return history[-1][0]
         generation = history[-1][0] % (GENERATIONS - 1) + 1 if history else 1
-        history = [h for h in history if h[0] != generation][-(HISTORY - 1):]
+        history = [h for h in history if h[0] != generation][-(HISTORY - 1) :]
         history.append([generation, spec.to_json()])
         try:
             with session.begin_nested():
@@ -349,9 +347,7 @@ class WatermelonPuller:
                     found.pop((table, uuid.UUID(change["id"])), None)
                     found[(table, uuid.UUID(change["id"]))] = None
             cursor = result.cursor
-            if not result.has_more and _position_done(
-                self.session, Cursor.decode(cursor).position
-            ):
+            if not result.has_more and _position_done(self.session, Cursor.decode(cursor).position):
                 return found, cursor, reset
         raise RuntimeError("the change log did not run out")  # pragma: no cover
 
@@ -368,8 +364,7 @@ class WatermelonPuller:
         for table, ids in by_table.items():
             for chunk in _chunks(ids):
                 rows = self.session.execute(
-                    select(log.record_id, log.kind, log.prev_territory_id, log.prev_owner_id)
-                    .where(
+                    select(log.record_id, log.kind, log.prev_territory_id, log.prev_owner_id).where(
                         log.table_name == table,
                         log.record_id.in_(chunk),
                         self.puller._after(position),
@@ -387,7 +382,7 @@ class WatermelonPuller:
         new_customers = set(moved_in)
         customer_of = {}
         child_tables = {m.__tablename__ for m in CHILD_TABLES}
-        for (table, record_id) in puts:
+        for table, record_id in puts:
             record = found[(table, record_id)]
             if table == "customers":
                 customer_of[(table, record_id)] = record_id
@@ -517,8 +512,9 @@ def parse_changes(changes: Any) -> dict[str, dict[str, list]]:
     return parsed
 
 
-def mutation_id(user: User, device_id: str | None, table: str, kind: str, raw: Any,
-                last_pulled_at: int | None) -> uuid.UUID:
+def mutation_id(
+    user: User, device_id: str | None, table: str, kind: str, raw: Any, last_pulled_at: int | None
+) -> uuid.UUID:
     """The same push sent again gets the same ids, so it is replayed, not applied twice."""
     if isinstance(raw, dict):
         raw = {k: v for k, v in raw.items() if k not in IGNORED_RAW}
@@ -569,10 +565,14 @@ class WatermelonPusher:
                 if error["code"] != "record_deleted":  # delete wins: the pull says so
                     rejected[m["table"]].append(record_id)
         for table, record_id in invalid:
-            errors.append({
-                "table": table, "id": record_id, "code": "validation_failed",
-                "message": "Record ids are UUIDs.",
-            })
+            errors.append(
+                {
+                    "table": table,
+                    "id": record_id,
+                    "code": "validation_failed",
+                    "message": "Record ids are UUIDs.",
+                }
+            )
         return {
             "ok": True,
             "experimentalRejectedIds": dict(rejected),
@@ -601,9 +601,7 @@ class WatermelonPusher:
         for table in reversed(TABLES):
             part = changes.get(table) or {}
             deletes += [(table, i) for i in part.get("deleted", [])]
-        existing = self._existing(
-            [(t, r["id"]) for t, _, r in upserts] + deletes
-        )
+        existing = self._existing([(t, r["id"]) for t, _, r in upserts] + deletes)
         for table, kind, raw in upserts:
             record_id = _uuid(raw["id"])
             if record_id is None:
@@ -640,15 +638,18 @@ class WatermelonPusher:
             state = existing.get((table, record_id))
             if state is None or state[1]:
                 continue  # missing or already deleted: nothing to do
-            mutations.append({
-                "id": mutation_id(self.user, self.device_id, table, "deleted", raw_id,
-                                  last_pulled_at),
-                "table": table,
-                "op": "delete",
-                "record_id": record_id,
-                "changed_at": None,
-                "fields": {},
-            })
+            mutations.append(
+                {
+                    "id": mutation_id(
+                        self.user, self.device_id, table, "deleted", raw_id, last_pulled_at
+                    ),
+                    "table": table,
+                    "op": "delete",
+                    "record_id": record_id,
+                    "changed_at": None,
+                    "fields": {},
+                }
+            )
         return mutations, invalid
 
     def _base_on_edit_time(self, edits: list[tuple[dict, int, datetime]]) -> None:

@@ -101,8 +101,12 @@ def add_customer_with_children(
         customer_id=customer.id,
         rep_id=rep.id,
         lines=[
-            {"product_id": "00000000-0000-0000-0000-000000000000", "quantity": "1",
-             "unit_price": "10.00", "discount_pct": "0"}
+            {
+                "product_id": "00000000-0000-0000-0000-000000000000",
+                "quantity": "1",
+                "unit_price": "10.00",
+                "discount_pct": "0",
+            }
         ],
         total=Decimal("10.00"),
     )

@@ -58,7 +58,18 @@ SCHEMA = schemathesis.openapi.from_path(ROOT / "openapi.yaml")
 SCHEMA.config.phases.coverage.enabled = False
 # Any 4xx is a rejection: 426 is how /sync/pull refuses an unknown schema version.
 SCHEMA.config.checks.negative_data_rejection.expected_statuses = [
-    "400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "426", "428"
+    "400",
+    "401",
+    "403",
+    "404",
+    "405",
+    "406",
+    "409",
+    "413",
+    "415",
+    "422",
+    "426",
+    "428",
 ]
 
 CHECKS = [
@@ -196,7 +207,8 @@ def _peer_records(client, login, world: World) -> dict[str, str]:
         assert pushed.status_code == 200, pushed.json
     [conflict] = client.get("/api/v1/conflicts", headers=south).json["items"]
     [device] = [
-        d for d in client.get("/api/v1/devices", headers=south).json["items"]
+        d
+        for d in client.get("/api/v1/devices", headers=south).json["items"]
         if d["device_id"] == "peer-rep-b"
     ]
     return {

@@ -37,15 +37,31 @@ def test_init_db_is_idempotent_and_create_user_can_sign_in(tmp_path):
     again = _fieldsync(tmp_path, "init-db")
     assert again.returncode == 0, again.stderr
     created = _fieldsync(
-        tmp_path, "create-user", "--email", "Boss@Example.com", "--password", "s3cret-pass",
-        "--role", "manager", "--name", "Trần Thị Mai", "--team", "Sài Gòn",
+        tmp_path,
+        "create-user",
+        "--email",
+        "Boss@Example.com",
+        "--password",
+        "s3cret-pass",
+        "--role",
+        "manager",
+        "--name",
+        "Trần Thị Mai",
+        "--team",
+        "Sài Gòn",
     )
     assert created.returncode == 0, created.stderr
     assert "manager boss@example.com" in created.stdout
 
     duplicate = _fieldsync(
-        tmp_path, "create-user", "--email", "boss@example.com", "--password", "another-pass",
-        "--role", "rep",
+        tmp_path,
+        "create-user",
+        "--email",
+        "boss@example.com",
+        "--password",
+        "another-pass",
+        "--role",
+        "rep",
     )
     assert duplicate.returncode != 0
     assert "already exists" in duplicate.stderr
@@ -78,10 +94,19 @@ def _free_port() -> int:
 
 def test_serve_answers_health_and_login(tmp_path):
     assert _fieldsync(tmp_path, "init-db").returncode == 0
-    assert _fieldsync(
-        tmp_path, "create-user", "--email", "a@example.com", "--password", "password123",
-        "--role", "admin",
-    ).returncode == 0
+    assert (
+        _fieldsync(
+            tmp_path,
+            "create-user",
+            "--email",
+            "a@example.com",
+            "--password",
+            "password123",
+            "--role",
+            "admin",
+        ).returncode
+        == 0
+    )
     port = _free_port()
     env = {
         **os.environ,

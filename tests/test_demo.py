@@ -101,8 +101,7 @@ def test_seed_demo_loads_a_realistic_distributor(app, client):
 def _fingerprint(session) -> list[tuple]:
     rows = session.execute(
         text(
-            "SELECT id, name, version FROM customers "
-            "UNION ALL SELECT id, title, version FROM tasks"
+            "SELECT id, name, version FROM customers UNION ALL SELECT id, title, version FROM tasks"
         )
     ).all()
     return sorted((str(r[0]), r[1], r[2]) for r in rows)

@@ -20,4 +20,3 @@ def test_every_table_serialises_like_its_schema(session, world):
             assert record_json(record) == RECORD_SCHEMAS[table]().dump(record), table
             tables_seen.add(table)
     assert tables_seen == set(RECORD_MODELS)
-

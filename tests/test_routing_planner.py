@@ -80,8 +80,10 @@ def check(day_plan: DayPlan, customers: list[Visitable]) -> None:
     assert day_plan.end_travel_s == home.seconds[0][1]
     back = day_plan.end_s - day_plan.end_travel_s
     # Home straight after the last stop, after lunch, or lunch at home on arrival.
-    assert back == clock or (lunch and back == lunch[1]) or (
-        lunch and day_plan.end_s == lunch[1] and clock + day_plan.end_travel_s <= lunch[0]
+    assert (
+        back == clock
+        or (lunch and back == lunch[1])
+        or (lunch and day_plan.end_s == lunch[1] and clock + day_plan.end_travel_s <= lunch[0])
     )
     assert day_plan.end_s <= work.end_s
     if work.max_stops is not None:

@@ -128,5 +128,11 @@ def test_stored_tables_send_only_their_own_columns():
         fields = {field.attribute or key for key, field in schema.dump_fields.items()}
         assert fields <= columns, (model.__tablename__, fields - columns)
     assert {m.__tablename__ for m in STORED_MODELS} >= {
-        "customers", "contacts", "visits", "orders", "tasks", "products", "route_plans"
+        "customers",
+        "contacts",
+        "visits",
+        "orders",
+        "tasks",
+        "products",
+        "route_plans",
     }

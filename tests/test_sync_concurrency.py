@@ -487,7 +487,11 @@ def test_two_pushes_on_one_record_at_once_lose_nothing(pg_url, app, world):
     def tablet() -> None:
         with app.app_context(), Session(db.engine) as session:
             second["result"] = engine_phone_push(
-                session, world, "north.manager", "tablet", changed_at=now - timedelta(minutes=1),
+                session,
+                world,
+                "north.manager",
+                "tablet",
+                changed_at=now - timedelta(minutes=1),
                 now=now,
             )
             session.commit()
@@ -508,7 +512,5 @@ def test_two_pushes_on_one_record_at_once_lose_nothing(pg_url, app, world):
         assert second["result"]["record"]["version"] == 3
         with Session(db.engine) as check:
             assert check.get(Customer, cid).phone == "tablet"
-            lost = check.scalars(
-                select(ConflictEntry).where(ConflictEntry.record_id == cid)
-            ).all()
+            lost = check.scalars(select(ConflictEntry).where(ConflictEntry.record_id == cid)).all()
             assert [(e.loser, e.lost_values) for e in lost] == [("server", {"phone": "phone"})]

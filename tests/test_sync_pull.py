@@ -276,4 +276,3 @@ def test_changes_made_during_a_paged_initial_sync_are_not_lost(session, world, w
     received = {c["record"]["id"]: c["record"] for c in changes if c["table"] == "customers"}
     assert {str(c.id) for c in created} <= set(received)
     assert received[str(first.id)]["notes"] == "changed mid-sync"
-

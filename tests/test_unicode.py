@@ -33,9 +33,9 @@ def test_names_round_trip_unchanged(world, client, login, lang):
         json={"customer_id": created.json["id"], "name": name},
         headers=headers,
     )
-    assert client.get(f"/api/v1/contacts/{contact.json['id']}", headers=headers).json[
-        "name"
-    ] == name
+    assert (
+        client.get(f"/api/v1/contacts/{contact.json['id']}", headers=headers).json["name"] == name
+    )
 
 
 def _create(client, headers, territory, names):

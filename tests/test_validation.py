@@ -166,11 +166,19 @@ def test_unknown_query_parameters_are_422_with_the_parameter_named(client, world
 @pytest.mark.parametrize(
     ("method", "path", "body", "field"),
     [
-        ("post", "/api/v1/auth/login",
-         {"email": "a\u0000@example.com", "password": "x", "device_id": "d"}, "email"),
+        (
+            "post",
+            "/api/v1/auth/login",
+            {"email": "a\u0000@example.com", "password": "x", "device_id": "d"},
+            "email",
+        ),
         ("post", "/api/v1/customers", {"name": "Shop\u0000"}, "name"),
-        ("post", "/api/v1/sync/push", {"mutations": [{"fields": {"notes": "\u0000"}}]},
-         "mutations.0.fields.notes"),
+        (
+            "post",
+            "/api/v1/sync/push",
+            {"mutations": [{"fields": {"notes": "\u0000"}}]},
+            "mutations.0.fields.notes",
+        ),
         ("get", "/api/v1/customers?q=a%00b", None, "q"),
     ],
 )

@@ -21,8 +21,11 @@ def now_ms() -> int:
 
 
 def pull(client, headers, last_pulled_at=None, **params):
-    query = {"last_pulled_at": "null" if last_pulled_at is None else last_pulled_at,
-             "schema_version": 1, **params}
+    query = {
+        "last_pulled_at": "null" if last_pulled_at is None else last_pulled_at,
+        "schema_version": 1,
+        **params,
+    }
     response = client.get(URL, query_string=query, headers=headers)
     assert response.status_code == 200, response.json
     body = response.json
@@ -101,15 +104,38 @@ def test_own_push_is_not_echoed_as_created(client, world, login):
     customer = str(world.records["A"]["customers"])
     product = str(world.products["active"])
     changes = {
-        "contacts": {"created": [{
-            "id": contact_id, "customer_id": customer, "name": "Chị Lan", "phone": "+84 1",
-            "created_at": now_ms(), "updated_at": now_ms(), "_status": "created", "_changed": "",
-        }], "updated": [], "deleted": []},
-        "orders": {"created": [{
-            "id": order_id, "customer_id": customer, "status": "draft", "currency": "VND",
-            "lines": json.dumps([{"product_id": product, "quantity": "2"}]),
-            "total": "999999.00", "_status": "created", "_changed": "",
-        }], "updated": [], "deleted": []},
+        "contacts": {
+            "created": [
+                {
+                    "id": contact_id,
+                    "customer_id": customer,
+                    "name": "Chị Lan",
+                    "phone": "+84 1",
+                    "created_at": now_ms(),
+                    "updated_at": now_ms(),
+                    "_status": "created",
+                    "_changed": "",
+                }
+            ],
+            "updated": [],
+            "deleted": [],
+        },
+        "orders": {
+            "created": [
+                {
+                    "id": order_id,
+                    "customer_id": customer,
+                    "status": "draft",
+                    "currency": "VND",
+                    "lines": json.dumps([{"product_id": product, "quantity": "2"}]),
+                    "total": "999999.00",
+                    "_status": "created",
+                    "_changed": "",
+                }
+            ],
+            "updated": [],
+            "deleted": [],
+        },
     }
     result = push(client, headers, changes, ts)
     assert result["experimentalRejectedIds"] == {} and result["rejected"] == []
@@ -129,8 +155,9 @@ def test_created_of_an_existing_record_updates_it(client, world, login):
     ts, local = synced(client, headers)
     cid = str(world.records["A"]["customers"])
     raw = {**local[("customers", cid)], "phone": "+84 777", "updated_at": now_ms()}
-    result = push(client, headers, {"customers": {"created": [raw], "updated": [],
-                                                  "deleted": []}}, ts)
+    result = push(
+        client, headers, {"customers": {"created": [raw], "updated": [], "deleted": []}}, ts
+    )
     assert result["rejected"] == []
     record = client.get(f"/api/v1/customers/{cid}", headers=headers).json
     assert record["phone"] == "+84 777"
@@ -140,10 +167,15 @@ def test_updated_of_a_missing_record_creates_it(client, world, login):
     headers = login("rep.a@example.com")
     ts, _ = synced(client, headers)
     task_id = str(uuid.uuid4())
-    raw = {"id": task_id, "customer_id": str(world.records["A"]["customers"]),
-           "title": "Gọi lại", "done": False, "_status": "updated", "_changed": "title"}
-    result = push(client, headers, {"tasks": {"created": [], "updated": [raw],
-                                              "deleted": []}}, ts)
+    raw = {
+        "id": task_id,
+        "customer_id": str(world.records["A"]["customers"]),
+        "title": "Gọi lại",
+        "done": False,
+        "_status": "updated",
+        "_changed": "title",
+    }
+    result = push(client, headers, {"tasks": {"created": [], "updated": [raw], "deleted": []}}, ts)
     assert result["rejected"] == []
     assert client.get(f"/api/v1/tasks/{task_id}", headers=headers).json["title"] == "Gọi lại"
 
@@ -152,11 +184,11 @@ def test_updated_of_a_deleted_record_is_not_resurrected(client, world, login):
     headers = login("rep.a@example.com")
     ts, local = synced(client, headers)
     task = str(world.records["A"]["tasks"])
-    assert client.delete(f"/api/v1/tasks/{task}", headers=login("north.manager@example.com"))\
-        .status_code in (200, 204)
+    assert client.delete(
+        f"/api/v1/tasks/{task}", headers=login("north.manager@example.com")
+    ).status_code in (200, 204)
     raw = {**local[("tasks", task)], "title": "still here?", "updated_at": now_ms()}
-    result = push(client, headers, {"tasks": {"created": [], "updated": [raw],
-                                              "deleted": []}}, ts)
+    result = push(client, headers, {"tasks": {"created": [], "updated": [raw], "deleted": []}}, ts)
     assert [r["code"] for r in result["rejected"]] == ["record_deleted"]
     assert result["experimentalRejectedIds"] == {}  # delete wins: the pull tells the device
     assert client.get(f"/api/v1/tasks/{task}", headers=headers).status_code == 404
@@ -168,12 +200,12 @@ def test_deleting_a_missing_record_is_a_no_op(client, world, login):
     ts, _ = synced(client, headers)
     task = str(world.records["A"]["tasks"])
     gone = [str(uuid.uuid4()), "not-a-uuid"]
-    result = push(client, headers, {"tasks": {"created": [], "updated": [],
-                                              "deleted": [*gone, task]}}, ts)
+    result = push(
+        client, headers, {"tasks": {"created": [], "updated": [], "deleted": [*gone, task]}}, ts
+    )
     assert result["rejected"] == [] and result["experimentalRejectedIds"] == {}
     assert client.get(f"/api/v1/tasks/{task}", headers=headers).status_code == 404
-    again = push(client, headers, {"tasks": {"created": [], "updated": [],
-                                             "deleted": [task]}}, ts)
+    again = push(client, headers, {"tasks": {"created": [], "updated": [], "deleted": [task]}}, ts)
     assert again["rejected"] == []
 
 
@@ -184,14 +216,23 @@ def test_server_change_after_last_pull_is_merged_per_field(client, world, login)
     cid = str(world.records["A"]["customers"])
     edited_on_phone = now_ms()
     time.sleep(0.01)
-    patched = client.patch(f"/api/v1/customers/{cid}",
-                           json={"phone": "+84 manager", "notes": "from the office"},
-                           headers=manager)
+    patched = client.patch(
+        f"/api/v1/customers/{cid}",
+        json={"phone": "+84 manager", "notes": "from the office"},
+        headers=manager,
+    )
     assert patched.status_code == 200, patched.json
-    raw = {**local[("customers", cid)], "phone": "+84 phone", "city": "Thủ Đức",
-           "updated_at": edited_on_phone, "_status": "updated", "_changed": "phone,city"}
-    result = push(client, headers, {"customers": {"created": [], "updated": [raw],
-                                                  "deleted": []}}, ts)
+    raw = {
+        **local[("customers", cid)],
+        "phone": "+84 phone",
+        "city": "Thủ Đức",
+        "updated_at": edited_on_phone,
+        "_status": "updated",
+        "_changed": "phone,city",
+    }
+    result = push(
+        client, headers, {"customers": {"created": [], "updated": [raw], "deleted": []}}, ts
+    )
     assert result["rejected"] == []
     [conflict] = result["conflicts"]
     assert {f["field"] for f in conflict["fields"]} >= {"phone"}
@@ -211,8 +252,11 @@ def _phone_sets(client, headers, cid, field, value, edited_ms):
     """Another device's edit, made at `edited_ms` and received now (our own push)."""
     version = client.get(f"/api/v1/customers/{cid}", headers=headers).json["version"]
     edited = datetime.fromtimestamp(edited_ms / 1000, UTC)
-    [result] = results(client, headers, mutation(
-        "customers", "update", cid, {field: value}, version, changed_at=edited))
+    [result] = results(
+        client,
+        headers,
+        mutation("customers", "update", cid, {field: value}, version, changed_at=edited),
+    )
     assert result["status"] == "applied", result
 
 
@@ -234,13 +278,23 @@ def test_an_edit_made_before_another_device_sent_its_own_is_concurrent(
         phone_edit, tablet_edit = tablet_edit, phone_edit
     _phone_sets(client, phone, cid, "notes", "from the phone", phone_edit)
     pulled = pull(client, tablet, ts)  # synchronize(): pull, keep local edits, push
-    raw = {**raw_of(pulled, "customers", cid), "notes": "from the tablet",
-           "updated_at": tablet_edit, "_status": "updated", "_changed": "notes"}
-    result = push(client, tablet, {"customers": {"created": [], "updated": [raw],
-                                                 "deleted": []}}, pulled["timestamp"])
+    raw = {
+        **raw_of(pulled, "customers", cid),
+        "notes": "from the tablet",
+        "updated_at": tablet_edit,
+        "_status": "updated",
+        "_changed": "notes",
+    }
+    result = push(
+        client,
+        tablet,
+        {"customers": {"created": [], "updated": [raw], "deleted": []}},
+        pulled["timestamp"],
+    )
     assert result["experimentalRejectedIds"] == {}
-    winner, loser = ("from the tablet", "server") if tablet_edited_later else (
-        "from the phone", "device")
+    winner, loser = (
+        ("from the tablet", "server") if tablet_edited_later else ("from the phone", "device")
+    )
     assert client.get(f"/api/v1/customers/{cid}", headers=tablet).json["notes"] == winner
     log = client.get(f"/api/v1/conflicts?record_id={cid}", headers=tablet).json["items"]
     assert [(e["field"], e["loser"]) for e in log] == [("notes", loser)]
@@ -260,10 +314,19 @@ def test_a_sequential_edit_is_not_a_conflict(client, world, login):
     _phone_sets(client, phone, cid, "notes", "from the phone", now_ms() - 1000)
     pulled = pull(client, tablet, ts)
     time.sleep(0.01)
-    raw = {**raw_of(pulled, "customers", cid), "notes": "from the tablet",
-           "updated_at": now_ms(), "_status": "updated", "_changed": "notes"}
-    result = push(client, tablet, {"customers": {"created": [], "updated": [raw],
-                                                 "deleted": []}}, pulled["timestamp"])
+    raw = {
+        **raw_of(pulled, "customers", cid),
+        "notes": "from the tablet",
+        "updated_at": now_ms(),
+        "_status": "updated",
+        "_changed": "notes",
+    }
+    result = push(
+        client,
+        tablet,
+        {"customers": {"created": [], "updated": [raw], "deleted": []}},
+        pulled["timestamp"],
+    )
     assert result["conflicts"] == []
     assert client.get(f"/api/v1/conflicts?record_id={cid}", headers=tablet).json["items"] == []
 
@@ -276,12 +339,23 @@ def test_nulls_for_columns_that_cannot_be_null_mean_not_set(client, world, login
     task_id = str(uuid.uuid4())
     task = {column: None for column in columns("tasks")}
     task.update(id=task_id, customer_id=cid, title="Call back", _status="created")
-    customer = {**local[("customers", cid)], "status": None, "tier": None,
-                "notes": "null elsewhere", "updated_at": now_ms(), "_status": "updated"}
-    result = push(client, headers, {
-        "tasks": {"created": [task], "updated": [], "deleted": []},
-        "customers": {"created": [], "updated": [customer], "deleted": []},
-    }, ts)
+    customer = {
+        **local[("customers", cid)],
+        "status": None,
+        "tier": None,
+        "notes": "null elsewhere",
+        "updated_at": now_ms(),
+        "_status": "updated",
+    }
+    result = push(
+        client,
+        headers,
+        {
+            "tasks": {"created": [task], "updated": [], "deleted": []},
+            "customers": {"created": [], "updated": [customer], "deleted": []},
+        },
+        ts,
+    )
     assert result["experimentalRejectedIds"] == {} and result["rejected"] == []
     stored = client.get(f"/api/v1/tasks/{task_id}", headers=headers).json
     assert stored["done"] is False and stored["title"] == "Call back"
@@ -289,13 +363,16 @@ def test_nulls_for_columns_that_cannot_be_null_mean_not_set(client, world, login
     assert kept["status"] == local[("customers", cid)]["status"]
     assert kept["notes"] == "null elsewhere"
 
+
 def test_a_customer_reassigned_away_comes_back_deleted(client, world, login):
     headers = login("rep.a@example.com")
     ts, _ = synced(client, headers)
     a = world.records["A"]
-    moved = client.patch(f"/api/v1/customers/{a['customers']}",
-                         json={"territory_id": str(world.territories["B"])},
-                         headers=login("admin@example.com"))
+    moved = client.patch(
+        f"/api/v1/customers/{a['customers']}",
+        json={"territory_id": str(world.territories["B"])},
+        headers=login("admin@example.com"),
+    )
     assert moved.status_code == 200, moved.json
     body = pull(client, headers, ts)
     for table in ("customers", "contacts", "visits", "orders", "tasks"):
@@ -303,9 +380,11 @@ def test_a_customer_reassigned_away_comes_back_deleted(client, world, login):
     # the gainer gets it whole, as created
     rep_b = login("rep.b@example.com")
     ts_b, _ = synced(client, rep_b)
-    moved_back = client.patch(f"/api/v1/customers/{a['customers']}",
-                              json={"territory_id": str(world.territories["A"])},
-                              headers=login("admin@example.com"))
+    moved_back = client.patch(
+        f"/api/v1/customers/{a['customers']}",
+        json={"territory_id": str(world.territories["A"])},
+        headers=login("admin@example.com"),
+    )
     assert moved_back.status_code == 200
     assert ids(pull(client, rep_b, ts_b), "customers", "deleted") == {str(a["customers"])}
     back = pull(client, headers, body["timestamp"])
@@ -317,9 +396,11 @@ def test_a_territory_taken_from_the_rep_deletes_its_records(client, world, login
     headers = login("rep.a@example.com")
     ts, _ = synced(client, headers)
     territory = str(world.territories["A"])
-    changed = client.patch(f"/api/v1/territories/{territory}",
-                           json={"rep_ids": [str(world.users["rep.a2"])]},
-                           headers=login("admin@example.com"))
+    changed = client.patch(
+        f"/api/v1/territories/{territory}",
+        json={"rep_ids": [str(world.users["rep.a2"])]},
+        headers=login("admin@example.com"),
+    )
     assert changed.status_code == 200, changed.json
     body = pull(client, headers, ts)
     a = world.records["A"]
@@ -338,13 +419,18 @@ def test_a_retried_push_is_applied_once(client, world, login, app):
     cid = str(world.records["A"]["customers"])
     raw = {**local[("customers", cid)], "notes": "ghi chú", "updated_at": now_ms()}
     contact = {"id": str(uuid.uuid4()), "customer_id": cid, "name": "Anh Minh"}
-    changes = {"customers": {"created": [], "updated": [raw], "deleted": []},
-               "contacts": {"created": [contact], "updated": [], "deleted": []}}
+    changes = {
+        "customers": {"created": [], "updated": [raw], "deleted": []},
+        "contacts": {"created": [contact], "updated": [], "deleted": []},
+    }
     push(client, headers, changes, ts)
     version = client.get(f"/api/v1/customers/{cid}", headers=headers).json["version"]
     # a manager edits in between; the lost response makes the phone push again
-    client.patch(f"/api/v1/customers/{cid}", json={"notes": "office"},
-                 headers=login("north.manager@example.com"))
+    client.patch(
+        f"/api/v1/customers/{cid}",
+        json={"notes": "office"},
+        headers=login("north.manager@example.com"),
+    )
     second = push(client, headers, changes, ts)
     assert second["rejected"] == []
     record = client.get(f"/api/v1/customers/{cid}", headers=headers).json
@@ -356,8 +442,11 @@ def test_a_retried_push_is_applied_once(client, world, login, app):
 def test_migration_pull_sends_new_tables_and_columns(client, world, login):
     headers = login("rep.a@example.com")
     ts, _ = synced(client, headers)
-    migration = {"from": 0, "tables": ["tasks", "not_a_table"],
-                 "columns": [{"table": "customers", "columns": ["tier"]}]}
+    migration = {
+        "from": 0,
+        "tables": ["tasks", "not_a_table"],
+        "columns": [{"table": "customers", "columns": ["tier"]}],
+    }
     body = pull(client, headers, ts, migration=json.dumps(migration))
     assert ids(body, "tasks", "created") == {str(world.records["A"]["tasks"])}
     assert ids(body, "customers", "updated") == {str(world.records["A"]["customers"])}
@@ -365,33 +454,39 @@ def test_migration_pull_sends_new_tables_and_columns(client, world, login):
     assert "not_a_table" not in body["changes"]
 
 
-@pytest.mark.parametrize("body", [
-    {"changes": "nope"},
-    {"changes": {"customers": []}},
-    {"changes": {"secrets": {"created": [], "updated": [], "deleted": []}}},
-    {"changes": {"customers": {"created": [{"name": "no id"}], "updated": [], "deleted": []}}},
-    {"changes": {"customers": {"created": [], "updated": [], "deleted": [1]}}},
-    {"changes": {}, "lastPulledAt": "yesterday"},
-    {"changes": {}, "lastPulledAt": -5},
-    {"lastPulledAt": 1},
-    [],
-    "text",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"changes": "nope"},
+        {"changes": {"customers": []}},
+        {"changes": {"secrets": {"created": [], "updated": [], "deleted": []}}},
+        {"changes": {"customers": {"created": [{"name": "no id"}], "updated": [], "deleted": []}}},
+        {"changes": {"customers": {"created": [], "updated": [], "deleted": [1]}}},
+        {"changes": {}, "lastPulledAt": "yesterday"},
+        {"changes": {}, "lastPulledAt": -5},
+        {"lastPulledAt": 1},
+        [],
+        "text",
+    ],
+)
 def test_bad_push_bodies_are_4xx_json(client, world, login, body):
     response = client.post(URL, json=body, headers=login("rep.a@example.com"))
     assert 400 <= response.status_code < 500, response.json
     assert response.json["error"]["code"]
 
 
-@pytest.mark.parametrize("query", [
-    {"last_pulled_at": "abc"},
-    {"last_pulled_at": "1.5"},
-    {"schema_version": "x"},
-    {"schema_version": 99},
-    {"migration": "{not json"},
-    {"migration": "[1]"},
-    {"migration": json.dumps({"tables": "tasks"})},
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"last_pulled_at": "abc"},
+        {"last_pulled_at": "1.5"},
+        {"schema_version": "x"},
+        {"schema_version": 99},
+        {"migration": "{not json"},
+        {"migration": "[1]"},
+        {"migration": json.dumps({"tables": "tasks"})},
+    ],
+)
 def test_bad_pulls_are_4xx_json(client, world, login, query):
     response = client.get(URL, query_string=query, headers=login("rep.a@example.com"))
     assert 400 <= response.status_code < 500, response.json
@@ -399,8 +494,9 @@ def test_bad_pulls_are_4xx_json(client, world, login, query):
 
 
 def test_malformed_json_and_no_token(client, world, login):
-    response = client.post(URL, data="{", content_type="application/json",
-                           headers=login("rep.a@example.com"))
+    response = client.post(
+        URL, data="{", content_type="application/json", headers=login("rep.a@example.com")
+    )
     assert response.status_code == 400 and response.json["error"]["code"] == "malformed_json"
     assert client.get(URL).status_code == 401
 
@@ -419,8 +515,12 @@ def test_a_rep_cannot_push_into_another_teams_customer(client, world, login):
     headers = login("rep.a@example.com")
     ts, _ = synced(client, headers)
     b = world.records["B"]
-    foreign = {"id": str(b["customers"]), "name": "hijacked", "phone": "+84 0",
-               "updated_at": now_ms()}
+    foreign = {
+        "id": str(b["customers"]),
+        "name": "hijacked",
+        "phone": "+84 0",
+        "updated_at": now_ms(),
+    }
     contact = {"id": str(uuid.uuid4()), "customer_id": str(b["customers"]), "name": "spy"}
     changes = {
         "customers": {"created": [foreign], "updated": [dict(foreign)], "deleted": []},
@@ -442,10 +542,15 @@ def test_server_derived_fields_are_never_taken_from_the_device(client, world, lo
     headers = login("rep.a@example.com")
     ts, local = synced(client, headers)
     order = str(world.records["A"]["orders"])
-    raw = {**local[("orders", order)], "total": "1.00", "submitted_at": 1, "version": 999,
-           "notes": "gấp", "updated_at": now_ms()}
-    result = push(client, headers, {"orders": {"created": [], "updated": [raw],
-                                               "deleted": []}}, ts)
+    raw = {
+        **local[("orders", order)],
+        "total": "1.00",
+        "submitted_at": 1,
+        "version": 999,
+        "notes": "gấp",
+        "updated_at": now_ms(),
+    }
+    result = push(client, headers, {"orders": {"created": [], "updated": [raw], "deleted": []}}, ts)
     assert result["rejected"] == []
     record = client.get(f"/api/v1/orders/{order}", headers=headers).json
     assert record["notes"] == "gấp" and record["total"] != "1.00"
@@ -475,6 +580,5 @@ def test_push_takes_last_pulled_at_from_the_url_as_watermelondb_docs_do(client, 
     ok = client.post(f"{URL}?last_pulled_at={ts}", json={"changes": changes}, headers=headers)
     assert ok.status_code == 200, ok.json
     assert client.get(f"/api/v1/customers/{cid}", headers=headers).json["notes"] == "from the URL"
-    bad = client.post(f"{URL}?last_pulled_at=yesterday", json={"changes": changes},
-                      headers=headers)
+    bad = client.post(f"{URL}?last_pulled_at=yesterday", json={"changes": changes}, headers=headers)
     assert bad.status_code == 422 and "last_pulled_at" in bad.json["error"]["fields"]
