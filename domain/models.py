@@ -463,3 +463,21 @@ RECORD_MODELS: dict[str, type[SyncedRecord]] = {
     "tasks": Task,
     "route_plans": RoutePlan,
 }
+
+#: Parents before children: the order in which a first sync sends the tables.
+WALK_TABLES: tuple[type[SyncedRecord], ...] = (
+    Team,
+    User,
+    Territory,
+    Product,
+    Customer,
+    Contact,
+    Visit,
+    Order,
+    Task,
+    RoutePlan,
+)
+#: The tables whose records belong to a customer (and follow it in and out of scope).
+CHILD_TABLES: tuple[type[CustomerChild], ...] = (Contact, Visit, Order, Task)
+#: A customer's table and its children's, by name: what a customer's scope covers.
+CUSTOMER_TABLES: tuple[str, ...] = ("customers", *(m.__tablename__ for m in CHILD_TABLES))

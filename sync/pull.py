@@ -27,55 +27,36 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
-    func,
     or_,
     select,
     text,
     true,
-    tuple_,
 )
 from sqlalchemy.orm import Session, defer
 
 from domain.models import (
+    CHILD_TABLES,
+    CUSTOMER_TABLES,
     RECORD_MODELS,
+    WALK_TABLES,
     ChangeLogEntry,
-    Contact,
     Customer,
     CustomerChild,
-    Order,
     Product,
     PulledAsJson,
     RoutePlan,
     SyncedRecord,
-    SyncState,
-    Task,
     Team,
     Territory,
     User,
-    Visit,
 )
 
 from . import settings
-from .cursor import MAX_SEQ, Cursor, Position, ScopeSpec, Walk
+from .cursor import Cursor, Position, ScopeSpec, Walk
+from .positions import horizon, is_postgres, log_after, log_between, pruned_through
 from .records_json import record_json
 from .scopes import Scope
 
-#: Parents before children: the order of a full walk.
-WALK_TABLES: tuple[type[SyncedRecord], ...] = (
-    Team,
-    User,
-    Territory,
-    Product,
-    Customer,
-    Contact,
-    Visit,
-    Order,
-    Task,
-    RoutePlan,
-)
-CHILD_TABLES: tuple[type[CustomerChild], ...] = (Contact, Visit, Order, Task)
-CUSTOMER_TABLES = ("customers", *(m.__tablename__ for m in CHILD_TABLES))
-PRUNED_KEY = "log_pruned_through"
 #: What a pull reads of a change-log row.
 LOG_COLUMNS = (
     ChangeLogEntry.txid,
@@ -109,28 +90,6 @@ def scope_spec(scope: Scope) -> ScopeSpec:
     if scope.is_admin:
         return ScopeSpec(everything=True)
     return ScopeSpec(scope.territory_ids, scope.member_ids)
-
-
-def is_postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
-def horizon(session: Session) -> Position:
-    """The log position up to which every transaction has finished.
-
-    Read *before* the log, so rows below it are all committed and visible to
-    the later statement (READ COMMITTED takes a new snapshot per statement).
-    """
-    if is_postgres(session):
-        xmin = session.scalar(text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"))
-        return (xmin - 1, MAX_SEQ)
-    # SQLite has one writer at a time: sequence order is commit order.
-    return (0, session.scalar(select(func.coalesce(func.max(ChangeLogEntry.seq), 0))))
-
-
-def pruned_through(session: Session) -> Position:
-    state = session.get(SyncState, PRUNED_KEY)
-    return tuple(state.value) if state else (-1, 0)  # type: ignore[return-value]
 
 
 @dataclass
@@ -332,7 +291,7 @@ class Puller:
         log = ChangeLogEntry
         rows = self.session.execute(
             select(*LOG_COLUMNS)
-            .where(*self._between(position, top), self._log_scope())
+            .where(*log_between(self.session, position, top), self._log_scope())
             .order_by(log.txid, log.seq)
             .limit(page.room)
         ).all()
@@ -341,19 +300,6 @@ class Puller:
             return max(position, top), True
         self._materialise(rows, position, page)
         return (rows[-1].txid, rows[-1].seq), False
-
-    def _after(self, position: Position):
-        """Log rows after `position`, in a form each database answers from an index."""
-        return self._between(position, None)[0]
-
-    def _between(self, after: Position, up_to: Position | None) -> list:
-        log = ChangeLogEntry
-        if not is_postgres(self.session):
-            # txid is always 0 there, and SQLite ranges over the key, not row values.
-            bounds = [log.seq > after[1]]
-            return bounds + ([log.seq <= up_to[1]] if up_to else [])
-        at = tuple_(log.txid, log.seq)
-        return [at > tuple_(*after)] + ([at <= tuple_(*up_to)] if up_to else [])
 
     def _log_scope(self):
         if self.scope.is_admin:
@@ -464,7 +410,7 @@ class Puller:
                     log.table_name == "customers",
                     _one_of(self.session, log.record_id, customer_ids),
                     log.kind.in_(("create", "move")),
-                    self._after(position),
+                    log_after(self.session, position),
                 )
             )
         )

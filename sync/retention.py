@@ -8,6 +8,7 @@ from sqlalchemy import and_, exists, select, tuple_
 from sqlalchemy.orm import Session
 
 from domain.models import (
+    CHILD_TABLES,
     ChangeLogEntry,
     Contact,
     Customer,
@@ -19,7 +20,7 @@ from domain.models import (
 )
 
 from . import settings
-from .pull import CHILD_TABLES, PRUNED_KEY
+from .positions import PRUNED_KEY
 
 
 def prune(session: Session, *, now: datetime | None = None) -> dict[str, int]:

@@ -29,7 +29,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from domain.models import (
+    CHILD_TABLES,
     RECORD_MODELS,
+    WALK_TABLES,
     ChangeLogEntry,
     Customer,
     SyncState,
@@ -40,7 +42,8 @@ from domain.schemas import RECORD_SCHEMAS, UTCDateTime
 from .changes import resend_record
 from .cursor import MAX_SEQ, Cursor, Position, ScopeSpec, Walk
 from .errors import Invalid, UnsupportedSchemaVersion
-from .pull import CHILD_TABLES, WALK_TABLES, Puller, horizon, is_postgres, scope_spec
+from .positions import horizon, is_postgres, log_after
+from .pull import Puller, scope_spec
 from .push import Pusher, effective_time
 from .records_json import record_json
 from .scopes import Scope
@@ -367,7 +370,7 @@ class WatermelonPuller:
                     select(log.record_id, log.kind, log.prev_territory_id, log.prev_owner_id).where(
                         log.table_name == table,
                         log.record_id.in_(chunk),
-                        self.puller._after(position),
+                        log_after(self.session, position),
                     )
                 )
                 for record_id, kind, prev_territory, prev_owner in rows:
