@@ -28,7 +28,7 @@ from routing.matrix import GreatCircleProvider
 from routing.planner import Place, Visitable, WorkDay, opening_windows
 from routing.solver import Lunch, Shift, Stop, solve
 from server import create_app
-from server.auth.sessions import hash_password
+from server.auth.passwords import hash_password
 from server.extensions import db
 from sync.changes import create_record
 

@@ -67,7 +67,7 @@ def load(url: str, sizes: Sizes) -> dict:
     """Users, territories and records through `sync.changes`, like any other write."""
     from domain.models import Contact, Customer, Task, Team, Territory, User, Visit
     from server import create_app
-    from server.auth.sessions import hash_password
+    from server.auth.passwords import hash_password
     from server.extensions import db
     from sync.changes import create_record
 

@@ -55,6 +55,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .times import utc_iso
+
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 MAX_PERIOD_DAYS = 366
@@ -343,7 +345,7 @@ class Overdue:
             "name": self.name,
             "owner_id": str(self.owner_id) if self.owner_id else None,
             "visit_every_days": self.visit_every_days,
-            "last_visit_at": last.isoformat().replace("+00:00", "Z") if last else None,
+            "last_visit_at": utc_iso(last) if last else None,
             "days_overdue": self.days_overdue,
         }
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from .geometry import GeometryError, validate_polygon
+from .times import utc_iso
 
 UUID_LIKE = fields.UUID
 ROLES = ("rep", "manager", "admin")
@@ -30,8 +31,7 @@ class UTCDateTime(fields.DateTime):
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
-        value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-        return value.isoformat(timespec="microseconds").replace("+00:00", "Z")
+        return utc_iso(value)
 
     def _deserialize(self, value, attr, data, **kwargs):
         parsed: datetime = super()._deserialize(value, attr, data, **kwargs)

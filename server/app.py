@@ -1,9 +1,13 @@
-"""Application factory."""
+"""The application factory: the one place where the service is assembled and switched on.
+
+Everything `create_app` does is listed in it, in order: configuration, the
+database and its hooks, the sync engine's settings, every feature's blueprint,
+error handlers and request hooks. Importing a module switches nothing on.
+"""
 
 from __future__ import annotations
 
 import gc
-import os
 from pathlib import Path
 from typing import Any
 
@@ -14,27 +18,29 @@ from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser
 
 from domain.schemas import ExactDecimal
+from sync import settings as sync_settings
+from sync import stored_json
+from sync.settings import SyncSettings
 
 from . import overload
-from .api.records import record_blueprint
-from .api.resources import RESOURCES
-from .auth import routes as auth_routes
+from .api_docs import routes as api_docs
+from .auth import routes as auth
 from .auth.guard import authenticate_request
-from .config import build_config
-from .docs import blp as docs_blueprint
+from .config import build_config, instance_path, section
 from .errors import ErrorSchema, handle_http_exception, register_error_handlers
 from .extensions import configure_sqlite, db, limiter, migrate
-from .health import blp as health_blueprint
+from .geo import routes as geo
+from .health import routes as health
 from .input_guard import reject_nul_characters
 from .json_provider import OrjsonProvider
-from .kpis.routes import blp as kpis_blueprint
-from .maps.routes import blp as geo_blueprint
-from .route_plan_routes import blp as route_plan_blueprint
-from .sync_routes import blp as sync_blueprint
-from .sync_routes import configure_sync
-from .territories.routes import blp as territories_blueprint
-from .watermelon_routes import blp as watermelon_blueprint
-from .web.routes import blp as web_blueprint
+from .kpis import routes as kpis
+from .markers import mark_blueprint, public
+from .records import routes as records
+from .route_plans import routes as route_plans
+from .sync import routes as sync
+from .territory_design import routes as territory_design
+from .watermelon import routes as watermelon
+from .web import routes as web
 
 MIGRATIONS = str(Path(__file__).parent / "migrations")
 
@@ -109,39 +115,53 @@ def _schema_name(schema) -> str:
     return name
 
 
+def api_features() -> list[Blueprint]:
+    """Every feature of the API, in the order of the API document."""
+    return [
+        health.blp,
+        auth.blp,
+        *records.blueprints(),
+        sync.blp,
+        watermelon.blp,
+        route_plans.blp,
+        geo.blp,
+        kpis.blp,
+        territory_design.blp,
+    ]
+
+
+#: Pages outside the API document: Swagger UI's files, the managers' pages.
+PAGES = (api_docs.blp, web.blp)
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    instance_path = os.environ.get("FIELDSYNC_INSTANCE_PATH") or None
-    app = FieldsyncFlask(__name__, instance_path=instance_path, instance_relative_config=True)
+    app = FieldsyncFlask(
+        __name__, instance_path=instance_path(), instance_relative_config=True, static_folder=None
+    )
     app.config.update(build_config(app.instance_path, config))
     app.config.update({k: v for k, v in API_SPEC.items() if k not in app.config})
 
     db.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
+    stored_json.install(db.session)  # each record's pull JSON, kept on every flush
     migrate.init_app(app, db, directory=MIGRATIONS)
     limiter.init_app(app)
+    sync_settings.configure(section(SyncSettings, app.config))
 
     api = FieldsyncApi(
         app,
         spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=_schema_name)},
     )
     api.register_field(ExactDecimal, "string", "decimal")  # money travels as "33.75"
-    api.register_blueprint(health_blueprint)
-    api.register_blueprint(auth_routes.blp)
-    for resource in RESOURCES:
-        api.register_blueprint(record_blueprint(resource))
-    api.register_blueprint(sync_blueprint)
-    api.register_blueprint(watermelon_blueprint)
-    api.register_blueprint(route_plan_blueprint)
-    api.register_blueprint(geo_blueprint)
-    api.register_blueprint(kpis_blueprint)
-    api.register_blueprint(territories_blueprint)
-    app.register_blueprint(docs_blueprint)
-    app.register_blueprint(web_blueprint)
-    configure_sync(app)
+    for blueprint in api_features():
+        api.register_blueprint(blueprint)
+    for blueprint in PAGES:
+        app.register_blueprint(blueprint)
+    mark_blueprint(app, "api-docs", public)  # flask-smorest's document and viewer
 
     register_error_handlers(app)
-    overload.install(app)  # 503 + Retry-After: overload, lost database
+    overload.install(app, section(overload.Limits, app.config))  # 503 + Retry-After
     app.before_request(reject_nul_characters)
     app.before_request(authenticate_request)
     # What start-up made (modules, NumPy/SciPy/shapely internals, the app) lives as long

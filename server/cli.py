@@ -45,7 +45,7 @@ def init_db() -> None:
 @with_appcontext
 def create_user(email: str, password: str, role: str, name: str | None, team: str | None):
     """Create a user (the first admin, typically)."""
-    from .admin import create_user_account
+    from .auth.accounts import create_user_account
 
     try:
         user = create_user_account(
@@ -111,12 +111,13 @@ def geocode(limit: int | None, delay: float) -> None:
     from sqlalchemy import select
 
     from domain.models import Customer
+    from domain.times import utc_now
 
-    from .auth.sessions import now_utc
-    from .planning.geocoding import geocode_missing
-    from .planning.settings import RoutingSettings
+    from .config import section
+    from .route_plans.geocoding import geocode_missing
+    from .route_plans.settings import RoutingSettings
 
-    settings = RoutingSettings.from_config(current_app.config)
+    settings = section(RoutingSettings, current_app.config)
     if not settings.geocoder_url:
         raise click.ClickException("Set FIELDSYNC_GEOCODER_URL (e.g. a Nominatim server) first.")
     missing = db.session.scalars(
@@ -125,7 +126,7 @@ def geocode(limit: int | None, delay: float) -> None:
         )
     ).all()
     report = geocode_missing(
-        db.session, missing, settings, now=now_utc(), limit=limit, delay_s=delay
+        db.session, missing, settings, now=utc_now(), limit=limit, delay_s=delay
     )
     db.session.commit()
     click.echo(f"Located {report.located}, not found {report.not_found} of {len(missing)}.")
@@ -140,12 +141,15 @@ def geocode(limit: int | None, delay: float) -> None:
 @with_appcontext
 def serve(host: str, port: int, workers: int) -> None:
     """Run the service with gunicorn (one worker on SQLite)."""
+    from .config import section
+    from .overload import Limits
     from .serve import run_gunicorn
 
     if db.engine.dialect.name == "sqlite" and workers > 1:
         click.echo("SQLite: serving with one worker process.")
         workers = 1
-    run_gunicorn(host, port, workers)
+    config = current_app.config
+    run_gunicorn(host, port, workers, section(Limits, config), config["ACCESS_LOG"])
 
 
 if __name__ == "__main__":

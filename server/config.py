@@ -1,18 +1,39 @@
-"""Configuration from defaults, the environment and the caller, in that order."""
+"""Configuration: defaults, then the environment, then the caller, in that order.
+
+This is the one module that reads the environment. Every setting becomes a
+key of the app's config. An area with several settings (the sync engine,
+routing, the overload gate) declares them once, as a frozen dataclass with a
+`CONFIG_PREFIX`; `section()` builds it from the config (`SYNC_RETENTION_DAYS`
+-> `SyncSettings.retention_days`), and the dataclass's defaults are the
+defaults. An environment variable's type is its field's type.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from sync.settings import SyncSettings
+
+from .overload import Limits
+from .route_plans.settings import RoutingSettings
 
 MB = 1024 * 1024
+#: werkzeug's password hash method (`hash_password`). Tests use a cheap one; not settable by
+#: the environment, so a deployment cannot weaken it by accident.
+PASSWORD_HASH_METHOD = "scrypt"
+T = TypeVar("T")
 
 
 class ConfigError(RuntimeError):
     """The service cannot start safely with this configuration."""
 
+
+#: The areas configured by `section()`.
+SECTIONS: tuple[type, ...] = (SyncSettings, RoutingSettings, Limits)
 
 DEFAULTS: dict[str, Any] = {
     "FIELDSYNC_ENV": "development",
@@ -22,24 +43,23 @@ DEFAULTS: dict[str, Any] = {
     "ACCESS_TOKEN_TTL_SECONDS": 15 * 60,
     # Long enough for a week in the field without a connection, and some.
     "REFRESH_TOKEN_TTL_SECONDS": 14 * 24 * 3600,
+    "PASSWORD_HASH_METHOD": PASSWORD_HASH_METHOD,
     "LOGIN_LIMIT_PER_IP": "30 per minute",
     "LOGIN_LIMIT_PER_ACCOUNT": "10 per minute",
+    # Flask-Limiter's own keys.
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
+    # Flask's: the largest request body (a push of 500 mutations fits).
     "MAX_CONTENT_LENGTH": 2 * MB,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-    "JSON_SORT_KEYS": False,
-    # Sync engine (see sync/settings.py).
-    "SYNC_RETENTION_DAYS": 90,
-    "SYNC_IDEMPOTENCY_DAYS": 30,
-    "SYNC_SCHEMA_VERSIONS": [1],
-    "CHECK_IN_RADIUS_M": 150.0,
     # PostgreSQL: a transaction left open must not stall every device's pull.
     "PG_IDLE_IN_TRANSACTION_TIMEOUT_MS": 30_000,
     "PG_STATEMENT_TIMEOUT_MS": 30_000,
     # Manager map base tiles ({z}/{x}/{y} URL template); none: a plain background.
     "MAP_TILE_URL": None,
     "MAP_TILE_ATTRIBUTION": None,
+    # gunicorn's access log (`fieldsync serve`): "-" is standard output, "" none.
+    "ACCESS_LOG": "-",
 }
 
 #: Environment variable -> config key.
@@ -50,10 +70,14 @@ ENVIRONMENT = {
     "FIELDSYNC_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
     "FIELDSYNC_LOGIN_LIMIT_PER_IP": "LOGIN_LIMIT_PER_IP",
     "FIELDSYNC_LOGIN_LIMIT_PER_ACCOUNT": "LOGIN_LIMIT_PER_ACCOUNT",
+    "FIELDSYNC_ACCESS_LOG": "ACCESS_LOG",
+    "FIELDSYNC_MAP_TILE_URL": "MAP_TILE_URL",
+    "FIELDSYNC_MAP_TILE_ATTRIBUTION": "MAP_TILE_ATTRIBUTION",
+    # SyncSettings
     "FIELDSYNC_SYNC_RETENTION_DAYS": "SYNC_RETENTION_DAYS",
     "FIELDSYNC_SYNC_IDEMPOTENCY_DAYS": "SYNC_IDEMPOTENCY_DAYS",
-    "FIELDSYNC_CHECK_IN_RADIUS_M": "CHECK_IN_RADIUS_M",
-    # Routing (see server/planning/settings.py for all ROUTING_* keys).
+    "FIELDSYNC_CHECK_IN_RADIUS_M": "SYNC_CHECK_IN_RADIUS_M",
+    # RoutingSettings
     "FIELDSYNC_TIMEZONE": "ROUTING_TIMEZONE",
     "FIELDSYNC_SHIFT_START": "ROUTING_SHIFT_START",
     "FIELDSYNC_SHIFT_END": "ROUTING_SHIFT_END",
@@ -63,31 +87,32 @@ ENVIRONMENT = {
     "FIELDSYNC_ROUTING_TIME_LIMIT_S": "ROUTING_TIME_LIMIT_S",
     "FIELDSYNC_GEOCODER_URL": "ROUTING_GEOCODER_URL",
     "FIELDSYNC_GEOCODER_USER_AGENT": "ROUTING_GEOCODER_USER_AGENT",
-    "FIELDSYNC_MAP_TILE_URL": "MAP_TILE_URL",
-    "FIELDSYNC_MAP_TILE_ATTRIBUTION": "MAP_TILE_ATTRIBUTION",
-}
-
-#: Config keys read from the environment that are numbers, not text.
-NUMERIC = {
-    "SYNC_RETENTION_DAYS": int,
-    "SYNC_IDEMPOTENCY_DAYS": int,
-    "CHECK_IN_RADIUS_M": float,
-    "ROUTING_SPEED_KMH": float,
-    "ROUTING_DETOUR_FACTOR": float,
-    "ROUTING_TIME_LIMIT_S": float,
+    # Limits (the overload gate)
+    "FIELDSYNC_MAX_IN_FLIGHT": "OVERLOAD_MAX_IN_FLIGHT",
+    "FIELDSYNC_MAX_WAITING": "OVERLOAD_MAX_WAITING",
+    "FIELDSYNC_MAX_WAIT_MS": "OVERLOAD_MAX_WAIT_MS",
+    "FIELDSYNC_RETRY_AFTER_MAX_S": "OVERLOAD_RETRY_AFTER_MAX_S",
 }
 
 
-def _from_environment() -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for env, key in ENVIRONMENT.items():
-        if env not in os.environ:
-            continue
-        try:
-            values[key] = NUMERIC.get(key, str)(os.environ[env])
-        except ValueError as exc:
-            raise ConfigError(f"{env} must be a number, not {os.environ[env]!r}.") from exc
-    return values
+def instance_path() -> str | None:
+    """Where the SQLite file and the development key live (`FIELDSYNC_INSTANCE_PATH`);
+    None: Flask's default, `./instance`."""
+    return os.environ.get("FIELDSYNC_INSTANCE_PATH") or None
+
+
+def section(cls: type[T], config: dict[str, Any]) -> T:
+    """The settings `cls` from the config's `<CONFIG_PREFIX><FIELD>` keys (none: its default)."""
+    prefix = cls.CONFIG_PREFIX  # type: ignore[attr-defined]
+    values = {}
+    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
+        value = config.get(prefix + field.name.upper())
+        if value is not None:
+            values[field.name] = value
+    try:
+        return cls(**values)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{cls.__name__}: {exc}") from exc
 
 
 def build_config(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -107,7 +132,33 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
         config["SECRET_KEY"] = _development_secret(instance)
     if len(config["SECRET_KEY"]) < 32:
         raise ConfigError("FIELDSYNC_SECRET_KEY must be at least 32 characters long.")
+    for cls in SECTIONS:
+        section(cls, config)  # refuse a bad value at start-up, not at the first request
     return config
+
+
+def _field_types() -> dict[str, type]:
+    """Config key -> the type of its section field's default (int, float, str…)."""
+    types = {}
+    for cls in SECTIONS:
+        for field in dataclasses.fields(cls):
+            if field.default is not dataclasses.MISSING and field.default is not None:
+                types[cls.CONFIG_PREFIX + field.name.upper()] = type(field.default)
+    return types
+
+
+def _from_environment() -> dict[str, Any]:
+    types = _field_types()
+    values: dict[str, Any] = {}
+    for env, key in ENVIRONMENT.items():
+        if env not in os.environ:
+            continue
+        kind = types.get(key, str)
+        try:
+            values[key] = kind(os.environ[env]) if kind in (int, float) else os.environ[env]
+        except ValueError as exc:
+            raise ConfigError(f"{env} must be a number, not {os.environ[env]!r}.") from exc
+    return values
 
 
 def _with_driver(url: str) -> str:

@@ -33,9 +33,9 @@ from domain.models import (
 )
 from sync.changes import create_record
 
-from .auth.sessions import hash_password
-from .planning.service import Planner
-from .planning.settings import RoutingSettings
+from .auth.passwords import hash_password
+from .route_plans.service import Planner
+from .route_plans.settings import RoutingSettings
 
 PASSWORD = "demo-pass-2026"
 DOMAIN = "demo.fieldsync.dev"

@@ -30,27 +30,27 @@ starting up") raises `OperationalError` / `InterfaceError` (or a `DBAPIError` fl
 DATABASE_RETRY_AFTER_S`, not 500. The database rolled the transaction back, and a push stores
 its results with its changes, so the client's retry with the same mutation ids is safe.
 
-Settings are read from the app config (keys without the `FIELDSYNC_` prefix, for tests) or
-else the environment; gunicorn's master reads the same environment for the thread count.
+Settings are `Limits`, from the app config (`OVERLOAD_MAX_IN_FLIGHT`… set from the
+`FIELDSYNC_MAX_IN_FLIGHT`… environment by server/config.py); `fieldsync serve` gives
+gunicorn the thread count from the same config.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import os
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import ClassVar
 
-from flask import Flask, g, request
+from flask import Flask, g
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from .errors import error_response, handle_unexpected
 from .extensions import db
+from .markers import UNMETERED, marker
 
 log = logging.getLogger(__name__)
 
@@ -60,43 +60,32 @@ SPARE_THREADS = 4
 UNBOUNDED_THREADS = 4
 #: Seconds a client is asked to wait when the database cannot be reached.
 DATABASE_RETRY_AFTER_S = 2
-#: Endpoints never refused: load balancers must see the process as it is; static files.
-EXEMPT_ENDPOINTS = frozenset({"health.healthz", "health.readyz", "static"})
 EXTENSION = "fieldsync.overload"
 
 
 @dataclass(frozen=True)
 class Limits:
+    #: Config keys of these settings: `OVERLOAD_MAX_IN_FLIGHT`… (server/config.py).
+    CONFIG_PREFIX: ClassVar[str] = "OVERLOAD_"
+
     max_in_flight: int = 4
     max_waiting: int = 4
     max_wait_ms: int = 1000
     retry_after_max_s: int = 30
 
-    @classmethod
-    def read(cls, config: Mapping[str, Any] | None = None) -> Limits:
-        """From `config` (e.g. `MAX_IN_FLIGHT`), else `FIELDSYNC_MAX_IN_FLIGHT`, else default."""
-        config = config or {}
-        values: dict[str, int] = {}
-        for name, default in asdict(cls()).items():
-            key = name.upper()
-            raw = config.get(key, os.environ.get(f"FIELDSYNC_{key}", default))
-            try:
-                value = int(raw)
-            except (TypeError, ValueError) as exc:
-                raise ValueError(f"FIELDSYNC_{key} must be a whole number, not {raw!r}.") from exc
-            if value < 0:
-                raise ValueError(f"FIELDSYNC_{key} must not be negative.")
-            values[name] = value
-        return cls(**values)
+    def __post_init__(self) -> None:
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if not isinstance(value, int) or value < 0:
+                raise ValueError(f"{field.name} must be a whole number ≥ 0, not {value!r}.")
 
     @property
     def bounded(self) -> bool:
         return self.max_in_flight > 0
 
 
-def worker_threads(config: Mapping[str, Any] | None = None) -> int:
+def worker_threads(limits: Limits) -> int:
     """gunicorn threads per worker: room to work, to wait, and to refuse at once."""
-    limits = Limits.read(config)
     if not limits.bounded:
         return UNBOUNDED_THREADS
     return limits.max_in_flight + limits.max_waiting + SPARE_THREADS
@@ -160,19 +149,17 @@ class Gate:
             self._served.popleft()
 
 
-def install(app: Flask) -> None:
+def install(app: Flask, limits: Limits) -> None:
     """Bound the requests at work (first `before_request`) and map a lost database to 503."""
     # OperationalError and InterfaceError are DBAPIErrors; IntegrityError keeps its own handler.
     app.register_error_handler(DBAPIError, handle_database_error)
-    limits = Limits.read(app.config)
     if not limits.bounded:
         return
     gate = Gate(limits)
     app.extensions[EXTENSION] = gate
 
     def admit():
-        endpoint = request.endpoint or ""
-        if endpoint in EXEMPT_ENDPOINTS or endpoint.endswith(".static"):
+        if marker(UNMETERED, False):  # probes must see the process as it is; static files
             return None
         if not gate.enter():
             return error_response(

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
 from gunicorn.app.base import BaseApplication
 from gunicorn.config import KNOWN_SETTINGS
 
-from .overload import worker_threads
+from .overload import Limits, worker_threads
 
 _SETTINGS = {setting.name for setting in KNOWN_SETTINGS}
 
@@ -27,15 +25,15 @@ class _Gunicorn(BaseApplication):
         return create_app()
 
 
-def run_gunicorn(host: str, port: int, workers: int) -> None:
+def run_gunicorn(host: str, port: int, workers: int, limits: Limits, access_log: str) -> None:
     _Gunicorn(
         {
             "bind": f"{host}:{port}",
             "workers": workers,
             # gthread workers; beyond FIELDSYNC_MAX_IN_FLIGHT requests answer 503 (overload.py).
-            "threads": worker_threads(),
+            "threads": worker_threads(limits),
             # FIELDSYNC_ACCESS_LOG="" turns the access log off (benchmarks).
-            "accesslog": os.environ.get("FIELDSYNC_ACCESS_LOG", "-") or None,
+            "accesslog": access_log or None,
             "timeout": 60,
         }
         # Recent gunicorn (27 here) opens a control socket at one fixed path per user: a second

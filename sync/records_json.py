@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -11,6 +10,7 @@ from marshmallow import fields
 
 from domain.models import SyncedRecord, User
 from domain.schemas import RECORD_SCHEMAS, UTCDateTime
+from domain.times import utc_iso
 
 from .scopes import Scope
 
@@ -21,13 +21,6 @@ PRIVATE_USER_FIELDS = ("home_lat", "home_lon")
 _PLAIN = (fields.String, fields.Integer, fields.Float, fields.Boolean, fields.Dict)
 
 Writer = tuple[str, str, Callable[[Any], Any] | None]
-
-
-def _utc_iso(value: datetime) -> str:
-    """`UTCDateTime`'s output, without marshmallow's per-call overhead."""
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-    return value.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 @cache
@@ -43,7 +36,7 @@ def _writers(table: str) -> tuple[Writer, ...]:
     for key, field in schema.dump_fields.items():
         attribute = field.attribute or key
         if isinstance(field, UTCDateTime):
-            convert = _utc_iso
+            convert = utc_iso
         elif isinstance(field, fields.UUID):
             convert = str
         elif isinstance(field, _PLAIN):

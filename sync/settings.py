@@ -1,25 +1,32 @@
-"""Tunable limits of the sync engine, set once from the server's configuration."""
+"""Tunable limits of the sync engine; the server sets them once, in `create_app`.
+
+A module-level value rather than an argument everywhere: the engine reads it deep
+inside pulls and pushes, and code that runs without the server (scripts, tests)
+gets the defaults.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
+from typing import ClassVar
 
 
 @dataclass(frozen=True)
 class SyncSettings:
+    #: Config keys of these settings: `SYNC_RETENTION_DAYS`… (server/config.py).
+    CONFIG_PREFIX: ClassVar[str] = "SYNC_"
+
     #: Client schema versions this server speaks (others get 426).
     schema_versions: frozenset[int] = frozenset({1})
     pull_default_limit: int = 500
     pull_max_limit: int = 5000
     push_max_mutations: int = 500
-    push_max_bytes: int = 2 * 1024 * 1024
     #: Change log and tombstones older than this are pruned; older cursors reset.
     retention_days: int = 90
     #: Pushed mutation ids are remembered this long (longer than any offline period).
     idempotency_days: int = 30
     #: A check-in within this distance of the customer is `verified`.
     check_in_radius_m: float = 150.0
-    extra: dict = field(default_factory=dict)
 
 
 _current = SyncSettings()
@@ -29,8 +36,8 @@ def current() -> SyncSettings:
     return _current
 
 
-def configure(**values) -> SyncSettings:
-    """Replace settings (the app factory calls this from its config)."""
+def configure(settings: SyncSettings) -> SyncSettings:
+    """Use these settings from now on (the app factory calls this)."""
     global _current
-    _current = replace(_current, **values)
+    _current = settings
     return _current

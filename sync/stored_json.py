@@ -2,11 +2,14 @@
 
 A pull then sends the stored JSON as it is, instead of turning every column
 of thousands of rows into Python values and back into JSON. It is kept by a
-`before_flush` hook on every session rather than by the functions of
-`sync.changes`: whatever sets an attribute before the flush (derived fields,
-a later step of the same push) is in the stored JSON, and so is any future
-writer. Column defaults, which SQLAlchemy would apply only in the INSERT, are
-applied first, so the JSON is the row as stored.
+`before_flush` hook rather than by the functions of `sync.changes`: whatever
+sets an attribute before the flush (derived fields, a later step of the same
+push) is in the stored JSON, and so is any future writer. Column defaults,
+which SQLAlchemy would apply only in the INSERT, are applied first, so the JSON
+is the row as stored.
+
+The hook is switched on by `install()`, which the app factory calls for its
+sessions; code that writes records without the app must call it too.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import event, inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from domain.models import RECORD_MODELS, PulledAsJson, SyncedRecord
 
@@ -33,7 +36,13 @@ def json_text(record: SyncedRecord) -> str:
     return orjson.dumps(record_json(record)).decode()
 
 
-@event.listens_for(Session, "before_flush")
+def install(sessions: type[Session] | sessionmaker | scoped_session) -> None:
+    """Keep stored JSON on every flush of these sessions (a session class, factory or
+    scoped session); calling it again changes nothing."""
+    if not event.contains(sessions, "before_flush", _store_json):
+        event.listen(sessions, "before_flush", _store_json)
+
+
 def _store_json(session: Session, _context: Any, _instances: Any) -> None:
     for record in session.new:
         if isinstance(record, PulledAsJson):

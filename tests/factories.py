@@ -27,7 +27,7 @@ from domain.models import (
     User,
     Visit,
 )
-from server.auth.sessions import hash_password
+from server.auth.passwords import hash_password
 from sync.changes import create_record
 
 PASSWORD = "password123"

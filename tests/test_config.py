@@ -56,7 +56,7 @@ def test_sync_settings_from_environment_are_typed_and_checked(tmp_path, monkeypa
     monkeypatch.setenv("FIELDSYNC_CHECK_IN_RADIUS_M", "75.5")
     monkeypatch.setenv("FIELDSYNC_SYNC_RETENTION_DAYS", "120")
     config = build_config(str(tmp_path), {"SECRET_KEY": "k" * 40})
-    assert config["CHECK_IN_RADIUS_M"] == 75.5 and config["SYNC_RETENTION_DAYS"] == 120
+    assert config["SYNC_CHECK_IN_RADIUS_M"] == 75.5 and config["SYNC_RETENTION_DAYS"] == 120
     monkeypatch.setenv("FIELDSYNC_SYNC_RETENTION_DAYS", "ninety")
     with pytest.raises(ConfigError, match="FIELDSYNC_SYNC_RETENTION_DAYS"):
         build_config(str(tmp_path), {"SECRET_KEY": "k" * 40})

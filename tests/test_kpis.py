@@ -245,7 +245,7 @@ def month(app, world):
 
 @pytest.fixture
 def frozen(monkeypatch):
-    monkeypatch.setattr("server.kpis.routes.now_utc", lambda: NOW)
+    monkeypatch.setattr("server.kpis.routes.utc_now", lambda: NOW)
 
 
 def rep_row(body, world, key):
@@ -262,7 +262,7 @@ def test_hand_built_month(client, login, world, month, frozen):
         "to": "2026-11-30",
         "timezone": "Asia/Ho_Chi_Minh",
         "days": 30,
-        "as_of": "2026-11-20T05:00:00Z",  # the month is not over: now
+        "as_of": "2026-11-20T05:00:00.000000Z",  # the month is not over: now
     }
     assert [r["name"] for r in body["reps"]] == ["Rep A", "Rep A2"]
 
@@ -296,7 +296,7 @@ def test_hand_built_month(client, login, world, month, frozen):
         ("Echo", None),
         ("Bravo", 18),
     ]
-    assert a["overdue_customers"][1]["last_visit_at"] == "2026-10-20T03:00:00Z"
+    assert a["overdue_customers"][1]["last_visit_at"] == "2026-10-20T03:00:00.000000Z"
     assert a["new_customers"] == 2  # Charlie (Nov 10), Delta (Nov 5)
     assert a["quota"] == {
         "currency": "VND",

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from server import create_app
+from server.config import ConfigError, build_config, section
 from server.overload import (
     DATABASE_RETRY_AFTER_S,
     EXTENSION,
@@ -50,7 +51,7 @@ def hold_every_slot(gate: Gate) -> int:
 
 
 def test_beyond_the_limit_the_answer_is_503_overloaded_with_retry_after(tmp_path):
-    app = make_app(tmp_path, MAX_IN_FLIGHT=2, MAX_WAITING=0)
+    app = make_app(tmp_path, OVERLOAD_MAX_IN_FLIGHT=2, OVERLOAD_MAX_WAITING=0)
     gate = app.extensions[EXTENSION]
     assert hold_every_slot(gate) == 2
     response = app.test_client().get(PUBLIC, headers={"Accept-Language": "en"})
@@ -66,7 +67,7 @@ def test_beyond_the_limit_the_answer_is_503_overloaded_with_retry_after(tmp_path
 
 
 def test_under_the_limit_requests_pass_and_give_their_slot_back(tmp_path):
-    app = make_app(tmp_path, MAX_IN_FLIGHT=2, MAX_WAITING=0)
+    app = make_app(tmp_path, OVERLOAD_MAX_IN_FLIGHT=2, OVERLOAD_MAX_WAITING=0)
     gate = app.extensions[EXTENSION]
     gate._slots.acquire()  # one of two slots busy
     client = app.test_client()
@@ -79,13 +80,15 @@ def test_under_the_limit_requests_pass_and_give_their_slot_back(tmp_path):
 
 
 def test_health_probes_are_never_refused(tmp_path):
-    app = make_app(tmp_path, MAX_IN_FLIGHT=1, MAX_WAITING=0)
+    app = make_app(tmp_path, OVERLOAD_MAX_IN_FLIGHT=1, OVERLOAD_MAX_WAITING=0)
     hold_every_slot(app.extensions[EXTENSION])
     assert app.test_client().get("/healthz").status_code == 200
 
 
 def test_a_request_may_wait_for_a_slot_freed_meanwhile(tmp_path):
-    app = make_app(tmp_path, MAX_IN_FLIGHT=1, MAX_WAITING=1, MAX_WAIT_MS=60_000)
+    app = make_app(
+        tmp_path, OVERLOAD_MAX_IN_FLIGHT=1, OVERLOAD_MAX_WAITING=1, OVERLOAD_MAX_WAIT_MS=60_000
+    )
     gate = app.extensions[EXTENSION]
     hold_every_slot(gate)
     answers: list[int] = []
@@ -104,7 +107,9 @@ def test_a_request_may_wait_for_a_slot_freed_meanwhile(tmp_path):
 
 
 def test_a_wait_that_runs_out_is_refused(tmp_path):
-    app = make_app(tmp_path, MAX_IN_FLIGHT=1, MAX_WAITING=1, MAX_WAIT_MS=1)
+    app = make_app(
+        tmp_path, OVERLOAD_MAX_IN_FLIGHT=1, OVERLOAD_MAX_WAITING=1, OVERLOAD_MAX_WAIT_MS=1
+    )
     hold_every_slot(app.extensions[EXTENSION])
     response = app.test_client().get(PUBLIC)
     assert response.status_code == 503
@@ -129,19 +134,23 @@ def test_retry_after_spreads_a_herd_over_the_serving_rate():
 
 
 def test_the_bound_can_be_turned_off(tmp_path):
-    app = make_app(tmp_path, MAX_IN_FLIGHT=0)
+    app = make_app(tmp_path, OVERLOAD_MAX_IN_FLIGHT=0)
     assert EXTENSION not in app.extensions
     assert app.test_client().get(PUBLIC).status_code == 200
-    assert worker_threads({"MAX_IN_FLIGHT": 0}) == UNBOUNDED_THREADS
+    assert worker_threads(Limits(max_in_flight=0)) == UNBOUNDED_THREADS
 
 
-def test_gunicorn_threads_leave_room_to_refuse(monkeypatch):
+def test_gunicorn_threads_leave_room_to_refuse(tmp_path, monkeypatch):
     monkeypatch.setenv("FIELDSYNC_MAX_IN_FLIGHT", "6")
     monkeypatch.setenv("FIELDSYNC_MAX_WAITING", "3")
-    assert worker_threads() == 6 + 3 + SPARE_THREADS
+    config = build_config(str(tmp_path), {"SECRET_KEY": SECRET})
+    assert worker_threads(section(Limits, config)) == 6 + 3 + SPARE_THREADS
     monkeypatch.setenv("FIELDSYNC_MAX_WAITING", "many")
-    with pytest.raises(ValueError, match="FIELDSYNC_MAX_WAITING"):
-        worker_threads()
+    with pytest.raises(ConfigError, match="FIELDSYNC_MAX_WAITING"):
+        build_config(str(tmp_path), {"SECRET_KEY": SECRET})
+    monkeypatch.setenv("FIELDSYNC_MAX_WAITING", "-1")
+    with pytest.raises(ConfigError, match="max_waiting"):
+        build_config(str(tmp_path), {"SECRET_KEY": SECRET})
 
 
 # -- a lost database -------------------------------------------------------------------------
@@ -157,7 +166,7 @@ def test_an_unreachable_database_answers_503_database_unavailable(tmp_path):
     assert response.json["error"]["code"] == "database_unavailable"
     assert int(response.headers["Retry-After"]) >= DATABASE_RETRY_AFTER_S
     # The request gave its slot back although it failed.
-    assert hold_every_slot(app.extensions[EXTENSION]) == Limits.read(app.config).max_in_flight
+    assert hold_every_slot(app.extensions[EXTENSION]) == section(Limits, app.config).max_in_flight
 
 
 def test_a_connection_lost_mid_request_answers_503_in_the_callers_language(app, monkeypatch):

@@ -6,8 +6,8 @@ from datetime import date
 
 from domain.models import RECORD_MODELS, User
 from domain.schemas import RECORD_SCHEMAS
-from server.planning.service import Planner
-from server.planning.settings import RoutingSettings
+from server.route_plans.service import Planner
+from server.route_plans.settings import RoutingSettings
 from sync.records_json import record_json
 
 

@@ -11,8 +11,8 @@ from sqlalchemy import inspect, update
 from domain.models import Customer, User
 from domain.schemas import RECORD_SCHEMAS
 from server.extensions import db
-from server.planning.service import Planner
-from server.planning.settings import RoutingSettings
+from server.route_plans.service import Planner
+from server.route_plans.settings import RoutingSettings
 from sync.pull import Puller
 from sync.records_json import record_json
 from sync.stored_json import STORED_MODELS, fill_missing

@@ -15,7 +15,7 @@ from domain.models import Customer, Team, User
 from routing.territories import WorkItem, balance, imbalance, monthly_workloads
 from server.demo import seed_demo_data
 from server.extensions import db
-from server.territories import service
+from server.territory_design import service
 from sync.scopes import Scope
 
 from .factories import _add

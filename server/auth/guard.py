@@ -1,45 +1,29 @@
-"""Every request is authenticated unless its view is marked `@public`."""
+"""Every request is authenticated unless its view is marked `@public` (server/markers.py)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 
 from flask import current_app, g, request
 from sqlalchemy import select
 from sqlalchemy.orm import lazyload
 
 from domain.models import DeviceSession, User
+from domain.times import utc_now
 from sync.store import RecordStore
 
 from ..errors import ApiError
 from ..extensions import db
-from .sessions import now_utc, session_error
+from ..markers import ON_ENDED_SESSION, PUBLIC, marker
+from .sessions import session_error
 from .tokens import decode_access_token
-
-#: Endpoints registered by libraries: the API document and its viewer.
-PUBLIC_ENDPOINT_PREFIXES = ("api-docs.", "static")
-
-#: endpoint -> what to keep of a request refused because its device session ended
-#: (sync push keeps the refused mutations in the conflict log).
-REFUSAL_AUDITS: dict[str, Callable[[User, DeviceSession], None]] = {}
-
-
-def public(view: Callable) -> Callable:
-    view.is_public = True
-    return view
 
 
 def authenticate_request() -> None:
     """`before_request` hook: sets `g.user` and `g.device` from the bearer token."""
-    endpoint = request.endpoint or ""
-    view = current_app.view_functions.get(endpoint)
-    if view is None or getattr(view, "is_public", False) or request.method == "OPTIONS":
+    if request.method == "OPTIONS" or marker(PUBLIC, False):
         return
-    if endpoint.startswith(PUBLIC_ENDPOINT_PREFIXES):
-        return
-    # MethodView classes carry the marker on the class.
-    if getattr(getattr(view, "view_class", None), "is_public", False):
+    if request.url_rule is None:  # no such page: a 404 needs no token
         return
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
@@ -62,9 +46,9 @@ def authenticate_request() -> None:
         raise ApiError(401, "invalid_token", "The access token is not valid.")
     device, user = found
     if device.ended_at is not None:
-        audit = REFUSAL_AUDITS.get(endpoint)
-        if audit is not None:
-            audit(user, device)
+        keep = marker(ON_ENDED_SESSION)
+        if keep is not None:
+            keep(user, device)
         raise session_error(device)
     if not user.active or user.deleted_at is not None:
         raise ApiError(401, "account_disabled", "This account is disabled.")
@@ -79,5 +63,5 @@ def current_user() -> User:
 def store() -> RecordStore:
     """The caller's record store, made once per request."""
     if "store" not in g:
-        g.store = RecordStore(db.session, g.user, now=now_utc())
+        g.store = RecordStore(db.session, g.user, now=utc_now())
     return g.store

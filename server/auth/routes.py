@@ -5,68 +5,33 @@ from __future__ import annotations
 from flask import current_app, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from domain.models import DeviceSession, User
-from domain.schemas import UserSchema, UTCDateTime
+from domain.times import utc_now
 
 from ..errors import ApiError
 from ..extensions import db, limiter
-from .guard import current_user, public, store
+from ..markers import public
+from .guard import current_user, store
+from .schemas import (
+    DeviceListSchema,
+    DeviceSchema,
+    LoginResultSchema,
+    LoginSchema,
+    RefreshSchema,
+    RevokeSchema,
+    TokenPairSchema,
+)
 from .sessions import (
     authenticate,
     end_session,
     issue_pair,
-    now_utc,
     rotate_refresh_token,
     start_session,
 )
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Sign-in and devices.")
-
-
-class LoginSchema(Schema):
-    email = fields.String(required=True, validate=validate.Length(min=3, max=254))
-    password = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    device_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    device_name = fields.String(allow_none=True, validate=validate.Length(max=200))
-
-
-class RefreshSchema(Schema):
-    refresh_token = fields.String(required=True, validate=validate.Length(min=10, max=300))
-
-
-class TokenPairSchema(Schema):
-    access_token = fields.String(required=True)
-    token_type = fields.String(required=True, metadata={"example": "Bearer"})
-    expires_in = fields.Integer(required=True, metadata={"description": "Seconds."})
-    refresh_token = fields.String(required=True)
-    refresh_expires_in = fields.Integer(required=True)
-
-
-class LoginResultSchema(TokenPairSchema):
-    user = fields.Nested(UserSchema, required=True)
-
-
-class DeviceSchema(Schema):
-    id = fields.UUID(required=True)
-    user_id = fields.UUID(required=True)
-    device_id = fields.String(required=True)
-    device_name = fields.String(allow_none=True)
-    created_at = UTCDateTime(required=True)
-    last_seen_at = UTCDateTime(required=True)
-    ended_at = UTCDateTime(allow_none=True)
-    end_reason = fields.String(allow_none=True)
-    wipe = fields.Boolean()
-
-
-class DeviceListSchema(Schema):
-    items = fields.List(fields.Nested(DeviceSchema), required=True)
-
-
-class RevokeSchema(Schema):
-    wipe = fields.Boolean(load_default=True)
 
 
 def _account_key() -> str:
@@ -86,7 +51,7 @@ def _account_key() -> str:
 @public
 def login(body):
     """Sign in a device; answers an access token and a refresh token."""
-    now = now_utc()
+    now = utc_now()
     user = authenticate(db.session, body["email"], body["password"])
     device = start_session(db.session, user, body["device_id"], body.get("device_name"), now)
     pair = issue_pair(db.session, current_app.config, device, now)
@@ -102,7 +67,7 @@ def login(body):
 @public
 def refresh(body):
     """Spend a refresh token for a new pair (single use; reuse closes the session)."""
-    pair = rotate_refresh_token(db.session, current_app.config, body["refresh_token"], now_utc())
+    pair = rotate_refresh_token(db.session, current_app.config, body["refresh_token"], utc_now())
     db.session.commit()
     return pair
 
@@ -112,7 +77,7 @@ def refresh(body):
 @blp.alt_response(401, response="UNAUTHORIZED")
 def logout():
     """End this device's session; its tokens stop working."""
-    end_session(g.device, "logout", now_utc())
+    end_session(g.device, "logout", utc_now())
     db.session.commit()
 
 
@@ -146,6 +111,6 @@ def revoke_device(body, session_id):
     device = db.session.scalar(_visible_devices().where(DeviceSession.id == session_id))
     if device is None:
         raise ApiError(404, "not_found", "No device session with this id.")
-    end_session(device, "revoked", now_utc(), wipe=body["wipe"], by=current_user().id)
+    end_session(device, "revoked", utc_now(), wipe=body["wipe"], by=current_user().id)
     db.session.commit()
     return device

@@ -6,40 +6,28 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from domain.models import DeviceSession, RefreshToken, User
 
 from ..errors import ApiError
+from .passwords import password_matches
 from .tokens import issue_access_token
-
-# Compared against when the email is unknown, so both paths cost the same time.
-_DUMMY_HASH = generate_password_hash("not a real password")
-
-
-def hash_password(password: str) -> str:
-    return generate_password_hash(password)
 
 
 def _hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def now_utc() -> datetime:
-    return datetime.now(UTC)
-
-
 def authenticate(session: Session, email: str, password: str) -> User:
     user = session.scalar(
         select(User).where(User.email == email.strip().lower(), User.deleted_at.is_(None))
     )
-    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
-    if user is None or not ok:
+    if not password_matches(user.password_hash if user else None, password):
         raise ApiError(401, "invalid_credentials", "Wrong email or password.")
     if not user.active:
         raise ApiError(403, "account_disabled", "This account is disabled.")

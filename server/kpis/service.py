@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from domain import kpis
 from domain.kpis import Overdue, Period, RepCounts, WeekCounts
 from domain.models import Customer, Order, Quota, Team, User, Visit
+from domain.times import as_utc, parse_iso, utc_iso
 from sync.errors import Forbidden, NotFound
 from sync.scopes import Scope
 
@@ -248,9 +249,9 @@ def _coverage(
     )
     for id_, name, owner_id, every, last in rows:
         if isinstance(last, str):  # in case a driver hands back max() untyped
-            last = datetime.fromisoformat(last)
-        if last is not None and last.tzinfo is None:
-            last = last.replace(tzinfo=UTC)
+            last = parse_iso(last)
+        elif last is not None:
+            last = as_utc(last)
         c = counts[owner_id]
         c.customers_responsible += 1
         covered, days = kpis.coverage_state(last, every, as_of)
@@ -310,7 +311,7 @@ def report(
             "to": period.last.isoformat(),
             "timezone": period.zone.key,
             "days": period.days,
-            "as_of": as_of.isoformat().replace("+00:00", "Z"),
+            "as_of": utc_iso(as_of),
         },
         "currency": currency,
         "team": {
@@ -334,7 +335,7 @@ def quota_json(quota: Quota) -> dict[str, Any]:
         "revenue_target": kpis.money(quota.revenue_target),
         "visits_target": quota.visits_target,
         "currency": quota.currency,
-        "updated_at": quota.updated_at.isoformat().replace("+00:00", "Z"),
+        "updated_at": utc_iso(quota.updated_at),
         "updated_by": str(quota.updated_by) if quota.updated_by else None,
     }
 

@@ -25,8 +25,8 @@ from flask import (
     send_from_directory,
 )
 
-from ..auth.guard import public
 from ..i18n import LANGUAGES
+from ..markers import public, unmetered
 
 PACKAGE = Path(__file__).resolve().parent
 STATIC = PACKAGE / "static"
@@ -118,6 +118,7 @@ def dashboard_page():
 
 @blp.route("/static/app/<path:filename>")
 @public
+@unmetered
 def app_asset(filename: str):
     response = send_from_directory(STATIC, filename, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -126,6 +127,7 @@ def app_asset(filename: str):
 
 @blp.route("/static/vendor/<path:filename>")
 @public
+@unmetered
 def vendor_asset(filename: str):
     relative = VENDOR_FILES.get(filename)
     if relative is None:

@@ -1,10 +1,9 @@
-"""Routing settings from the service configuration (`ROUTING_*` keys)."""
+"""Routing settings: the reps' local time, shifts, travel estimates, solver and geocoder."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
-from typing import Any
+from dataclasses import dataclass
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from routing.matrix import GreatCircleProvider, MatrixProvider, OsrmProvider
@@ -12,6 +11,9 @@ from routing.matrix import GreatCircleProvider, MatrixProvider, OsrmProvider
 
 @dataclass(frozen=True)
 class RoutingSettings:
+    #: Config keys of these settings: `ROUTING_TIMEZONE`… (server/config.py).
+    CONFIG_PREFIX: ClassVar[str] = "ROUTING_"
+
     #: Local time of the reps' days: opening hours and shifts are wall-clock times there.
     timezone: str = "Asia/Ho_Chi_Minh"
     shift_start: str = "08:00"
@@ -36,15 +38,6 @@ class RoutingSettings:
     #: Addresses geocoded while planning (the rest wait for `fieldsync geocode`);
     #: set 0 with the public Nominatim, which allows one request per second.
     geocode_per_request: int = 5
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> RoutingSettings:
-        values = {}
-        for f in fields(cls):
-            key = f"ROUTING_{f.name.upper()}"
-            if config.get(key) is not None:
-                values[f.name] = config[key]
-        return cls(**values)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -1,4 +1,4 @@
-"""List queries: filters, text search and keyset pagination with opaque cursors.
+"""Listing records (no Flask): filters, text search and keyset pagination with opaque cursors.
 
 Keyset (sort value, id) pagination stays correct while records change between
 pages and costs the same on page 1,000 as on page 1, unlike OFFSET.
@@ -17,8 +17,7 @@ from sqlalchemy import Select, and_, or_, select
 
 from domain.models import SyncedRecord
 from domain.text import fold
-
-from ..errors import ApiError
+from sync.errors import InvalidCursor
 
 MAX_LIMIT = 500
 
@@ -40,7 +39,7 @@ def decode_cursor(cursor: str, sort_is_time: bool) -> tuple[Any, uuid.UUID]:
             raise ValueError("bad sort value")
         return value, uuid.UUID(hex=record_id)
     except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
-        raise ApiError(400, "invalid_cursor", "The cursor is not one this API gave out.") from exc
+        raise InvalidCursor("The cursor is not one this API gave out.") from exc
 
 
 def list_records(

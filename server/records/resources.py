@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from marshmallow import fields, validate
 
 from domain import models, schemas
+from domain.models import SyncedRecord
+from domain.schemas import RecordSchema
 
-from .records import Resource
+
+@dataclass(frozen=True)
+class Resource:
+    name: str
+    model: type[SyncedRecord]
+    schema: type[RecordSchema]
+    #: Columns that can be filtered on by equality, with their query field.
+    filters: dict[str, fields.Field] = field(default_factory=dict)
+    #: Input schema for create when it differs from `schema` (users need a password).
+    create_schema: type[RecordSchema] | None = None
+    description: str = ""
+
+    @property
+    def title(self) -> str:
+        return "".join(part.title() for part in self.name.split("_"))
+
 
 RESOURCES: tuple[Resource, ...] = (
     Resource(

@@ -17,6 +17,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from domain.models import Customer, RoutePlan, Territory, User, Visit, territory_reps
+from domain.times import utc_iso
 from sync.scopes import Scope
 
 #: Customers whose visits are planned by frequency (leads are not due yet).
@@ -44,7 +45,7 @@ def _point(lon: float | None, lat: float | None) -> dict[str, Any] | None:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
+    return utc_iso(moment) if moment else None
 
 
 def is_overdue(status: str, last_visit: datetime | None, every_days: int, now: datetime) -> bool:

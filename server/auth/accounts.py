@@ -1,18 +1,34 @@
-"""Account administration used by the CLI and the demo seeder."""
+"""Accounts: what an account's API input becomes in its columns, and creating one
+outside the API (the CLI's `create-user`, the demo seeder)."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.models import Team, User
 from domain.schemas import UserCreateSchema
+from domain.times import utc_now
 from sync.changes import create_record, update_record
 
-from .auth.sessions import hash_password
+from .passwords import hash_password
+
+
+def account_columns(values: dict[str, Any]) -> dict[str, Any]:
+    """API input -> stored columns: the password hashed, the email folded to lower case.
+    Every writer of users (REST, CLI, seeders) goes through here."""
+    if "password" not in values and not values.get("email"):
+        return values
+    values = dict(values)
+    if "password" in values:
+        values["password_hash"] = hash_password(values.pop("password"))
+    if values.get("email"):
+        values["email"] = values["email"].strip().lower()
+    return values
 
 
 def find_or_create_team(session: Session, name_or_id: str, now: datetime) -> Team:
@@ -33,27 +49,22 @@ def create_user_account(
     team: str | None = None,
 ) -> User:
     """Validate like the API does, then write through the one write path."""
-    now = datetime.now(UTC)
-    name = name or email.split("@")[0]
-    values = {"email": email, "password": password, "role": role, "name": name}
+    now = utc_now()
+    values = {
+        "email": email,
+        "password": password,
+        "role": role,
+        "name": name or email.split("@")[0],
+    }
     errors = UserCreateSchema().validate(values)
     if errors:
         raise ValueError("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
-    email = email.strip().lower()
-    if session.scalar(select(User.id).where(User.email == email)):
-        raise ValueError(f"A user with email {email} already exists.")
+    columns = account_columns(values)
+    if session.scalar(select(User.id).where(User.email == columns["email"])):
+        raise ValueError(f"A user with email {columns['email']} already exists.")
     team_record = find_or_create_team(session, team, now) if team else None
     user = create_record(
-        session,
-        User,
-        {
-            "email": email,
-            "name": values["name"],
-            "role": role,
-            "team_id": team_record.id if team_record else None,
-            "password_hash": hash_password(password),
-        },
-        now=now,
+        session, User, {**columns, "team_id": team_record.id if team_record else None}, now=now
     )
     if team_record is not None and role == "manager":
         managers = [m.id for m in team_record.managers]

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.models import Customer, RoutePlan, Task, Territory, User, Visit
+from domain.times import parse_iso, utc_iso
 from routing.due import CustomerFacts, due_customers, overdue_ratio, priority
 from routing.matrix import MatrixError
 from routing.planner import (
@@ -174,7 +175,7 @@ class Planner:
         )
         shift_end = int((record.shift_end_at - midnight).total_seconds())
         lunch = self._lunch(DayOptions())
-        if record.lunch and parse_time(record.lunch["end_at"]) <= at:
+        if record.lunch and parse_iso(record.lunch["end_at"]) <= at:
             lunch = None  # already taken
         work = WorkDay(
             str(rep.id),
@@ -447,7 +448,7 @@ class Planner:
     # -- storing -----------------------------------------------------------------------
 
     def _stop_from_json(self, stop: dict, midnight: datetime) -> PlannedStop:
-        arrival = int((parse_time(stop["arrival_at"]) - midnight).total_seconds())
+        arrival = int((parse_iso(stop["arrival_at"]) - midnight).total_seconds())
         return PlannedStop(
             stop["customer_id"],
             Place(stop["lat"], stop["lon"]),
@@ -503,8 +504,8 @@ class Planner:
                 "name": names.get(uuid.UUID(s.customer_id), ""),
                 "lat": s.place.lat,
                 "lon": s.place.lon,
-                "arrival_at": _iso(self._at(day, s.arrival_s)),
-                "departure_at": _iso(self._at(day, s.departure_s)),
+                "arrival_at": utc_iso(self._at(day, s.arrival_s)),
+                "departure_at": utc_iso(self._at(day, s.departure_s)),
                 "waiting_s": s.waiting_s,
                 "service_s": s.service_s,
                 "travel_s": s.travel_s,
@@ -530,8 +531,8 @@ class Planner:
             "lunch": None
             if routed.lunch_s is None
             else {
-                "start_at": _iso(self._at(day, routed.lunch_s[0])),
-                "end_at": _iso(self._at(day, routed.lunch_s[1])),
+                "start_at": utc_iso(self._at(day, routed.lunch_s[0])),
+                "end_at": utc_iso(self._at(day, routed.lunch_s[1])),
             },
             "unassigned": [{"customer_id": c, "reason": r} for c, r in left]
             + [{"customer_id": c, "reason": NO_LOCATION} for c in needs_location],
@@ -553,15 +554,6 @@ class Planner:
         values["deleted_at"] = None
         update_record(self.session, record, values, now=self.now)
         return record
-
-
-def parse_time(value: str) -> datetime:
-    """A time as stored in a plan's JSON (`…Z`)."""
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _serving_reps(customer: Customer, scopes: dict[str, Scope]) -> frozenset[str]:

@@ -1,6 +1,6 @@
 """`/api/v1/route-plans`: plan, re-plan, list and hand off reps' routes.
 
-Thin HTTP around `server.planning`: parse, call, serialise. Plans are
+Thin HTTP around `service.Planner`: parse, call, serialise. Plans are
 `route_plans` records, so they also reach the rep's phone by sync.
 """
 
@@ -9,23 +9,31 @@ from __future__ import annotations
 from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate, validates_schema
-from marshmallow.exceptions import ValidationError
 
 from domain.models import RoutePlan, User
-from domain.schemas import RoutePlanSchema, UTCDateTime
+from domain.schemas import RoutePlanSchema
+from domain.times import parse_iso, utc_now
 from routing.navigation import Waypoint, apple_maps_links, google_maps_links, gpx
 from routing.planner import Place
 from sync.changes import delete_record
 
-from .api.listing import MAX_LIMIT, list_records
-from .api.records import page_schema
-from .auth.guard import current_user, store
-from .auth.sessions import now_utc
-from .errors import documented_errors
-from .extensions import db
-from .planning.service import DayOptions, Planner, PlanSet, parse_time
-from .planning.settings import RoutingSettings
+from ..auth.guard import current_user, store
+from ..config import section
+from ..errors import documented_errors
+from ..extensions import db
+from ..records.schemas import page_schema
+from ..records.service import list_records
+from .schemas import (
+    DayPlanRequestSchema,
+    NavigationSchema,
+    PlanSetSchema,
+    ReoptimizeRequestSchema,
+    RoutePlanQuerySchema,
+    TeamPlanRequestSchema,
+    WeekPlanRequestSchema,
+)
+from .service import DayOptions, Planner, PlanSet
+from .settings import RoutingSettings
 
 blp = Blueprint(
     "route_plans",
@@ -34,121 +42,12 @@ blp = Blueprint(
     description="Daily and weekly visit routes for reps, planned by the server (VROOM).",
 )
 
-HHMM = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error='Use "HH:MM" (24-hour clock).')
 _errors = documented_errors(blp, 401, 403, 404, 422, 503)
 
 
-class PlaceSchema(Schema):
-    lat = fields.Float(required=True, validate=validate.Range(-90, 90))
-    lon = fields.Float(required=True, validate=validate.Range(-180, 180))
-
-
-class LunchSchema(Schema):
-    earliest = fields.String(required=True, validate=HHMM)
-    latest = fields.String(required=True, validate=HHMM)
-    minutes = fields.Integer(load_default=45, validate=validate.Range(5, 180))
-
-
-class ShiftOptionsSchema(Schema):
-    start_time = fields.String(validate=HHMM, metadata={"description": "Shift start, local."})
-    end_time = fields.String(validate=HHMM)
-    lunch = fields.Nested(
-        LunchSchema,
-        allow_none=True,
-        metadata={"description": "The break's start window and length; null: no break."},
-    )
-    max_stops = fields.Integer(validate=validate.Range(1, 100))
-
-    @validates_schema
-    def _lunch_window(self, data, **kwargs):
-        lunch = data.get("lunch")
-        if lunch and lunch["latest"] < lunch["earliest"]:
-            raise ValidationError("The latest start must not be before the earliest.", "lunch")
-
-
-class DayOptionsSchema(ShiftOptionsSchema):
-    start = fields.Nested(PlaceSchema, metadata={"description": "Default: the rep's home."})
-    end = fields.Nested(PlaceSchema, metadata={"description": "Default: back to the start."})
-
-
-class DayPlanRequestSchema(DayOptionsSchema):
-    rep_id = fields.UUID(metadata={"description": "Default: yourself (reps plan only their own)."})
-    date = fields.Date(required=True)
-    customer_ids = fields.List(
-        fields.UUID(),
-        metadata={"description": "Plan these customers instead of the due ones."},
-    )
-    locked_customer_ids = fields.List(
-        fields.UUID(),
-        validate=validate.Length(max=50),
-        metadata={"description": "Visited first, in this order (appointments)."},
-    )
-
-
-class WeekPlanRequestSchema(DayOptionsSchema):
-    rep_id = fields.UUID()
-    week_start = fields.Date(
-        required=True, metadata={"description": "First of five working days (weekends skipped)."}
-    )
-
-
-class TeamPlanRequestSchema(ShiftOptionsSchema):
-    territory_id = fields.UUID(required=True)
-    date = fields.Date(required=True)
-
-
-class ReoptimizeRequestSchema(PlaceSchema):
-    at = UTCDateTime(metadata={"description": "Default: now."})
-    completed_customer_ids = fields.List(
-        fields.UUID(),
-        metadata={
-            "description": "Visits made but maybe not synced yet; completed visits count too."
-        },
-    )
-
-
-class UnassignedSchema(Schema):
-    customer_id = fields.String(required=True)
-    reason = fields.String(required=True)
-
-
-class SkippedRepSchema(Schema):
-    rep_id = fields.String(required=True)
-    reason = fields.String(required=True)
-
-
-class BalanceSchema(Schema):
-    stops_min = fields.Integer(required=True)
-    stops_max = fields.Integer(required=True)
-    work_s_min = fields.Integer(required=True)
-    work_s_max = fields.Integer(required=True)
-    imbalance = fields.Float(allow_none=True, required=True)
-
-
-class PlanSetSchema(Schema):
-    plans = fields.List(fields.Nested(RoutePlanSchema), required=True)
-    unassigned = fields.List(fields.Nested(UnassignedSchema), required=True)
-    skipped_reps = fields.List(fields.Nested(SkippedRepSchema), required=True)
-    balance = fields.Nested(BalanceSchema, required=True)
-
-
-class NavigationSchema(Schema):
-    google = fields.List(fields.String(), required=True)
-    apple = fields.List(fields.String(), required=True)
-
-
-class RoutePlanQuerySchema(Schema):
-    limit = fields.Integer(load_default=100, validate=validate.Range(1, MAX_LIMIT))
-    cursor = fields.String(validate=validate.Length(max=1000))
-    updated_since = UTCDateTime()
-    include_deleted = fields.Boolean(load_default=False)
-    rep_id = fields.UUID()
-    plan_date = fields.Date()
-
-
 def _planner() -> Planner:
-    settings = RoutingSettings.from_config(current_app.config)
-    return Planner(db.session, current_user(), settings, now=now_utc())
+    settings = section(RoutingSettings, current_app.config)
+    return Planner(db.session, current_user(), settings, now=utc_now())
 
 
 def _options(args: dict) -> DayOptions:
@@ -246,7 +145,7 @@ class OnePlan(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     def delete(self, plan_id):
         """Drop a plan (phones learn of it on their next pull)."""
-        delete_record(db.session, _planner().get(plan_id), now=now_utc())
+        delete_record(db.session, _planner().get(plan_id), now=utc_now())
         db.session.commit()
 
 
@@ -301,7 +200,7 @@ class Gpx(MethodView):
         record = _planner().get(plan_id)
         origin, stops, destination = _waypoints(record)
         rep = db.session.get(User, record.rep_id)
-        times = [parse_time(s["arrival_at"]) for s in record.stops if not s.get("completed")]
+        times = [parse_iso(s["arrival_at"]) for s in record.stops if not s.get("completed")]
         body = gpx(origin, stops, destination, name=f"{rep.name} {record.plan_date}", times=times)
         filename = f"route-{record.plan_date}.gpx"
         return Response(

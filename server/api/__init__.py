@@ -1,1 +1,0 @@
-"""REST resources under `/api/v1`."""

@@ -1,0 +1,1 @@
+"""`/api/docs`: Swagger UI's files, served from the package so the docs work offline."""

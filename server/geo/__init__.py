@@ -1,0 +1,1 @@
+"""`/api/v1/geo`: GeoJSON of territories, customers, reps and routes for the managers' map."""

@@ -1,1 +1,0 @@
-"""The manager map: GeoJSON views (and, next, the web page)."""

@@ -1,0 +1,66 @@
+"""Markers a view carries, read by the request hooks (no registries keyed by endpoint names).
+
+- `public`: no access token needed (sign-in, probes, pages, their files).
+- `unmetered`: never turned away by the overload gate (probes, static files).
+- `on_ended_session(keep)`: what to keep of a request whose device session has
+  ended, before it is refused (a revoked phone's push goes to the conflict log).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, current_app, request
+
+PUBLIC = "fieldsync_public"
+UNMETERED = "fieldsync_unmetered"
+ON_ENDED_SESSION = "fieldsync_on_ended_session"
+
+
+def public(view: Callable) -> Callable:
+    setattr(view, PUBLIC, True)
+    return view
+
+
+def unmetered(view: Callable) -> Callable:
+    setattr(view, UNMETERED, True)
+    return view
+
+
+def on_ended_session(keep: Callable[..., None]) -> Callable[[Callable], Callable]:
+    def mark(view: Callable) -> Callable:
+        setattr(view, ON_ENDED_SESSION, keep)
+        return view
+
+    return mark
+
+
+def marker(name: str, default: Any = None) -> Any:
+    """The marker on the view of the current request (MethodViews carry it on the class)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is None:
+        return default
+    found = getattr(view, name, None)
+    if found is None:
+        found = getattr(getattr(view, "view_class", None), name, None)
+    return default if found is None else found
+
+
+def mark_blueprint(app: Flask, blueprint: str, *markers: Callable[[Callable], Callable]) -> None:
+    """Mark every view of a library's blueprint (flask-smorest's API document and viewer)."""
+    prefix = f"{blueprint}."
+    for endpoint, view in list(app.view_functions.items()):
+        if endpoint.startswith(prefix):
+            app.view_functions[endpoint] = _marked(view, markers)
+
+
+def _marked(view: Callable, markers: tuple[Callable[[Callable], Callable], ...]) -> Callable:
+    """A function that calls `view` and carries the markers (a bound method cannot)."""
+
+    def marked_view(*args: Any, **kwargs: Any) -> Any:
+        return view(*args, **kwargs)
+
+    for mark in markers:
+        mark(marked_view)
+    return marked_view

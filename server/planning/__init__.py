@@ -1,1 +1,0 @@
-"""Route planning on stored data: the bridge between the database and `routing`."""

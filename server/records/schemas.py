@@ -1,0 +1,52 @@
+"""The query, page and header shapes every record resource shares."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from marshmallow import Schema, fields, validate
+
+from domain.schemas import UTCDateTime
+
+from .service import MAX_LIMIT
+
+if TYPE_CHECKING:
+    from .resources import Resource
+
+IF_MATCH = {
+    "in": "header",
+    "name": "If-Match",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": 'Optional `"<version>"`: the update fails with 409 if the record moved on.',
+}
+
+
+def query_schema(resource: Resource) -> type[Schema]:
+    sorts = ["updated_at", *(["name"] if resource.model.sort_field else [])]
+    query_fields: dict[str, fields.Field] = {
+        "limit": fields.Integer(load_default=100, validate=validate.Range(1, MAX_LIMIT)),
+        "cursor": fields.String(validate=validate.Length(max=1000)),
+        "updated_since": UTCDateTime(),
+        "include_deleted": fields.Boolean(load_default=False),
+        "sort": fields.String(validate=validate.OneOf(sorts)),
+        **resource.filters,
+    }
+    if resource.model.search_fields:
+        query_fields["q"] = fields.String(
+            validate=validate.Length(max=200),
+            metadata={"description": "Words that must all appear; case and accents ignored."},
+        )
+    return Schema.from_dict(query_fields, name=f"{resource.title}Query")
+
+
+def page_schema(title: str, schema: type[Schema]) -> type[Schema]:
+    """One page of a list: the items and the cursor of the next page."""
+    return Schema.from_dict(
+        {
+            "items": fields.List(fields.Nested(schema), required=True),
+            "next_cursor": fields.String(allow_none=True, required=True),
+            "has_more": fields.Boolean(required=True),
+        },
+        name=f"{title}Page",
+    )

@@ -1,0 +1,1 @@
+"""`/api/v1/sync/pull`, `/sync/push` and `/conflicts`: HTTP around the sync engine (`sync/`)."""

@@ -1,0 +1,112 @@
+"""`/api/v1/sync/*` and `/api/v1/conflicts`: thin HTTP around the sync engine."""
+
+from __future__ import annotations
+
+from flask import g, jsonify, request
+from flask_smorest import Blueprint
+
+from domain.models import DeviceSession, User
+from domain.times import utc_now
+from sync import settings
+from sync.conflict_log import list_conflicts, restore
+from sync.pull import Puller
+from sync.push import (
+    Pusher,
+    PushRequestSchema,
+    audit_refused_push,
+    check_schema_version,
+    claim_device,
+)
+from sync.records_json import record_json
+
+from ..auth.guard import current_user, store
+from ..auth.sessions import session_error
+from ..errors import ApiError
+from ..extensions import db
+from ..markers import on_ended_session
+from .schemas import (
+    ConflictListSchema,
+    ConflictQuerySchema,
+    PullQuerySchema,
+    PullResponseSchema,
+    PushResponseSchema,
+    RestoreResultSchema,
+)
+
+blp = Blueprint(
+    "sync", __name__, url_prefix="/api/v1", description="Offline sync: pull, push, conflicts."
+)
+
+
+@blp.route("/sync/pull", methods=["GET"])
+@blp.arguments(PullQuerySchema, location="query")
+@blp.response(200, PullResponseSchema)
+@blp.alt_response(400, response="BAD_REQUEST")
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(426, response="UPGRADE_REQUIRED")
+def pull(query):
+    """Changes of your scope since `cursor` (none: from scratch); keep pulling while `has_more`."""
+    check_schema_version(query["schema_version"])
+    result = Puller(db.session, current_user(), store().scope, raw=True).pull(
+        query.get("cursor"), query.get("limit")
+    )
+    db.session.rollback()
+    # Already JSON-ready: skip a second pass through the response schema.
+    return jsonify(result.to_json())
+
+
+def keep_refused_push(user: User, device: DeviceSession) -> None:
+    """A revoked device's push is refused whole; its mutations go to the conflict log."""
+    body = request.get_json(silent=True)
+    audit_refused_push(db.session, user, device.device_id, body, utc_now())
+    db.session.commit()
+
+
+@blp.route("/sync/push", methods=["POST"])
+@blp.arguments(PushRequestSchema)
+@blp.response(200, PushResponseSchema)
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+@blp.alt_response(426, response="UPGRADE_REQUIRED")
+@on_ended_session(keep_refused_push)
+def push(body):
+    """Apply queued mutations in order; one result each (`applied`, `merged`, `rejected`)."""
+    check_schema_version(body["schema_version"])
+    limit = settings.current().push_max_mutations
+    if len(body["mutations"]) > limit:
+        raise ApiError(413, "too_many_mutations", f"Send at most {limit} mutations per request.")
+    now = utc_now()
+    if not claim_device(db.session, g.device.id, now):
+        db.session.rollback()
+        device = db.session.get(DeviceSession, g.device.id)
+        keep_refused_push(current_user(), device)
+        raise session_error(device)
+    results = Pusher(db.session, current_user(), device_id=g.device.device_id, now=now).push(
+        body["mutations"], body.get("device_time")
+    )
+    db.session.commit()
+    return jsonify({"results": results})
+
+
+@blp.route("/conflicts", methods=["GET"])
+@blp.arguments(ConflictQuerySchema, location="query")
+@blp.response(200, ConflictListSchema)
+@blp.alt_response(401, response="UNAUTHORIZED")
+def conflicts(query):
+    """Values that lost a merge and rejected mutations, for records in your scope."""
+    limit = query.pop("limit")
+    items = list_conflicts(db.session, store().scope, limit=limit, **query)
+    return {"items": items}
+
+
+@blp.route("/conflicts/<uuid:conflict_id>/restore", methods=["POST"])
+@blp.response(200, RestoreResultSchema)
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+def restore_conflict(conflict_id):
+    """Write a losing value again, as a new change that syncs to every device."""
+    entry, record = restore(db.session, current_user(), conflict_id, now=utc_now())
+    db.session.commit()
+    return {"conflict": entry, "record": record_json(record, store().scope)}

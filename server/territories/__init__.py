@@ -1,1 +1,0 @@
-"""Territory management for managers: assignment by polygon, bulk reassignment, balancer."""

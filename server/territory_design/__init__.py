@@ -1,0 +1,1 @@
+"""Territory design for managers: assignment by polygon, bulk reassignment, the balancer."""

@@ -1,0 +1,1 @@
+"""`/api/v1/sync/watermelon`: WatermelonDB's `synchronize()` backend on the sync engine."""
