@@ -285,12 +285,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def server_env(url: str, workdir: Path, secret: str = SECRET) -> dict[str, str]:
+def server_env(url: str, workdir: Path) -> dict[str, str]:
     """`fieldsync serve`'s environment for a bench: no login limits, no access log."""
     return {
         **os.environ,
         "DATABASE_URL": url,
-        "FIELDSYNC_SECRET_KEY": secret,
+        "FIELDSYNC_SECRET_KEY": SECRET,
         "FIELDSYNC_INSTANCE_PATH": str(workdir),
         "FIELDSYNC_LOGIN_LIMIT_PER_IP": NO_LOGIN_LIMIT,
         "FIELDSYNC_LOGIN_LIMIT_PER_ACCOUNT": NO_LOGIN_LIMIT,
