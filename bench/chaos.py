@@ -39,22 +39,23 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.chaos_fleet import SECRET, Device, Metrics, Plan, queue_offline_edits, seed
+from bench.chaos_fleet import Device, Metrics, Plan, queue_offline_edits, seed
 from bench.chaos_pg import DATABASE, SystemCluster, ThrowawayCluster
 from bench.chaos_verify import self_test, verify
-from bench.sync_bench import (
+from bench.common import (
     PG_ADMIN_URL,
     ROOT,
     free_port,
     percentile,
-    server_env,
+    start_server,
     stop_server,
+    wait_http,
+    worker_pids,
 )
 
 
@@ -168,47 +169,15 @@ def parse_args(argv: list[str] | None = None) -> tuple[Options, str | None]:
 # -- server and proxy ---------------------------------------------------------------------
 
 
-def _wait_http(url: str, seconds: float = 60, process: subprocess.Popen | None = None) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"{process.args} exited with {process.returncode}")
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{url} did not answer in {seconds} s")
-        time.sleep(0.1)
-
-
-def start_server(url: str, options: Options, workdir: Path) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    env = server_env(url, workdir, SECRET)
+def start_fieldsync(url: str, options: Options, workdir: Path) -> tuple[subprocess.Popen, int]:
+    """`fieldsync serve` with the run's workers and in-flight bound, logging to server.log
+    (whose tracebacks the report counts)."""
+    extra = {}
     if options.max_in_flight is not None:
-        env["FIELDSYNC_MAX_IN_FLIGHT"] = str(options.max_in_flight)
-    log = (workdir / "server.log").open("ab")
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "server.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(options.workers),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+        extra["FIELDSYNC_MAX_IN_FLIGHT"] = str(options.max_in_flight)
+    return start_server(
+        url, options.workers, workdir, extra_env=extra, log=workdir / "server.log", seconds=120
     )
-    _wait_http(f"http://127.0.0.1:{port}/readyz", 120, server)
-    return server, port
 
 
 def start_proxy(upstream: int, options: Options, workdir: Path) -> tuple[subprocess.Popen, int]:
@@ -234,15 +203,8 @@ def start_proxy(upstream: int, options: Options, workdir: Path) -> tuple[subproc
         cwd=ROOT,
         start_new_session=True,
     )
-    _wait_http(f"http://127.0.0.1:{port}/healthz", 30, proxy)
+    wait_http(port, "/healthz", 30, proxy)
     return proxy, port
-
-
-def workers_of(master: int) -> list[int]:
-    try:
-        return [int(p) for p in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
-    except OSError:
-        return []
 
 
 # -- chaos -----------------------------------------------------------------------------------
@@ -272,7 +234,7 @@ class Chaos(threading.Thread):
                     return
             at = time.perf_counter() - self.started
             if action == "kill":
-                workers = workers_of(self.master)
+                workers = worker_pids(self.master)
                 if not workers:
                     self.events.append({"action": "kill", "at_s": at, "error": "no worker"})
                     continue
@@ -401,7 +363,7 @@ def run(options: Options) -> dict:
                 options.shared_customers,
             )
             mark = time.perf_counter()
-            server, server_port = start_server(cluster.url, options, workdir)
+            server, server_port = start_fieldsync(cluster.url, options, workdir)
             timings["server_start_s"] = time.perf_counter() - mark
             proxy = None
             try:
@@ -410,7 +372,7 @@ def run(options: Options) -> dict:
                     plan, options, cluster, server, server_port, proxy_port
                 )
                 timings |= phases
-                workers_after = len(workers_of(server.pid))
+                workers_after = len(worker_pids(server.pid))
             finally:
                 if proxy is not None:
                     stop_server(proxy)

@@ -29,11 +29,8 @@ from datetime import UTC, datetime, timedelta
 
 from werkzeug.security import generate_password_hash
 
+from bench.common import PASSWORD, migrated_app, record_writer
 from sync.client import SyncClient, TransportError, http_transport, retry_after
-
-PASSWORD = "chaos-password-1"
-SECRET = "chaos-secret-key-that-is-long-enough-0123456789"
-
 
 # -- data ----------------------------------------------------------------------------------
 
@@ -64,24 +61,17 @@ class Plan:
 
 
 def seed(url: str, reps: int, team_size: int, own_customers: int, shared_customers: int) -> Plan:
-    from flask_migrate import upgrade
-
     from domain.models import Contact, Customer, Product, Task, Team, Territory, User
-    from server import create_app
     from server.extensions import db
-    from sync.changes import create_record
 
     started = time.perf_counter()
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET})
+    app = migrated_app(url)
     # A cheap password hash: logins are not what this bench measures.
     hashed = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
     plan = Plan(reps=[], managers=[])
     with app.app_context():
-        upgrade(directory=app.extensions["migrate"].directory)
-        session, now = db.session, datetime.now(UTC)
-
-        def add(model, **values):
-            return create_record(session, model, values, now=now)
+        session = db.session
+        add = record_writer(session, datetime.now(UTC))
 
         for sku in range(3):
             add(Product, sku=f"CHAOS-{sku}", name=f"Sản phẩm {sku}", unit_price="12000.00")

@@ -13,6 +13,7 @@ the issue words it: `pg_ctlcluster <version> main restart -m immediate`.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench.sync_bench import free_port
+from bench.common import create_database, drop_database, free_port, pg_url
 
 DATABASE = "chaos_bench"
 
@@ -83,7 +84,7 @@ class ThrowawayCluster:
             user = pwd.getpwnam("postgres")
             os.chown(self.root, user.pw_uid, user.pw_gid)
         self.admin_url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
-        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/{DATABASE}"
+        self.url = pg_url(DATABASE, self.admin_url)
         self.restart_command = "pg_ctl -D <tmp> restart -m immediate"
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -112,8 +113,7 @@ class ThrowawayCluster:
         )
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start")
         _wait_ready(self.admin_url)
-        with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            conn.execute(f"CREATE DATABASE {DATABASE}")
+        create_database(DATABASE, self.admin_url)
 
     def restart(self) -> float:
         """Crash-restart (`-m immediate`: no checkpoint, recovery from the WAL); seconds taken."""
@@ -138,15 +138,13 @@ class SystemCluster:
 
     def __init__(self, admin_url: str, version: str | None = None, name: str = "main"):
         self.admin_url = admin_url
-        self.url = admin_url.rsplit("/", 1)[0] + f"/{DATABASE}"
+        self.url = pg_url(DATABASE, admin_url)
         self.version = version or sorted(os.listdir("/etc/postgresql"), key=_version_key)[-1]
         self.name = name
         self.restart_command = f"pg_ctlcluster {self.version} {self.name} restart -m immediate"
 
     def start(self) -> None:
-        with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {DATABASE}")
+        create_database(DATABASE, self.admin_url)
 
     def restart(self) -> float:
         started = time.monotonic()
@@ -168,11 +166,8 @@ class SystemCluster:
         return time.monotonic() - started
 
     def stop(self) -> None:
-        try:
-            with psycopg.connect(self.admin_url, autocommit=True) as conn:
-                conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        except psycopg.Error:
-            pass
+        with contextlib.suppress(psycopg.Error):
+            drop_database(DATABASE, self.admin_url)
 
 
 def _version_key(version: str) -> tuple[int, ...]:

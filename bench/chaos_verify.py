@@ -77,7 +77,7 @@ def verify(url: str, devices: list, dropped_file: Path) -> Verdict:
     from sync.records_json import record_json
     from sync.scopes import Scope
 
-    from .chaos_fleet import SECRET
+    from .common import SECRET
 
     verdict = Verdict()
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET})
@@ -277,7 +277,7 @@ def self_test(url: str, devices: list, dropped_file: Path, before: Verdict) -> d
     from server.extensions import db
     from sync.push import Pusher, PushRequestSchema
 
-    from .chaos_fleet import SECRET
+    from .common import SECRET
 
     caught: dict[str, bool] = {}
     reps = [d for d in devices if d.person.role == "rep" and d.error is None]

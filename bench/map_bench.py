@@ -17,7 +17,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.routing_bench import _app, _login, _seed
+from bench.common import login_headers, seed_team, sqlite_app
 from domain.models import Customer, Team
 from server.extensions import db
 
@@ -28,8 +28,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        app = _app(Path(tmp))
-        _seed(app, 10, args.customers, seed=3)
+        app = sqlite_app(Path(tmp))
+        seed_team(app, 10, args.customers, seed=3)
         rng, now = random.Random(3), datetime.now(UTC)
         with app.app_context():  # a realistic mix of recent and old visits
             for customer in db.session.query(Customer):
@@ -37,7 +37,7 @@ def main() -> None:
             db.session.commit()
             team_id = str(db.session.query(Team.id).scalar())
         client = app.test_client()
-        headers = _login(client, "manager@bench")
+        headers = login_headers(client, "manager@bench")
 
         def timed(runs: int, call) -> tuple[list[float], object]:
             times = []

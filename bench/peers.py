@@ -43,16 +43,17 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import orjson
-import psycopg
 
 from bench import peers_kinto
-from bench.sync_bench import (
-    PG_ADMIN_URL,
+from bench.common import (
     Sizes,
+    create_database,
     database_url,
-    load,
+    drop_database,
+    load_sync_data,
     login,
     percentile,
+    print_columns,
     start_server,
     stop_server,
 )
@@ -258,16 +259,15 @@ def run_fieldsync(kind: str, sizes: tuple[int, int], workdir: Path) -> dict[str,
     url = database_url(kind, workdir, FS_DATABASE)
     try:
         # One team, one rep and their territory through the write path; no customers.
-        data = load(url, Sizes(rep_records=0, admin_records=0, devices=10, mutations=0))
+        data = load_sync_data(url, Sizes(rep_records=0, admin_records=0, devices=10, mutations=0))
         server, port = start_server(url, 1 if kind == "sqlite" else 2, workdir)
         try:
             return fieldsync_workload(port, data["rep"], *sizes)
         finally:
             stop_server(server)
     finally:
-        if kind == "postgres":  # FORCE: the loader's pool still holds connections
-            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-                conn.execute(f"DROP DATABASE IF EXISTS {FS_DATABASE} WITH (FORCE)")
+        if kind == "postgres":
+            drop_database(FS_DATABASE)
 
 
 # -- Kinto ----------------------------------------------------------------------------------
@@ -351,7 +351,7 @@ def kinto_workload(port: int, records: int, updates: int) -> dict[str, Step]:
 def run_kinto(backend: str, sizes: tuple[int, int], workdir: Path) -> dict[str, Step]:
     try:
         if backend == "postgresql":
-            peers_kinto.create_database()
+            create_database(peers_kinto.DATABASE)
         ini = peers_kinto.write_ini(backend, workdir)
         server, port = peers_kinto.start(ini, 1 if backend == "memory" else 2)
         try:
@@ -360,7 +360,7 @@ def run_kinto(backend: str, sizes: tuple[int, int], workdir: Path) -> dict[str, 
             stop_server(server)
     finally:
         if backend == "postgresql":
-            peers_kinto.drop_database()
+            drop_database(peers_kinto.DATABASE)
 
 
 # -- table ------------------------------------------------------------------------------------
@@ -395,9 +395,7 @@ def print_table(results: dict[str, dict[str, Step]], sizes: tuple[int, int], ver
             row.append(cell)
         row.append(f"≥ {GOALS[step]:.0f}×")
         rows.append(row)
-    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
-    for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+    print_columns(rows)
     if ("fieldsync-postgres", "kinto-postgres") in pairs:
         print(
             "goal on PostgreSQL (writes ≥ 5×, pulls ≥ 2× Kinto): " + ("PASS" if verdict else "FAIL")

@@ -8,17 +8,12 @@ process, two on PostgreSQL).
 
 from __future__ import annotations
 
-import http.client
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import psycopg
+from bench.common import ROOT, free_port, pg_url, stop_server, wait_http
 
-from bench.sync_bench import PG_ADMIN_URL, free_port, stop_server
-
-ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".bench-venvs" / "kinto"
 SPEC = "kinto[postgresql]>=26,<27"
 DATABASE = "kinto_bench"
@@ -84,22 +79,6 @@ def ensure_venv() -> str:
     return found.stdout.strip()
 
 
-def pg_url(database: str) -> str:
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{database}"
-
-
-def create_database() -> str:
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DATABASE}")
-    return pg_url(DATABASE)
-
-
-def drop_database() -> None:
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-
-
 def write_ini(backend: str, workdir: Path) -> Path:
     """backend: "memory" or "postgresql" (the database must exist)."""
     url = pg_url(DATABASE) if backend == "postgresql" else ""
@@ -114,49 +93,35 @@ def write_ini(backend: str, workdir: Path) -> Path:
     return ini
 
 
-def ready(port: int) -> bool:
-    """Kinto answers its heartbeat."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    try:
-        conn.request("GET", "/v1/__heartbeat__")
-        return conn.getresponse().status == 200
-    finally:
-        conn.close()
-
-
 def start(ini: Path, workers: int) -> tuple[subprocess.Popen, int]:
     """gunicorn --paste on a free port, once Kinto answers its heartbeat."""
     port = free_port()
-    log = open(ini.with_suffix(".log"), "w")  # noqa: SIM115 - kept open for the server's life
-    server = subprocess.Popen(
-        [
-            str(VENV / "bin" / "gunicorn"),
-            "--paste",
-            str(ini),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--threads",
-            "4",
-            "--worker-class",
-            "gthread",
-            "--timeout",
-            "120",
-        ],
-        cwd=ini.parent,
-        stdout=log,
-        stderr=log,
-        start_new_session=True,
-    )
-    for _ in range(300):
-        if server.poll() is not None:
-            raise RuntimeError(f"kinto exited: {ini.with_suffix('.log').read_text()[-2000:]}")
-        try:
-            if ready(port):
-                return server, port
-        except OSError:
-            pass
-        time.sleep(0.1)
-    stop_server(server)
-    raise RuntimeError("kinto did not start")
+    log = ini.with_suffix(".log")
+    with log.open("w") as out:  # the server holds its own copy
+        server = subprocess.Popen(
+            [
+                str(VENV / "bin" / "gunicorn"),
+                "--paste",
+                str(ini),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(workers),
+                "--threads",
+                "4",
+                "--worker-class",
+                "gthread",
+                "--timeout",
+                "120",
+            ],
+            cwd=ini.parent,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
+        )
+    try:
+        wait_http(port, "/v1/__heartbeat__", 30, server)
+    except RuntimeError as exc:
+        stop_server(server)
+        raise RuntimeError(f"kinto did not start ({exc}): {log.read_text()[-2000:]}") from exc
+    return server, port

@@ -13,108 +13,26 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import random
 import statistics
 import tempfile
 import time
-import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
-from flask_migrate import upgrade
-
-from domain.models import Customer, Team, Territory, User
+from bench.common import login_headers, ortools_parameters, percentile, seed_team, sqlite_app
+from domain.models import Customer
 from routing.matrix import GreatCircleProvider
 from routing.planner import Place, Visitable, WorkDay, opening_windows
 from routing.solver import Lunch, Shift, Stop, solve
-from server import create_app
-from server.auth.passwords import hash_password
 from server.extensions import db
-from sync.changes import create_record
 
 DAY = date(2026, 11, 25)
-HOURS = (
-    None,
-    {d: [["07:30", "11:30"], ["13:30", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")},
-    {d: [["08:00", "12:00"]] for d in ("mon", "tue", "wed", "thu", "fri")},
-    {d: [["13:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")},
-)
-PASSWORD = "bench-pass-2026"
-
-
-def _seed(
-    app, reps: int, shops: int, seed: int, spread: float = 0.06
-) -> tuple[list[str], str, list[str]]:
-    """One team, one territory, `reps` reps, `shops` never-visited shops around Saigon."""
-    rng = random.Random(seed)
-    now = datetime.now(UTC)
-    with app.app_context():
-        s = db.session
-
-        def add(model, **values):
-            return create_record(s, model, values, now=now)
-
-        team = add(Team, name="Bench")
-        territory = add(Territory, name="Bench", team_id=team.id)
-        password = hash_password(PASSWORD)
-        manager = add(
-            User,
-            email="manager@bench",
-            name="Manager",
-            role="manager",
-            team_id=team.id,
-            password_hash=password,
-        )
-        team.managers = [manager]
-        people = [
-            add(
-                User,
-                email=f"rep{n}@bench",
-                name=f"Rep {n}",
-                role="rep",
-                team_id=team.id,
-                password_hash=password,
-                home_lat=10.77 + rng.uniform(-0.05, 0.05),
-                home_lon=106.68 + rng.uniform(-0.05, 0.05),
-            )
-            for n in range(reps)
-        ]
-        territory.reps = people
-        ids = [
-            str(
-                add(
-                    Customer,
-                    name=f"Shop {n}",
-                    territory_id=territory.id,
-                    status="active",
-                    lat=10.77 + rng.uniform(-spread, spread),
-                    lon=106.68 + rng.uniform(-spread, spread),
-                    visit_minutes=rng.choice((10, 15, 20)),
-                    opening_hours=rng.choice(HOURS),
-                    tier=rng.choice("ABC"),
-                ).id
-            )
-            for n in range(shops)
-        ]
-        s.commit()
-        return [str(p.id) for p in people], str(territory.id), ids
-
-
-def _login(client, email: str) -> dict[str, str]:
-    body = {"email": email, "password": PASSWORD, "device_id": "bench"}
-    token = client.post("/api/v1/auth/login", json=body).json["access_token"]
-    return {"Authorization": f"Bearer {token}"}
-
-
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def rep_day(app, runs: int, seed: int = 1) -> dict:
-    _, _, shop_ids = _seed(app, 1, 25, seed=seed, spread=0.03)
+    _, _, shop_ids = seed_team(app, 1, 25, seed=seed, spread=0.03)
     client = app.test_client()
-    headers = _login(client, "rep0@bench")
+    headers = login_headers(client, "rep0@bench")
     body = {"date": DAY.isoformat(), "customer_ids": shop_ids}
     times, plan = [], None
     for _ in range(runs):
@@ -168,7 +86,7 @@ def _reference_travel(app, plan: dict, shop_ids: list[str], ortools_s: float) ->
 
 def _ortools_day(seconds, stops: list[Stop], work: WorkDay, limit_s: float) -> tuple[int, int]:
     """One vehicle with opening windows and the lunch break, as in the plan."""
-    from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+    from ortools.constraint_solver import pywrapcp
 
     manager = pywrapcp.RoutingIndexManager(len(stops) + 1, 1, 0)
     model = pywrapcp.RoutingModel(manager)
@@ -200,13 +118,7 @@ def _ortools_day(seconds, stops: list[Stop], work: WorkDay, limit_s: float) -> t
             lunch.earliest_s, lunch.latest_s, lunch.duration_s, False, "lunch"
         )
         clock.SetBreakIntervalsOfVehicle([lunch_break], 0, visits)
-    params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
-    params.local_search_metaheuristic = (
-        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
-    )
-    params.time_limit.FromMilliseconds(int(limit_s * 1000))
-    solution = model.SolveWithParameters(params)
+    solution = model.SolveWithParameters(ortools_parameters(limit_s))
     index, total, served = model.Start(0), 0, 0
     while not model.IsEnd(index):
         following = solution.Value(model.NextVar(index))
@@ -217,9 +129,9 @@ def _ortools_day(seconds, stops: list[Stop], work: WorkDay, limit_s: float) -> t
 
 
 def team_day(app, runs: int) -> dict:
-    _, territory, _ = _seed(app, 10, 300, seed=2)
+    _, territory, _ = seed_team(app, 10, 300, seed=2)
     client = app.test_client()
-    headers = _login(client, "manager@bench")
+    headers = login_headers(client, "manager@bench")
     times, result = [], None
     for _ in range(runs):
         started = time.perf_counter()
@@ -234,25 +146,11 @@ def team_day(app, runs: int) -> dict:
     return {"times": times, "result": result}
 
 
-def _app(workdir: Path):
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / f'{uuid.uuid4().hex}.db'}",
-            "SECRET_KEY": "bench-secret-" + "x" * 40,
-            "LOGIN_LIMIT_PER_IP": "100000 per minute",
-            "LOGIN_LIMIT_PER_ACCOUNT": "100000 per minute",
-        }
-    )
-    with app.app_context():
-        upgrade(directory=app.extensions["migrate"].directory)
-    return app
-
-
 def _quality(workdir: Path, seeds: range, reference_s: float) -> list[tuple[int, int, dict]]:
     """Per seeded day: our travel (one API plan), and the references' (travel, unassigned)."""
     rows = []
     for seed in seeds:
-        app = _app(workdir)
+        app = sqlite_app(workdir)
         day = rep_day(app, 1, seed)
         plan = day["plan"]
         refs = _reference_travel(app, plan, day["shops"], reference_s)
@@ -268,15 +166,15 @@ def main() -> None:
     runs = 5 if args.quick else args.runs
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        day = rep_day(_app(workdir), runs)
+        day = rep_day(sqlite_app(workdir), runs)
         quality = _quality(workdir, range(1, 2 if args.quick else 6), 2 if args.quick else 10)
-        team = team_day(_app(workdir), max(1, runs // 10))
+        team = team_day(sqlite_app(workdir), max(1, runs // 10))
 
     ms = [t * 1000 for t in day["times"]]
     print("\nA rep's day: 25 candidate shops, opening hours, lunch, via POST /api/v1/route-plans")
     print(
         f"  runs {len(ms)}   p50 {statistics.median(ms):7.1f} ms   p95 "
-        f"{_percentile(ms, 0.95):7.1f} ms   (goal p95 <= 200 ms)"
+        f"{percentile(ms, 0.95):7.1f} ms   (goal p95 <= 200 ms)"
     )
     print("  travel time (s) vs VROOM at exploration 5 and OR-Tools, 10 s each:")
     print(f"  {'day':>4} {'ours':>7} {'vroom_max':>10} {'ortools':>8} {'gap %':>7}")

@@ -31,12 +31,13 @@ import numpy as np
 from routing.matrix import TravelMatrix
 from routing.solver import Shift, Stop, Window, solve
 
+from .common import ortools_parameters
 from .solomon_data import BestKnown, Instance, load_best_known, load_instances
 
 try:
-    from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+    from ortools.constraint_solver import pywrapcp
 except ImportError:  # optional: pip install -e '.[bench]'
-    pywrapcp = routing_enums_pb2 = None
+    pywrapcp = None
 
 SCALE = 100
 #: Slack for comparing doubles when re-checking time windows.
@@ -163,13 +164,7 @@ def ortools(instance: Instance, matrices: Matrices, time_limit: float) -> list[l
     demand = model.RegisterUnaryTransitVector([c.demand for c in customers])
     model.AddDimension(demand, 0, instance.capacity, True, "Capacity")
 
-    params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
-    params.local_search_metaheuristic = (
-        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
-    )
-    params.time_limit.FromMilliseconds(round(time_limit * 1000))
-    solution = model.SolveWithParameters(params)
+    solution = model.SolveWithParameters(ortools_parameters(time_limit))
     if solution is None:
         return []
     routes = []

@@ -13,7 +13,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-DATA_DIR = Path("/work/shared/data/solomon")
+#: The instances ship with the repository (see data/solomon/README.md for their origin).
+DATA_DIR = Path(__file__).resolve().parent / "data" / "solomon"
 
 
 @dataclass(frozen=True)

@@ -13,205 +13,40 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import http.client
 import json
-import os
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
-from flask_migrate import upgrade
-
-ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-PASSWORD = "bench-password-1"
-SECRET = "bench-secret-key-that-is-long-enough-0123456789"
-
-
-@dataclass
-class Sizes:
-    rep_records: int
-    admin_records: int
-    devices: int
-    mutations: int
-
-    @classmethod
-    def pick(cls, quick: bool) -> Sizes:
-        return cls(2_000, 20_000, 20, 50) if quick else cls(20_000, 200_000, 200, 50)
+from bench.common import (
+    Sizes,
+    database_url,
+    load_sync_data,
+    login,
+    percentile,
+    print_columns,
+    request,
+    start_server,
+    stop_server,
+    worker_pids,
+)
 
 
-# -- database and data ------------------------------------------------------------------
+def pick_sizes(quick: bool) -> Sizes:
+    return Sizes(2_000, 20_000, 20, 50) if quick else Sizes(20_000, 200_000, 200, 50)
 
 
-def database_url(kind: str, workdir: Path, name: str = "fs_bench") -> str:
-    """A fresh database `name`: a SQLite file in `workdir`, or dropped and created in PG."""
-    if kind == "sqlite":
-        return f"sqlite:///{workdir / f'{name}.db'}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {name}")
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-
-
-def load(url: str, sizes: Sizes) -> dict:
-    """Users, territories and records through `sync.changes`, like any other write."""
-    from domain.models import Contact, Customer, Task, Team, Territory, User, Visit
-    from server import create_app
-    from server.auth.passwords import hash_password
-    from server.extensions import db
-    from sync.changes import create_record
-
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET})
-    started = time.perf_counter()
-    with app.app_context():
-        upgrade(directory=app.extensions["migrate"].directory)
-        session, now = db.session, datetime.now(UTC)
-        hashed = hash_password(PASSWORD)
-
-        def add(model, **values):
-            return create_record(session, model, values, now=now)
-
-        team = add(Team, name="Bench")
-        admin = add(User, email="admin@bench.io", name="Admin", role="admin", password_hash=hashed)
-        reps = [
-            add(
-                User,
-                email=f"rep{i}@bench.io",
-                name=f"Rep {i}",
-                role="rep",
-                team_id=team.id,
-                password_hash=hashed,
-            )
-            for i in range(max(1, sizes.devices // 10))
-        ]
-        own = add(Territory, name="Rep scope", team_id=team.id)
-        own.reps = [reps[0]]
-        shared = add(Territory, name="Push floor", team_id=team.id)
-        shared.reps = reps
-        rest = add(Territory, name="Everything else", team_id=team.id)
-        session.commit()
-
-        def customers(territory, records: int, owner=None) -> list:
-            made = []
-            for i in range(records // 4):
-                customer = add(
-                    Customer,
-                    name=f"Cửa hàng {i}",
-                    territory_id=territory.id,
-                    owner_id=owner,
-                    lat=10.7 + i % 100 / 1000,
-                    lon=106.6,
-                    tier="B",
-                )
-                add(Contact, customer_id=customer.id, name=f"Chị {i}", phone="+84 90 000 0000")
-                add(Task, customer_id=customer.id, assignee_id=reps[0].id, title=f"Gọi {i}")
-                add(Visit, customer_id=customer.id, rep_id=reps[0].id, status="planned")
-                made.append(customer.id)
-                if i % 500 == 499:
-                    session.commit()
-            session.commit()
-            return made
-
-        customers(own, sizes.rep_records)
-        floor = customers(shared, sizes.devices * sizes.mutations // 2)
-        customers(rest, sizes.admin_records - sizes.rep_records - len(floor) * 4)
-        if url.startswith("postgresql"):
-            session.execute(db.text("ANALYZE"))
-            session.commit()
-        seconds = time.perf_counter() - started
-        return {
-            "admin": admin.email,
-            "rep": reps[0].email,
-            "reps": [r.email for r in reps],
-            "floor": [str(i) for i in floor],
-            "load_s": seconds,
-        }
-
-
-# -- server ----------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def server_env(url: str, workdir: Path, secret: str = SECRET) -> dict[str, str]:
-    """`fieldsync serve`'s environment for a bench: no login limits, no access log."""
-    return {
-        **os.environ,
-        "DATABASE_URL": url,
-        "FIELDSYNC_SECRET_KEY": secret,
-        "FIELDSYNC_INSTANCE_PATH": str(workdir),
-        "FIELDSYNC_LOGIN_LIMIT_PER_IP": "100000 per minute",
-        "FIELDSYNC_LOGIN_LIMIT_PER_ACCOUNT": "100000 per minute",
-        "FIELDSYNC_ACCESS_LOG": "",
-    }
-
-
-def start_server(url: str, workers: int, workdir: Path) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    env = server_env(url, workdir)
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "server.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    for _ in range(300):
-        try:
-            status, _ = request(port, "GET", "/readyz")
-            if status == 200:
-                return server, port
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("the server did not start")
-
-
-def stop_server(server: subprocess.Popen, timeout: float = 30) -> None:
-    """SIGTERM the server's process group; SIGKILL it if it is not gone in `timeout` s."""
-    if server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout)
+# -- server memory ------------------------------------------------------------------------
 
 
 def server_rss_mb(pid: int) -> float:
     """Resident memory of the gunicorn master and its workers, summed."""
-    pids = [pid]
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        pids += [int(c) for c in children]
-    except OSError:
-        return 0.0
     total_kb = 0
-    for p in pids:
+    for p in [pid, *worker_pids(pid)]:
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -237,41 +72,7 @@ class RssSampler(threading.Thread):
         return self.peak
 
 
-# -- HTTP ----------------------------------------------------------------------------------
-
-_local = threading.local()
-
-
-def request(port: int, method: str, path: str, body=None, token=None) -> tuple[int, dict]:
-    """One request on this thread's keep-alive connection."""
-    conn = getattr(_local, "conn", None)
-    if conn is None or getattr(_local, "port", None) != port:
-        conn = _local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        _local.port = port
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    try:
-        conn.request(
-            method, path, body=json.dumps(body) if body is not None else None, headers=headers
-        )
-        response = conn.getresponse()
-        data = response.read()
-    except (http.client.HTTPException, OSError):
-        _local.conn = None
-        raise
-    return response.status, json.loads(data or b"{}")
-
-
-def login(port: int, email: str, device: str) -> str:
-    status, body = request(
-        port,
-        "POST",
-        "/api/v1/auth/login",
-        {"email": email, "password": PASSWORD, "device_id": device},
-    )
-    assert status == 200, body
-    return body["access_token"]
+# -- pulls ---------------------------------------------------------------------------------
 
 
 def full_pull(port: int, token: str) -> tuple[int, str]:
@@ -284,11 +85,6 @@ def full_pull(port: int, token: str) -> tuple[int, str]:
         cursor = page["cursor"]
         if not page["has_more"]:
             return records, cursor
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 # -- scenarios ----------------------------------------------------------------------------
@@ -394,7 +190,7 @@ def run(kind: str, sizes: Sizes, concurrency: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         url = database_url(kind, workdir)
-        data = load(url, sizes)
+        data = load_sync_data(url, sizes)
         server, port = start_server(url, 1 if kind == "sqlite" else 2, workdir)
         try:
             rep = initial_sync(port, server.pid, data["rep"])
@@ -449,9 +245,7 @@ def print_table(results: list[dict], sizes: Sizes) -> None:
     rows.append(("push request p50 ms", *(f"{r['push']['p50_ms']:.0f}" for r in results), ""))
     rows.append(("push request p95 ms", *(f"{r['push']['p95_ms']:.0f}" for r in results), ""))
     rows.append(("push results", *(json.dumps(r["push"]["statuses"]) for r in results), ""))
-    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)))
+    print_columns(rows)
 
 
 def main() -> None:
@@ -460,7 +254,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes, about a minute")
     parser.add_argument("--concurrency", type=int, default=16, help="concurrent clients")
     args = parser.parse_args()
-    sizes = Sizes.pick(args.quick)
+    sizes = pick_sizes(args.quick)
     kinds = ("sqlite", "postgres") if args.db == "both" else (args.db,)
     results = [run(kind, sizes, args.concurrency) for kind in kinds]
     print_table(results, sizes)
