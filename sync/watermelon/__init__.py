@@ -39,14 +39,14 @@ from domain.models import (
 )
 from domain.schemas import RECORD_SCHEMAS, UTCDateTime
 
-from .changes import resend_record
-from .cursor import MAX_SEQ, Cursor, Position, ScopeSpec, Walk
-from .errors import Invalid, UnsupportedSchemaVersion
-from .positions import horizon, is_postgres, log_after
-from .pull import Puller, scope_spec
-from .push import Pusher, effective_time
-from .records_json import record_json
-from .scopes import Scope
+from ..changes import resend_record
+from ..cursor import MAX_SEQ, Cursor, Position, ScopeSpec, Walk
+from ..errors import Invalid, UnsupportedSchemaVersion
+from ..positions import horizon, is_postgres, log_after
+from ..pull import Puller, scope_spec
+from ..push import Pusher, effective_time
+from ..records_json import record_json
+from ..scopes import Scope
 
 #: The WatermelonDB schema version `clients/watermelondb/schema.js` declares.
 SCHEMA_VERSION = 1
