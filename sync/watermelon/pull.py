@@ -153,53 +153,11 @@ class WatermelonPuller:
     def _classify(self, found, position: Position, old_spec: ScopeSpec, spec_now: ScopeSpec):
         """Which puts are new to the device (`created`), which are its own echoes."""
         puts = [key for key, record in found.items() if record is not None]
-        by_table: dict[str, list[uuid.UUID]] = defaultdict(list)
-        for table, record_id in puts:
-            by_table[table].append(record_id)
-        log = ChangeLogEntry
-        counts: dict[tuple[str, uuid.UUID], int] = defaultdict(int)
-        created_in_log: set[tuple[str, uuid.UUID]] = set()
-        moved_in: set[uuid.UUID] = set()
-        for table, ids in by_table.items():
-            for chunk in chunks(ids):
-                rows = self.session.execute(
-                    select(log.record_id, log.kind, log.prev_territory_id, log.prev_owner_id).where(
-                        log.table_name == table,
-                        log.record_id.in_(chunk),
-                        log_after(self.session, position),
-                    )
-                )
-                for record_id, kind, prev_territory, prev_owner in rows:
-                    counts[(table, record_id)] += 1
-                    if kind == "create":
-                        created_in_log.add((table, record_id))
-                    elif kind == "move" and not _placed(old_spec, prev_territory, prev_owner):
-                        moved_in.add(record_id)
+        counts, created_in_log, moved_in = self._logged_since(puts, position, old_spec)
         gained = ScopeSpec(
             spec_now.territories - old_spec.territories, spec_now.members - old_spec.members
         )
-        new_customers = set(moved_in)
-        customer_of = {}
-        child_tables = {m.__tablename__ for m in CHILD_TABLES}
-        for table, record_id in puts:
-            record = found[(table, record_id)]
-            if table == "customers":
-                customer_of[(table, record_id)] = record_id
-                placed = (as_uuid(record.get("territory_id")), as_uuid(record.get("owner_id")))
-                if _placed(gained, *placed):
-                    new_customers.add(record_id)
-            elif table in child_tables:
-                customer_of[(table, record_id)] = as_uuid(record.get("customer_id"))
-        if gained.territories or gained.members:
-            parents = {c for c in customer_of.values() if c and c not in new_customers}
-            for chunk in chunks(list(parents)):
-                for cid, territory, owner in self.session.execute(
-                    select(Customer.id, Customer.territory_id, Customer.owner_id).where(
-                        Customer.id.in_(chunk)
-                    )
-                ):
-                    if _placed(gained, territory, owner):
-                        new_customers.add(cid)
+        customer_of, new_customers = self._new_customers(found, puts, gained, moved_in)
         # Own writes: every field changed since the position was stamped by this device.
         metas = self._field_meta([k for k in counts if found.get(k) is not None])
         created, echoes = set(), set()
@@ -225,6 +183,60 @@ class WatermelonPuller:
             if new_to_device:
                 created.add(key)
         return created, echoes
+
+    def _logged_since(self, puts, position: Position, old_spec: ScopeSpec):
+        """Per put, its log rows after the position: how many, whether one created it, and
+        the customers that moved in from outside the old scope."""
+        by_table: dict[str, list[uuid.UUID]] = defaultdict(list)
+        for table, record_id in puts:
+            by_table[table].append(record_id)
+        log = ChangeLogEntry
+        counts: dict[tuple[str, uuid.UUID], int] = defaultdict(int)
+        created_in_log: set[tuple[str, uuid.UUID]] = set()
+        moved_in: set[uuid.UUID] = set()
+        for table, ids in by_table.items():
+            for chunk in chunks(ids):
+                rows = self.session.execute(
+                    select(log.record_id, log.kind, log.prev_territory_id, log.prev_owner_id).where(
+                        log.table_name == table,
+                        log.record_id.in_(chunk),
+                        log_after(self.session, position),
+                    )
+                )
+                for record_id, kind, prev_territory, prev_owner in rows:
+                    counts[(table, record_id)] += 1
+                    if kind == "create":
+                        created_in_log.add((table, record_id))
+                    elif kind == "move" and not _placed(old_spec, prev_territory, prev_owner):
+                        moved_in.add(record_id)
+        return counts, created_in_log, moved_in
+
+    def _new_customers(self, found, puts, gained: ScopeSpec, moved_in: set[uuid.UUID]):
+        """The customer of each put, and the customers new to the device: moved in, or
+        placed in territories or members the scope gained (with all their children)."""
+        new_customers = set(moved_in)
+        customer_of = {}
+        child_tables = {m.__tablename__ for m in CHILD_TABLES}
+        for table, record_id in puts:
+            record = found[(table, record_id)]
+            if table == "customers":
+                customer_of[(table, record_id)] = record_id
+                placed = (as_uuid(record.get("territory_id")), as_uuid(record.get("owner_id")))
+                if _placed(gained, *placed):
+                    new_customers.add(record_id)
+            elif table in child_tables:
+                customer_of[(table, record_id)] = as_uuid(record.get("customer_id"))
+        if gained.territories or gained.members:
+            parents = {c for c in customer_of.values() if c and c not in new_customers}
+            for chunk in chunks(list(parents)):
+                for cid, territory, owner in self.session.execute(
+                    select(Customer.id, Customer.territory_id, Customer.owner_id).where(
+                        Customer.id.in_(chunk)
+                    )
+                ):
+                    if _placed(gained, territory, owner):
+                        new_customers.add(cid)
+        return customer_of, new_customers
 
     def _field_meta(self, keys) -> dict[tuple[str, uuid.UUID], dict]:
         by_table: dict[str, list[uuid.UUID]] = defaultdict(list)

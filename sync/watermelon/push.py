@@ -143,19 +143,17 @@ class WatermelonPusher:
 
     def _translate(self, changes, last_pulled_at, skew: timedelta):
         """Raw records -> push mutations, parents first, deletes last (children first)."""
+        upserts, deletes = _in_order(changes)
+        existing = self._existing([(t, r["id"]) for t, _, r in upserts] + deletes)
+        mutations, invalid = self._upserts(upserts, existing, last_pulled_at, skew)
+        mutations += self._deletes(deletes, existing, last_pulled_at)
+        return mutations, invalid
+
+    def _upserts(self, upserts, existing, last_pulled_at, skew: timedelta):
+        """Created or updated raw records -> creates, or updates of the edited columns."""
         mutations: list[dict[str, Any]] = []
         invalid: list[tuple[str, str]] = []
-        upserts: list[tuple[str, str, dict]] = []
-        deletes: list[tuple[str, str]] = []
         edits: list[tuple[dict, int, datetime]] = []
-        for table in TABLES:
-            part = changes.get(table) or {}
-            for kind in ("created", "updated"):
-                upserts += [(table, kind, raw) for raw in part.get(kind, [])]
-        for table in reversed(TABLES):
-            part = changes.get(table) or {}
-            deletes += [(table, i) for i in part.get("deleted", [])]
-        existing = self._existing([(t, r["id"]) for t, _, r in upserts] + deletes)
         for table, kind, raw in upserts:
             record_id = as_uuid(raw["id"])
             if record_id is None:
@@ -185,6 +183,11 @@ class WatermelonPusher:
             if m["changed_at"] is not None:
                 edits.append((update, version, effective_time(m["changed_at"], skew, self.now)))
         self._base_on_edit_time(edits)
+        return mutations, invalid
+
+    def _deletes(self, deletes, existing, last_pulled_at) -> list[dict[str, Any]]:
+        """Deleted ids -> deletes of the records that still exist (others are no-ops)."""
+        mutations: list[dict[str, Any]] = []
         for table, raw_id in deletes:
             record_id = as_uuid(raw_id)
             if record_id is None:
@@ -204,7 +207,7 @@ class WatermelonPusher:
                     "fields": {},
                 }
             )
-        return mutations, invalid
+        return mutations
 
     def _base_on_edit_time(self, edits: list[tuple[dict, int, datetime]]) -> None:
         """An update's base is the version the record had when the device edited it.
@@ -254,6 +257,21 @@ class WatermelonPusher:
                         to_raw(table, record_json(record)),
                     )
         return found
+
+
+def _in_order(changes) -> tuple[list[tuple[str, str, dict]], list[tuple[str, str]]]:
+    """Creates and updates parents first, deletes children first: each finds what it
+    refers to."""
+    upserts: list[tuple[str, str, dict]] = []
+    deletes: list[tuple[str, str]] = []
+    for table in TABLES:
+        part = changes.get(table) or {}
+        for kind in ("created", "updated"):
+            upserts += [(table, kind, raw) for raw in part.get(kind, [])]
+    for table in reversed(TABLES):
+        part = changes.get(table) or {}
+        deletes += [(table, i) for i in part.get("deleted", [])]
+    return upserts, deletes
 
 
 def _edited(table: str, raw: dict, current: dict, values: dict) -> dict:
