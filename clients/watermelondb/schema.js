@@ -1,5 +1,5 @@
 // WatermelonDB schema for fieldsync (`GET`/`POST /api/v1/sync/watermelon`).
-// Generated from the server's record schemas (sync/watermelon.py `columns()`); see
+// Generated from the server's record schemas (sync/watermelon/raw.py `columns()`); see
 // docs/watermelondb.md for the mapping. Ids are the server's UUIDs: give WatermelonDB a
 // UUID generator (setGenerator) so records created on the phone get valid ids.
 //

@@ -6,16 +6,16 @@ records per table. This package translates, and nothing more: pulls run
 mutations run by `sync.push.Pusher`, so scopes, write rules, merges, the
 conflict log, idempotency and server-derived fields are the engine's own.
 
-`columns` maps raw columns, `timestamps` the `last_pulled_at` number, `pull`
+`raw` maps raw columns, `timestamps` the `last_pulled_at` number, `pull`
 and `push` the two halves of `synchronize()`. This module is only the
 surface the endpoint and the tests use.
 """
 
 from __future__ import annotations
 
-from .columns import SCHEMA_VERSION, TABLES, check_schema_version, columns
 from .pull import WatermelonPuller
 from .push import WatermelonPusher, count_mutations, parse_changes
+from .raw import SCHEMA_VERSION, TABLES, check_schema_version, columns
 
 __all__ = [
     "SCHEMA_VERSION",

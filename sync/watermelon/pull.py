@@ -24,7 +24,7 @@ from ..errors import Invalid
 from ..positions import horizon, log_after
 from ..pull import Puller, scope_spec
 from ..scopes import Scope
-from .columns import TABLES, columns, to_raw
+from .raw import TABLES, columns, to_raw
 from .timestamps import (
     decode_timestamp,
     encode_timestamp,

@@ -26,7 +26,7 @@ from ..changes import resend_record
 from ..errors import Invalid
 from ..push import Pusher, effective_time
 from ..records_json import record_json
-from .columns import IGNORED_RAW, TABLES, columns, from_raw, ms_to_datetime, to_raw
+from .raw import IGNORED_RAW, TABLES, columns, from_raw, ms_to_datetime, to_raw
 from .util import as_uuid, chunks
 
 #: Namespace of our deterministic mutation ids (uuid5).

@@ -19,6 +19,7 @@ from marshmallow import fields as mf
 
 from domain.models import WALK_TABLES
 from domain.schemas import RECORD_SCHEMAS, UTCDateTime
+from domain.times import parse_iso, utc_iso
 
 from ..errors import UnsupportedSchemaVersion
 
@@ -124,8 +125,7 @@ def from_raw(table: str, raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def iso_to_ms(value: str) -> int:
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return round(moment.timestamp() * 1000)
+    return round(parse_iso(value).timestamp() * 1000)
 
 
 def ms_to_datetime(value: Any) -> datetime | None:
@@ -142,4 +142,4 @@ def ms_to_iso(value: float) -> str:
     moment = ms_to_datetime(value)
     if moment is None:
         return str(value)  # out of range: the schema refuses it
-    return moment.isoformat().replace("+00:00", "Z")
+    return utc_iso(moment)
