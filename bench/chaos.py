@@ -11,7 +11,7 @@
 2. `fieldsync serve` (gunicorn, `--workers`) on 127.0.0.1, and in front of it a proxy
    (bench/chaos_proxy.py) that closes the phone's connection instead of passing on 20 % of
    the push answers, after the server committed them.
-3. Every phone (the reference client, `sync.client.SyncClient`, one thread each) logs in
+3. Every phone (the reference client, `fieldsync_client.SyncClient`, one thread each) logs in
    and pulls its scope, goes offline and queues its mutations, then all sync at once
    through the proxy. Meanwhile, as the acknowledged mutations pass set fractions, a
    gunicorn worker is killed with SIGKILL `--kills` times (gunicorn starts another) and

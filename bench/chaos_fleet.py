@@ -5,7 +5,7 @@
 and a task) and one territory shared by the whole team with `shared_customers` customers
 (each with a contact), the records that others edit too.
 
-A `Device` is the reference client (`sync.client.SyncClient`) with its own local SQLite
+A `Device` is the reference client (`fieldsync_client.SyncClient`) with its own local SQLite
 store, over a transport that times every request and notes what went wrong, and with a
 `sleep` that caps the client's backoff and honours `Retry-After` (which the transport also
 hands the client) with jitter, so a herd does not come back in step.
@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from werkzeug.security import generate_password_hash
 
 from bench.common import PASSWORD, migrated_app, record_writer
-from sync.client import SyncClient, TransportError, http_transport, retry_after
+from fieldsync_client import SyncClient, TransportError, http_transport, retry_after
 
 # -- data ----------------------------------------------------------------------------------
 

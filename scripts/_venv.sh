@@ -8,10 +8,11 @@ fi
 # Optional extras on top of dev (bench/run adds "bench": OR-Tools for comparisons).
 extras=${FIELDSYNC_EXTRAS:-dev}
 stamp=.venv/.fieldsync-installed
-want="$(sha256sum pyproject.toml | cut -d' ' -f1) $extras"
+want="$(cat pyproject.toml clients/python/pyproject.toml | sha256sum | cut -d' ' -f1) $extras"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".[$extras]"
+  # The service, and the reference Python client (its own package in clients/python).
+  .venv/bin/python -m pip install --quiet -e ".[$extras]" -e clients/python
   echo "$want" > "$stamp"
 fi
 # shellcheck disable=SC1091

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sync.client import SyncClient, TransportError
+from fieldsync_client import SyncClient, TransportError
 
 
 def flask_transport(client, *, lose_responses: set[int] | None = None):

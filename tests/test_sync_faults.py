@@ -30,7 +30,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from domain.models import ChangeLogEntry, Contact, Customer, SyncMutation
 from server.extensions import db
-from sync.client import SyncClient, http_transport
+from fieldsync_client import SyncClient, http_transport
 
 from .sync_support import flask_transport, phone
 

@@ -22,7 +22,7 @@ from sqlalchemy import select, text
 
 from domain.models import RECORD_MODELS, Base, ConflictEntry, SyncMutation, User
 from server.extensions import db
-from sync.client import SyncClient, TransportError
+from fieldsync_client import SyncClient, TransportError
 from sync.pull import Puller
 
 from .factories import build_world

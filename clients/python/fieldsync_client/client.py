@@ -13,35 +13,24 @@ the Flask test client and tools against a real server over HTTP.
 
 from __future__ import annotations
 
-import http.client
 import json
 import random
 import sqlite3
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
+
+from .transport import Transport, TransportError, retry_after
 
 
-class Transport(Protocol):
-    def __call__(
-        self,
-        method: str,
-        path: str,
-        *,
-        body: dict | None = None,
-        params: dict | None = None,
-        token: str | None = None,
-    ) -> tuple[int, dict, Mapping[str, str]]:
-        """(status, JSON body, headers); raises `TransportError` when no answer came."""
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
-class TransportError(Exception):
-    """The request may or may not have reached the server (no response)."""
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class SyncError(Exception):
@@ -53,45 +42,6 @@ class SyncError(Exception):
 
 class DeviceWiped(SyncError):
     """The server revoked this device and asked it to erase its data."""
-
-
-def http_transport(base_url: str, timeout: float = 30.0) -> Transport:
-    """A `Transport` over real HTTP with the standard library."""
-
-    def send(method, path, *, body=None, params=None, token=None):
-        url = base_url.rstrip("/") + path
-        if params:
-            url += "?" + urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(url, data=data, method=method)
-        request.add_header("Content-Type", "application/json")
-        if token:
-            request.add_header("Authorization", f"Bearer {token}")
-        try:
-            try:
-                with urllib.request.urlopen(request, timeout=timeout) as response:
-                    status, raw, headers = response.status, response.read(), response.headers
-            except urllib.error.HTTPError as exc:  # an answer, only not 2xx
-                status, raw, headers = exc.code, exc.read(), exc.headers
-        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
-            raise TransportError(str(exc)) from exc  # e.g. a connection cut mid-answer
-        return status, json.loads(raw or b"{}"), headers
-
-    return send
-
-
-def retry_after(headers: Mapping[str, str]) -> float:
-    """Seconds from a `Retry-After` header in seconds (the form this server sends)."""
-    value = (headers.get("Retry-After") or "").strip()
-    return float(value) if value.isdigit() else 0.0
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class SyncClient:
