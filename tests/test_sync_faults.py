@@ -29,8 +29,8 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from domain.models import ChangeLogEntry, Contact, Customer, SyncMutation
-from server.extensions import db
 from fieldsync_client import SyncClient, http_transport
+from server.extensions import db
 
 from .sync_support import flask_transport, phone
 

@@ -21,8 +21,8 @@ from hypothesis.stateful import RuleBasedStateMachine, rule
 from sqlalchemy import select, text
 
 from domain.models import RECORD_MODELS, Base, ConflictEntry, SyncMutation, User
-from server.extensions import db
 from fieldsync_client import SyncClient, TransportError
+from server.extensions import db
 from sync.pull import Puller
 
 from .factories import build_world
