@@ -1,8 +1,13 @@
-"""Shared fixtures: one migrated database per run, emptied after every test.
+"""Shared fixtures: the database under test, the demo data, and the test layout's rules.
+
+The layout (see tests/README.md): `unit/` needs no database under test, so
+`./scripts/test` runs it once; `api/` and `sync/` run on SQLite and again on
+PostgreSQL; everything in `e2e/` is marked `e2e` and left out of the inner loop
+(`pytest -m "not e2e"`).
 
 `TEST_DATABASE_URL` picks the database (default: a temporary SQLite file). With
-a PostgreSQL URL the whole suite runs against PostgreSQL; if it cannot be
-reached the run fails in CI and is skipped with the reason elsewhere.
+a PostgreSQL URL the suite runs against PostgreSQL; if it cannot be reached the
+run fails in CI and is skipped with the reason elsewhere.
 """
 
 from __future__ import annotations
@@ -19,13 +24,21 @@ from sqlalchemy.exc import OperationalError
 
 from domain.models import Base
 from server.extensions import db, limiter
+from tests.support.databases import (
+    DemoTemplate,
+    database_under_test,
+    dispose,
+    migrated_app,
+)
+from tests.support.factories import World, build_world
 
-from .factories import World, build_world
-from .live_server import migrated_app
+E2E = Path(__file__).parent / "e2e"
 
 
-def _database_url(tmp_dir: Path) -> str:
-    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_dir / 'test.db'}"
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if E2E in Path(item.path).parents:
+            item.add_marker(pytest.mark.e2e)
 
 
 def _reset_postgres(url: str) -> None:
@@ -46,13 +59,12 @@ def _reset_postgres(url: str) -> None:
 @pytest.fixture(scope="session")
 def app() -> Iterator[Flask]:
     with tempfile.TemporaryDirectory() as tmp:
-        url = _database_url(Path(tmp))
+        url = database_under_test(Path(tmp))
         if url.startswith("postgres"):
             _reset_postgres(url)
         application = migrated_app(url)
         yield application
-        with application.app_context():
-            db.engine.dispose()
+        dispose(application)
 
 
 @pytest.fixture(autouse=True)
@@ -107,3 +119,30 @@ def login(client):
         return {"Authorization": f"Bearer {response.json['access_token']}"}
 
     return _login
+
+
+@pytest.fixture(scope="session")
+def demo() -> Iterator[DemoTemplate]:
+    """The demo distributor, seeded once per session (on first use) and copied per user."""
+    with tempfile.TemporaryDirectory() as tmp:
+        template = DemoTemplate(Path(tmp))
+        yield template
+        template.close()
+
+
+@pytest.fixture(scope="session")
+def demo_app(demo) -> Iterator[Flask]:
+    """An app on a copy of the demo data, shared by tests that only read it."""
+    with demo.copy("demo_read") as url:
+        application = migrated_app(url)
+        yield application
+        dispose(application)
+
+
+@pytest.fixture
+def fresh_demo_app(demo) -> Iterator[Flask]:
+    """An app on a copy of the demo data of its own, for a test that changes it."""
+    with demo.copy("demo_fresh") as url:
+        application = migrated_app(url)
+        yield application
+        dispose(application)

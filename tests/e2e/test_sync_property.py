@@ -1,0 +1,260 @@
+"""Convergence, as a property: phones editing offline always end up equal to the server.
+
+Hypothesis drives six devices of five users (two phones for one rep) through
+random offline edits, creates and deletes, syncs in random orders with lost
+responses and skewed clocks, and server-side edits. Afterwards, once everyone
+syncs: every device holds exactly the server's state of its user's scope; every
+acknowledged write is in the data, superseded by a later change, or in the
+conflict log; every rejection is in the conflict log; no mutation was applied
+twice.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, rule
+from sqlalchemy import select, text
+
+from domain.models import RECORD_MODELS, Base, ConflictEntry, SyncMutation, User
+from fieldsync_client import SyncClient, TransportError
+from server.extensions import db
+from sync.pull import Puller
+from tests.support.factories import build_world
+from tests.support.phones import flask_transport
+
+DEVICES = (
+    ("rep.a", timedelta(0)),
+    ("rep.a", timedelta(hours=3)),  # a phone whose clock runs 3 hours ahead
+    ("rep.a2", timedelta(minutes=-20)),
+    ("north.manager", timedelta(0)),
+    ("rep.b", timedelta(seconds=40)),
+    ("admin", timedelta(0)),
+)
+TABLES = ("customers", "contacts", "tasks")
+TEXT = st.text(
+    alphabet=st.sampled_from("aăâbcdđeêghiklmnoôơpqrstuưvxyạảấầẩẫậ ابتثجحخ бвгдеёжз 0123"),
+    min_size=1,
+    max_size=12,
+)
+EDITABLE = {
+    "customers": ("phone", "notes", "name"),
+    "contacts": ("phone", "notes", "name"),
+    "tasks": ("notes", "title"),
+}
+
+
+class LossyTransport:
+    """Flask test client transport that loses the response of chosen requests."""
+
+    def __init__(self, client):
+        self.send = flask_transport(client)
+        self.lose_next = 0
+
+    def __call__(self, method, path, **kwargs):
+        status, body, headers = self.send(method, path, **kwargs)
+        assert status < 500, body
+        if self.lose_next and path.endswith("/sync/push"):
+            self.lose_next -= 1
+            raise TransportError("response lost after the server handled the request")
+        return status, body, headers
+
+
+def make_machine(app):
+    class Phones(RuleBasedStateMachine):
+        def __init__(self):
+            super().__init__()
+            self.app = app
+            with app.app_context():
+                _empty_database()
+                self.world = build_world(db.session)
+                db.session.commit()
+            self.client = app.test_client()
+            self.clock = datetime.now(UTC)
+            self.devices = []
+            for key, skew in DEVICES:
+                transport = LossyTransport(self.client)
+                device = SyncClient(
+                    transport,
+                    email=f"{key}@example.com",
+                    password="password123",
+                    clock=lambda skew=skew: self._now() + skew,
+                    sleep=lambda s: None,
+                )
+                device.user_key, device.lossy = key, transport
+                device.sync()
+                self.devices.append(device)
+            self.acknowledged: list[tuple[dict, dict]] = []
+            self.sent_ids: set[str] = set()
+
+        def _now(self) -> datetime:
+            self.clock += timedelta(seconds=1)
+            return self.clock
+
+        def _pick(self, device, table, index):
+            ids = sorted(device.all(table))
+            return ids[index % len(ids)] if ids else None
+
+        @rule(
+            d=st.integers(0, 5),
+            table=st.sampled_from(TABLES),
+            i=st.integers(0, 50),
+            field=st.integers(0, 2),
+            value=TEXT,
+        )
+        def edit(self, d, table, i, field, value):
+            device = self.devices[d]
+            record_id = self._pick(device, table, i)
+            if record_id is None:
+                return
+            fields = EDITABLE[table]
+            device.update(table, record_id, {fields[field % len(fields)]: value})
+
+        @rule(d=st.integers(0, 5), i=st.integers(0, 50), name=TEXT)
+        def create_contact(self, d, i, name):
+            device = self.devices[d]
+            customer = self._pick(device, "customers", i)
+            if customer is not None:
+                device.create("contacts", {"customer_id": customer, "name": name})
+
+        @rule(d=st.integers(0, 5), i=st.integers(0, 50))
+        def delete_contact(self, d, i):
+            device = self.devices[d]
+            contact = self._pick(device, "contacts", i)
+            if contact is not None:
+                device.delete("contacts", contact)
+
+        @rule(d=st.integers(0, 5), lose=st.integers(0, 2), pull=st.booleans())
+        def sync(self, d, lose, pull):
+            device = self.devices[d]
+            device.lossy.lose_next = lose
+            pending = device.outbox()
+            results = device.push()
+            self.sent_ids |= {m["id"] for m in pending}
+            by_id = {m["id"]: m for m in pending}
+            self.acknowledged += [(by_id[r["id"]], r) for r in results]
+            if pull:
+                device.pull()
+
+        @rule(i=st.integers(0, 50), value=TEXT)
+        def manager_edits_on_the_server(self, i, value):
+            customers = sorted(self.devices[5].all("customers"))
+            customer = customers[i % len(customers)]
+            headers = {"Authorization": f"Bearer {self.devices[5].access_token}"}
+            response = self.client.patch(
+                f"/api/v1/customers/{customer}", json={"notes": value}, headers=headers
+            )
+            assert response.status_code in (200, 404)
+
+        def check_convergence(self):
+            for device in self.devices:
+                device.lossy.lose_next = 0
+                pending = device.outbox()
+                results = device.push()
+                by_id = {m["id"]: m for m in pending}
+                self.sent_ids |= set(by_id)
+                self.acknowledged += [(by_id[r["id"]], r) for r in results]
+            # On PostgreSQL a transaction running anywhere in the cluster (autovacuum's
+            # ANALYZE, say) holds the pull horizon back for a moment: changes are
+            # delayed, never skipped. Converged means "equal once the horizon passed".
+            deadline = time.monotonic() + 20
+            while True:
+                for device in self.devices:
+                    device.pull()
+                with self.app.app_context():
+                    try:
+                        self._check_scopes()
+                        break
+                    except AssertionError:
+                        if time.monotonic() > deadline:
+                            raise
+                time.sleep(0.2)
+            with self.app.app_context():
+                self._check_nothing_lost()
+
+        def _check_scopes(self):
+            for device in self.devices:
+                expected = _server_scope(device.user_key)
+                for table in RECORD_MODELS:
+                    local = {i: r for i, r in device.all(table).items()}
+                    server = expected.get(table, {})
+                    diff = {
+                        (i, k, (local.get(i) or {}).get(k), (server.get(i) or {}).get(k))
+                        for i in set(local) | set(server)
+                        for k in set(local.get(i) or {}) | set(server.get(i) or {})
+                        if (local.get(i) or {}).get(k) != (server.get(i) or {}).get(k)
+                    }
+                    assert not diff, (device.user_key, table, sorted(diff, key=str)[:5])
+
+        def _check_nothing_lost(self):
+            stored = {str(i) for i in db.session.scalars(select(SyncMutation.id))}
+            assert stored == self.sent_ids  # each mutation recorded once, none applied twice
+            log = db.session.scalars(select(ConflictEntry)).all()
+            lost = {(str(e.mutation_id), e.field) for e in log if e.loser == "device"}
+            rejected = {str(e.mutation_id) for e in log if e.kind == "rejected"}
+            first_result: dict[str, dict] = {}
+            for mutation, result in self.acknowledged:
+                previous = first_result.setdefault(mutation["id"], result)
+                assert {k: v for k, v in result.items() if k != "replayed"} == {
+                    k: v for k, v in previous.items() if k != "replayed"
+                }
+                if result["status"] == "rejected":
+                    assert mutation["id"] in rejected
+                    continue
+                if mutation["op"] != "update":
+                    continue
+                model = RECORD_MODELS[mutation["table"]]
+                record = db.session.get(model, uuid.UUID(mutation["record_id"]))
+                for field, value in mutation["fields"].items():
+                    if (mutation["id"], field) in lost or record.deleted_at is not None:
+                        continue
+                    now_value = getattr(record, field)
+                    changed_in = (record.field_meta.get(field) or {}).get("v", 0)
+                    superseded = changed_in > result["record"]["version"]
+                    assert now_value == value or superseded, (mutation, field, now_value)
+
+    return Phones
+
+
+def _empty_database() -> None:
+    db.session.remove()
+    with db.engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(text(f"DELETE FROM {table.name}"))
+
+
+def _server_scope(user_key: str) -> dict[str, dict[str, dict]]:
+    user = db.session.scalar(select(User).where(User.email == f"{user_key}@example.com"))
+    scope: dict[str, dict[str, dict]] = {}
+    cursor = None
+    while True:
+        result = Puller(db.session, user).pull(cursor, 5000)
+        cursor = result.cursor
+        for change in result.changes:
+            if change["op"] == "put":
+                scope.setdefault(change["table"], {})[change["record"]["id"]] = change["record"]
+        if not result.has_more:
+            db.session.rollback()
+            return scope
+
+
+def test_devices_converge_and_nothing_is_lost(app):
+    machine = make_machine(app)
+
+    class Final(machine):
+        def teardown(self):
+            self.check_convergence()
+
+    Final.TestCase.settings = settings(
+        max_examples=20,
+        stateful_step_count=25,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
+    Final.TestCase().runTest()

@@ -1,0 +1,61 @@
+"""A live fieldsync server for tests that talk to it over HTTP (browser, real clients).
+
+The server is its own app on its own copy of the demo data (support/databases.py),
+served by werkzeug in a thread. (The shared `app` fixture empties its tables
+after every test, which a server that lives across several tests cannot have.)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from .databases import DemoTemplate, dispose, migrated_app
+
+
+@dataclass
+class LiveServer:
+    app: Flask
+    url: str
+
+
+def unavailable(reason: str) -> None:
+    """A missing tool or package: skip with the reason, but fail in CI (`CI=true`)."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason)
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """Serve `app` on a free local port in a thread; yield its base URL."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+    # Port 0: the system picks a free port at bind time (no race between two suites).
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+        dispose(app)
+
+
+@contextmanager
+def live_demo_server(demo: DemoTemplate, suffix: str, **config: Any) -> Iterator[LiveServer]:
+    """A copy of the demo data, served over HTTP for the block's duration."""
+    with demo.copy(suffix) as url:
+        app = migrated_app(url, **config)
+        with serving(app) as base:
+            yield LiveServer(app, base)

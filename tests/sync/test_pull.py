@@ -1,0 +1,255 @@
+"""Pull: scopes, paging, cursors, ordering, scope changes, retention."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from domain.models import Customer, Territory, User
+from server.extensions import db
+from sync.changes import create_record, update_record
+from sync.pull import Puller
+from sync.retention import prune
+from tests.support.phones import phone
+from tests.support.sync_calls import PULL, ids_of, pull_all
+
+CHILDREN = ("contacts", "visits", "orders", "tasks")
+
+
+def world_ids(world, territory, table):
+    return {str(world.records[territory][table])}
+
+
+def test_a_rep_receives_exactly_their_scope(client, world, login):
+    changes, _, _ = pull_all(client, login("rep.a@example.com"))
+    assert ids_of(changes, "customers") == world_ids(world, "A", "customers")
+    for table in CHILDREN:
+        assert ids_of(changes, table) == world_ids(world, "A", table)
+    assert ids_of(changes, "territories") == {str(world.territories["A"])}
+    assert ids_of(changes, "products") == {str(world.products["active"])}
+    users = {c["record"]["id"]: c["record"] for c in changes if c["table"] == "users"}
+    assert str(world.users["rep.b"]) not in users  # other team
+    teammate = users[str(world.users["rep.a2"])]
+    assert "home_lat" not in teammate  # public profile only
+    assert "password_hash" not in str(changes) and "password" not in teammate
+
+
+def test_a_manager_receives_their_teams_and_an_admin_everything(client, world, login):
+    manager, _, _ = pull_all(client, login("north.manager@example.com"))
+    assert ids_of(manager, "customers") == world_ids(world, "A", "customers") | world_ids(
+        world, "A2", "customers"
+    )
+    assert str(world.products["inactive"]) in ids_of(manager, "products")
+    admin, _, _ = pull_all(client, login("admin@example.com"))
+    assert len(ids_of(admin, "customers")) == 3
+    assert len(ids_of(admin, "users")) == 6
+
+
+def test_parents_arrive_before_children_and_each_record_once(client, world, login):
+    changes, _, _ = pull_all(client, login("admin@example.com"), limit=2)
+    seen = set()
+    for change in changes:
+        record = change.get("record", {})
+        if change["table"] in CHILDREN:
+            assert record["customer_id"] in seen, "a child arrived before its customer"
+        if change["table"] == "customers":
+            seen.add(record["id"])
+    keys = [(c["table"], c["record"]["id"]) for c in changes]
+    assert len(keys) == len(set(keys))
+
+
+def test_paging_delivers_everything_with_has_more(client, world, login):
+    headers = login("admin@example.com")
+    whole, _, one_page = pull_all(client, headers)
+    paged, _, pages = pull_all(client, headers, limit=3)
+    assert one_page == 1 and pages > 5
+    assert sorted((c["table"], c["record"]["id"]) for c in whole) == sorted(
+        (c["table"], c["record"]["id"]) for c in paged
+    )
+
+
+def test_incremental_pull_carries_only_new_changes_including_deletes(client, world, login):
+    headers = login("rep.a@example.com")
+    _, cursor, _ = pull_all(client, headers)
+    empty, cursor, _ = pull_all(client, headers, cursor)
+    assert empty == []
+    contact = world.records["A"]["contacts"]
+    client.patch(f"/api/v1/contacts/{contact}", json={"phone": "+84 2"}, headers=headers)
+    client.delete(f"/api/v1/tasks/{world.records['A']['tasks']}", headers=headers)
+    client.patch(
+        f"/api/v1/contacts/{world.records['B']['contacts']}",
+        json={"phone": "x"},
+        headers=login("rep.b@example.com"),
+    )
+    changes, cursor, _ = pull_all(client, headers, cursor)
+    assert [(c["table"], c["op"]) for c in changes] == [("contacts", "put"), ("tasks", "delete")]
+    assert changes[0]["record"]["phone"] == "+84 2" and changes[0]["record"]["version"] == 2
+    assert changes[1]["id"] == str(world.records["A"]["tasks"])
+
+
+def test_a_record_changed_many_times_arrives_once_in_its_latest_state(client, world, login):
+    headers = login("rep.a@example.com")
+    _, cursor, _ = pull_all(client, headers)
+    contact = world.records["A"]["contacts"]
+    for i in range(5):
+        client.patch(f"/api/v1/contacts/{contact}", json={"notes": f"v{i}"}, headers=headers)
+    changes, _, _ = pull_all(client, headers, cursor)
+    assert [c["record"]["notes"] for c in changes] == ["v4"]
+
+
+def test_bad_cursor_and_limits_are_client_errors(client, world, login):
+    headers = login("rep.a@example.com")
+    for cursor in ("garbage", "eyJ2IjogOX0", "x" * 50):
+        response = client.get(PULL, query_string={"cursor": cursor}, headers=headers)
+        assert response.status_code == 400 and response.json["error"]["code"] == "invalid_cursor"
+    assert client.get(PULL, query_string={"limit": 5001}, headers=headers).status_code == 422
+    assert client.get(PULL, query_string={"limit": 0}, headers=headers).status_code == 422
+    assert client.get(PULL).status_code == 401
+
+
+def test_reassigned_customer_is_removed_from_the_loser_and_sent_whole_to_the_gainer(
+    client, world, login
+):
+    rep_a, rep_b = login("rep.a@example.com"), login("rep.b@example.com")
+    _, cursor_a, _ = pull_all(client, rep_a)
+    _, cursor_b, _ = pull_all(client, rep_b)
+    customer = world.records["A"]["customers"]
+    moved = client.patch(
+        f"/api/v1/customers/{customer}",
+        json={"territory_id": str(world.territories["B"])},
+        headers=login("admin@example.com"),
+    )
+    assert moved.status_code == 200, moved.json
+    lost, _, _ = pull_all(client, rep_a, cursor_a)
+    assert ids_of(lost, "customers", "remove") == {str(customer)}
+    for table in CHILDREN:
+        assert ids_of(lost, table, "remove") == world_ids(world, "A", table)
+    gained, _, _ = pull_all(client, rep_b, cursor_b)
+    assert ids_of(gained, "customers") == {str(customer)}
+    for table in CHILDREN:
+        assert ids_of(gained, table) == world_ids(world, "A", table)
+    order = [c["table"] for c in gained]
+    assert order.index("customers") < min(order.index(t) for t in CHILDREN)
+
+
+def test_gaining_a_territory_delivers_all_its_records_whatever_the_cursor(
+    client, world, login, app
+):
+    rep_a = login("rep.a@example.com")
+    _, cursor, _ = pull_all(client, rep_a)
+    territory = client.patch(
+        f"/api/v1/territories/{world.territories['B']}",
+        json={"rep_ids": [str(world.users["rep.b"]), str(world.users["rep.a"])]},
+        headers=login("admin@example.com"),
+    )
+    assert territory.status_code == 200, territory.json
+    gained, cursor, _ = pull_all(client, rep_a, cursor)
+    assert ids_of(gained, "customers") == world_ids(world, "B", "customers")
+    for table in CHILDREN:
+        assert ids_of(gained, table) == world_ids(world, "B", table)
+    assert str(world.territories["B"]) in ids_of(gained, "territories")
+    # And taking it away sends removes.
+    client.patch(
+        f"/api/v1/territories/{world.territories['B']}",
+        json={"rep_ids": [str(world.users["rep.b"])]},
+        headers=login("admin@example.com", device_id="admin-2"),
+    )
+    lost, _, _ = pull_all(client, rep_a, cursor)
+    assert ids_of(lost, "customers", "remove") == world_ids(world, "B", "customers")
+    assert ids_of(lost, "territories", "remove") == {str(world.territories["B"])}
+    for table in CHILDREN:
+        assert ids_of(lost, table, "remove") == world_ids(world, "B", table)
+
+
+def test_deactivated_product_is_removed_for_reps(client, world, login):
+    rep_a = login("rep.a@example.com")
+    _, cursor, _ = pull_all(client, rep_a)
+    client.patch(
+        f"/api/v1/products/{world.products['active']}",
+        json={"active": False},
+        headers=login("admin@example.com"),
+    )
+    changes, _, _ = pull_all(client, rep_a, cursor)
+    assert ids_of(changes, "products", "remove") == {str(world.products["active"])}
+
+
+def test_a_cursor_older_than_the_retention_gets_reset(client, world, login, app):
+    headers = login("rep.a@example.com")
+    _, cursor, _ = pull_all(client, headers)
+    client.patch(
+        f"/api/v1/contacts/{world.records['A']['contacts']}", json={"notes": "x"}, headers=headers
+    )
+    with app.app_context():
+        counts = prune(db.session, now=datetime.now(UTC) + timedelta(days=91))
+        db.session.commit()
+    assert counts["log_rows"] > 0
+    response = client.get(PULL, query_string={"cursor": cursor}, headers=headers)
+    assert response.json["reset"] is True
+    changes, _, _ = pull_all(client, headers)
+    assert ids_of(changes, "customers") == world_ids(world, "A", "customers")
+
+
+def test_pruning_drops_old_tombstones_but_keeps_recent_ones(client, world, login, app):
+    headers = login("rep.a@example.com")
+    task = world.records["A"]["tasks"]
+    client.delete(f"/api/v1/tasks/{task}", headers=headers)
+    with app.app_context():
+        assert prune(db.session, now=datetime.now(UTC) + timedelta(days=30))["tombstones"] == 0
+        assert prune(db.session, now=datetime.now(UTC) + timedelta(days=91))["tombstones"] == 1
+        db.session.commit()
+
+
+def test_a_device_converges_with_its_own_pushes_and_others_changes(client, world, login):
+    device = phone(client, "rep.a@example.com")
+    device.sync()
+    cid = str(world.records["A"]["customers"])
+    task = device.create("tasks", {"customer_id": cid, "title": "Gọi lại cho chị Hương"})
+    client.patch(
+        f"/api/v1/customers/{cid}",
+        json={"phone": "+84 7"},
+        headers=login("north.manager@example.com"),
+    )
+    device.sync()
+    assert device.get("tasks", task)["version"] == 1
+    assert device.get("customers", cid)["phone"] == "+84 7"
+    fresh = phone(client, "rep.a@example.com", device_id="fresh")
+    fresh.pull()
+    for table in ("customers", *CHILDREN, "products", "territories", "users"):
+        assert device.all(table) == fresh.all(table), table
+
+
+def test_engine_pull_without_http(session, world):
+    """The engine is plain Python: pull as a user, page by page."""
+    user = session.get(User, world.users["rep.b"])
+    result = Puller(session, user).pull(None, limit=1000)
+    assert not result.has_more and not result.reset
+    assert ids_of(result.changes, "customers") == world_ids(world, "B", "customers")
+
+
+@pytest.mark.parametrize("writes", [1, 30])
+def test_changes_made_during_a_paged_initial_sync_are_not_lost(session, world, writes):
+    """Records written between the pages of a first sync still arrive."""
+    admin = session.get(User, world.users["admin"])
+    puller = Puller(session, admin)
+    page = puller.pull(None, limit=2)
+    now = datetime.now(UTC)
+    territory = session.get(Territory, world.territories["A"])
+    created = [
+        create_record(
+            session, Customer, {"name": f"Late {i}", "territory_id": territory.id}, now=now
+        )
+        for i in range(writes)
+    ]
+    first = session.get(Customer, world.records["A"]["customers"])
+    update_record(session, first, {"notes": "changed mid-sync"}, now=now)
+    session.commit()
+    changes = list(page.changes)
+    cursor = page.cursor
+    while page.has_more:
+        page = Puller(session, admin).pull(cursor, limit=2)
+        changes += page.changes
+        cursor = page.cursor
+    received = {c["record"]["id"]: c["record"] for c in changes if c["table"] == "customers"}
+    assert {str(c.id) for c in created} <= set(received)
+    assert received[str(first.id)]["notes"] == "changed mid-sync"

@@ -1,0 +1,569 @@
+"""WatermelonDB's sync contract at `/api/v1/sync/watermelon` (ADR 0011, docs/watermelondb.md)."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from sync.watermelon import TABLES, columns
+from tests.support.sync_calls import mutation, results
+
+URL = "/api/v1/sync/watermelon"
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def pull(client, headers, last_pulled_at=None, **params):
+    query = {
+        "last_pulled_at": "null" if last_pulled_at is None else last_pulled_at,
+        "schema_version": 1,
+        **params,
+    }
+    response = client.get(URL, query_string=query, headers=headers)
+    assert response.status_code == 200, response.json
+    body = response.json
+    assert isinstance(body["timestamp"], int)
+    for table, part in body["changes"].items():
+        assert table in TABLES and set(part) == {"created", "updated", "deleted"}
+        ids = [r["id"] for r in part["created"] + part["updated"]] + part["deleted"]
+        assert len(ids) == len(set(ids)), f"duplicate ids in {table}"
+        for raw in part["created"] + part["updated"]:
+            assert "_status" not in raw and "_changed" not in raw
+    return body
+
+
+def push(client, headers, changes, last_pulled_at, status=200, **extra):
+    body = {"changes": changes, "lastPulledAt": last_pulled_at, **extra}
+    response = client.post(URL, json=body, headers=headers)
+    assert response.status_code == status, response.json
+    return response.json
+
+
+def ids(body, table, kind):
+    part = body["changes"][table][kind]
+    return {r if kind == "deleted" else r["id"] for r in part}
+
+
+def raw_of(body, table, record_id):
+    part = body["changes"][table]
+    for raw in part["created"] + part["updated"]:
+        if raw["id"] == str(record_id):
+            return raw
+    raise AssertionError(f"{table} {record_id} not in the pull")
+
+
+def synced(client, headers):
+    """A device after its first sync: (timestamp, raw records by (table, id))."""
+    body = pull(client, headers)
+    local = {}
+    for table, part in body["changes"].items():
+        for raw in part["created"]:
+            local[(table, raw["id"])] = raw
+    return body["timestamp"], local
+
+
+def test_first_sync_sends_the_scope_as_created_raw_records(client, world, login):
+    body = pull(client, login("rep.a@example.com"))
+    a = world.records["A"]
+    for table in ("customers", "contacts", "visits", "orders", "tasks"):
+        assert ids(body, table, "created") == {str(a[table])}
+        assert body["changes"][table]["updated"] == []
+    assert ids(body, "territories", "created") == {str(world.territories["A"])}
+    customer = raw_of(body, "customers", a["customers"])
+    assert isinstance(customer["updated_at"], int) and isinstance(customer["created_at"], int)
+    assert customer["version"] == 1
+    order = raw_of(body, "orders", a["orders"])
+    assert isinstance(order["lines"], str) and isinstance(json.loads(order["lines"]), list)
+    assert set(order) <= set(columns("orders"))
+    # first_sync with 0 is the same
+    assert ids(pull(client, login("rep.a@example.com"), 0), "customers", "created") == {
+        str(a["customers"])
+    }
+
+
+def test_an_idle_pull_is_empty_and_keeps_its_timestamp_usable(client, world, login):
+    headers = login("rep.a@example.com")
+    ts, _ = synced(client, headers)
+    body = pull(client, headers, ts)
+    assert set(body["changes"]) == set(TABLES)
+    assert all(not any(part.values()) for part in body["changes"].values())
+    assert body["timestamp"] >= ts
+
+
+def test_own_push_is_not_echoed_as_created(client, world, login):
+    headers = login("rep.a@example.com")
+    ts, _local = synced(client, headers)
+    contact_id, order_id = str(uuid.uuid4()), str(uuid.uuid4())
+    customer = str(world.records["A"]["customers"])
+    product = str(world.products["active"])
+    changes = {
+        "contacts": {
+            "created": [
+                {
+                    "id": contact_id,
+                    "customer_id": customer,
+                    "name": "Chị Lan",
+                    "phone": "+84 1",
+                    "created_at": now_ms(),
+                    "updated_at": now_ms(),
+                    "_status": "created",
+                    "_changed": "",
+                }
+            ],
+            "updated": [],
+            "deleted": [],
+        },
+        "orders": {
+            "created": [
+                {
+                    "id": order_id,
+                    "customer_id": customer,
+                    "status": "draft",
+                    "currency": "VND",
+                    "lines": json.dumps([{"product_id": product, "quantity": "2"}]),
+                    "total": "999999.00",
+                    "_status": "created",
+                    "_changed": "",
+                }
+            ],
+            "updated": [],
+            "deleted": [],
+        },
+    }
+    result = push(client, headers, changes, ts)
+    assert result["experimentalRejectedIds"] == {} and result["rejected"] == []
+    body = pull(client, headers, ts)
+    assert contact_id not in ids(body, "contacts", "created") | ids(body, "contacts", "updated")
+    # an order gets server-derived fields: it comes back, as `updated`, with its total
+    assert order_id not in ids(body, "orders", "created")
+    echoed = raw_of(body, "orders", order_id)
+    assert echoed["total"] != "999999.00"
+    # another device of the same rep sees both as created
+    other = pull(client, login("rep.a@example.com", device_id="tablet"), ts)
+    assert contact_id in ids(other, "contacts", "created")
+
+
+def test_created_of_an_existing_record_updates_it(client, world, login):
+    headers = login("rep.a@example.com")
+    ts, local = synced(client, headers)
+    cid = str(world.records["A"]["customers"])
+    raw = {**local[("customers", cid)], "phone": "+84 777", "updated_at": now_ms()}
+    result = push(
+        client, headers, {"customers": {"created": [raw], "updated": [], "deleted": []}}, ts
+    )
+    assert result["rejected"] == []
+    record = client.get(f"/api/v1/customers/{cid}", headers=headers).json
+    assert record["phone"] == "+84 777"
+
+
+def test_updated_of_a_missing_record_creates_it(client, world, login):
+    headers = login("rep.a@example.com")
+    ts, _ = synced(client, headers)
+    task_id = str(uuid.uuid4())
+    raw = {
+        "id": task_id,
+        "customer_id": str(world.records["A"]["customers"]),
+        "title": "Gọi lại",
+        "done": False,
+        "_status": "updated",
+        "_changed": "title",
+    }
+    result = push(client, headers, {"tasks": {"created": [], "updated": [raw], "deleted": []}}, ts)
+    assert result["rejected"] == []
+    assert client.get(f"/api/v1/tasks/{task_id}", headers=headers).json["title"] == "Gọi lại"
+
+
+def test_updated_of_a_deleted_record_is_not_resurrected(client, world, login):
+    headers = login("rep.a@example.com")
+    ts, local = synced(client, headers)
+    task = str(world.records["A"]["tasks"])
+    assert client.delete(
+        f"/api/v1/tasks/{task}", headers=login("north.manager@example.com")
+    ).status_code in (200, 204)
+    raw = {**local[("tasks", task)], "title": "still here?", "updated_at": now_ms()}
+    result = push(client, headers, {"tasks": {"created": [], "updated": [raw], "deleted": []}}, ts)
+    assert [r["code"] for r in result["rejected"]] == ["record_deleted"]
+    assert result["experimentalRejectedIds"] == {}  # delete wins: the pull tells the device
+    assert client.get(f"/api/v1/tasks/{task}", headers=headers).status_code == 404
+    assert task in ids(pull(client, headers, ts), "tasks", "deleted")
+
+
+def test_deleting_a_missing_record_is_a_no_op(client, world, login):
+    headers = login("rep.a@example.com")
+    ts, _ = synced(client, headers)
+    task = str(world.records["A"]["tasks"])
+    gone = [str(uuid.uuid4()), "not-a-uuid"]
+    result = push(
+        client, headers, {"tasks": {"created": [], "updated": [], "deleted": [*gone, task]}}, ts
+    )
+    assert result["rejected"] == [] and result["experimentalRejectedIds"] == {}
+    assert client.get(f"/api/v1/tasks/{task}", headers=headers).status_code == 404
+    again = push(client, headers, {"tasks": {"created": [], "updated": [], "deleted": [task]}}, ts)
+    assert again["rejected"] == []
+
+
+def test_server_change_after_last_pull_is_merged_per_field(client, world, login):
+    headers = login("rep.a@example.com")
+    manager = login("north.manager@example.com")
+    ts, local = synced(client, headers)
+    cid = str(world.records["A"]["customers"])
+    edited_on_phone = now_ms()
+    time.sleep(0.01)
+    patched = client.patch(
+        f"/api/v1/customers/{cid}",
+        json={"phone": "+84 manager", "notes": "from the office"},
+        headers=manager,
+    )
+    assert patched.status_code == 200, patched.json
+    raw = {
+        **local[("customers", cid)],
+        "phone": "+84 phone",
+        "city": "Thủ Đức",
+        "updated_at": edited_on_phone,
+        "_status": "updated",
+        "_changed": "phone,city",
+    }
+    result = push(
+        client, headers, {"customers": {"created": [], "updated": [raw], "deleted": []}}, ts
+    )
+    assert result["rejected"] == []
+    [conflict] = result["conflicts"]
+    assert {f["field"] for f in conflict["fields"]} >= {"phone"}
+    record = client.get(f"/api/v1/customers/{cid}", headers=headers).json
+    assert record["phone"] == "+84 manager"  # the later edit (the manager's) wins
+    assert record["city"] == "Thủ Đức"  # an untouched field on the server: the phone's
+    assert record["notes"] == "from the office"  # the phone's stale copy lost to the office
+    log = client.get(f"/api/v1/conflicts?record_id={cid}", headers=manager).json["items"]
+    lost = {(e["field"], e["loser"]): e for e in log}
+    assert lost[("phone", "device")]["lost_values"] == {"phone": "+84 phone"}
+    # the next pull gives the device the merged record
+    merged = raw_of(pull(client, headers, ts), "customers", cid)
+    assert merged["phone"] == "+84 manager" and merged["city"] == "Thủ Đức"
+
+
+def _phone_sets(client, headers, cid, field, value, edited_ms):
+    """Another device's edit, made at `edited_ms` and received now (our own push)."""
+    version = client.get(f"/api/v1/customers/{cid}", headers=headers).json["version"]
+    edited = datetime.fromtimestamp(edited_ms / 1000, UTC)
+    [result] = results(
+        client,
+        headers,
+        mutation("customers", "update", cid, {field: value}, version, changed_at=edited),
+    )
+    assert result["status"] == "applied", result
+
+
+@pytest.mark.parametrize("tablet_edited_later", [True, False])
+def test_an_edit_made_before_another_device_sent_its_own_is_concurrent(
+    client, world, login, tablet_edited_later
+):
+    """What `synchronize()` really sends: it pulls first, so the pushed `version` is the
+    latest even though the edit was made before that version reached the server. The
+    edit time decides: the later edit wins, the loser is in the conflict log, and a
+    device whose value lost gets the winner on its next pull."""
+    cid = str(world.records["A"]["customers"])
+    phone = login("rep.a@example.com", device_id="phone")
+    tablet = login("north.manager@example.com", device_id="tablet")
+    ts, _ = synced(client, tablet)
+    now = now_ms()
+    phone_edit, tablet_edit = (now - 2000, now - 1000)
+    if not tablet_edited_later:
+        phone_edit, tablet_edit = tablet_edit, phone_edit
+    _phone_sets(client, phone, cid, "notes", "from the phone", phone_edit)
+    pulled = pull(client, tablet, ts)  # synchronize(): pull, keep local edits, push
+    raw = {
+        **raw_of(pulled, "customers", cid),
+        "notes": "from the tablet",
+        "updated_at": tablet_edit,
+        "_status": "updated",
+        "_changed": "notes",
+    }
+    result = push(
+        client,
+        tablet,
+        {"customers": {"created": [], "updated": [raw], "deleted": []}},
+        pulled["timestamp"],
+    )
+    assert result["experimentalRejectedIds"] == {}
+    winner, loser = (
+        ("from the tablet", "server") if tablet_edited_later else ("from the phone", "device")
+    )
+    assert client.get(f"/api/v1/customers/{cid}", headers=tablet).json["notes"] == winner
+    log = client.get(f"/api/v1/conflicts?record_id={cid}", headers=tablet).json["items"]
+    assert [(e["field"], e["loser"]) for e in log] == [("notes", loser)]
+    following = pull(client, tablet, pulled["timestamp"])
+    if tablet_edited_later:  # the tablet has the winner already: nothing to send
+        assert cid not in ids(following, "customers", "updated")
+    else:
+        assert raw_of(following, "customers", cid)["notes"] == "from the phone"
+
+
+def test_a_sequential_edit_is_not_a_conflict(client, world, login):
+    """An edit made after the device pulled the other device's value simply applies."""
+    cid = str(world.records["A"]["customers"])
+    phone = login("rep.a@example.com", device_id="phone")
+    tablet = login("north.manager@example.com", device_id="tablet")
+    ts, _ = synced(client, tablet)
+    _phone_sets(client, phone, cid, "notes", "from the phone", now_ms() - 1000)
+    pulled = pull(client, tablet, ts)
+    time.sleep(0.01)
+    raw = {
+        **raw_of(pulled, "customers", cid),
+        "notes": "from the tablet",
+        "updated_at": now_ms(),
+        "_status": "updated",
+        "_changed": "notes",
+    }
+    result = push(
+        client,
+        tablet,
+        {"customers": {"created": [], "updated": [raw], "deleted": []}},
+        pulled["timestamp"],
+    )
+    assert result["conflicts"] == []
+    assert client.get(f"/api/v1/conflicts?record_id={cid}", headers=tablet).json["items"] == []
+
+
+def test_nulls_for_columns_that_cannot_be_null_mean_not_set(client, world, login):
+    """WatermelonDB sends every column, null where the app set nothing."""
+    headers = login("rep.a@example.com")
+    ts, local = synced(client, headers)
+    cid = str(world.records["A"]["customers"])
+    task_id = str(uuid.uuid4())
+    task = {column: None for column in columns("tasks")}
+    task.update(id=task_id, customer_id=cid, title="Call back", _status="created")
+    customer = {
+        **local[("customers", cid)],
+        "status": None,
+        "tier": None,
+        "notes": "null elsewhere",
+        "updated_at": now_ms(),
+        "_status": "updated",
+    }
+    result = push(
+        client,
+        headers,
+        {
+            "tasks": {"created": [task], "updated": [], "deleted": []},
+            "customers": {"created": [], "updated": [customer], "deleted": []},
+        },
+        ts,
+    )
+    assert result["experimentalRejectedIds"] == {} and result["rejected"] == []
+    stored = client.get(f"/api/v1/tasks/{task_id}", headers=headers).json
+    assert stored["done"] is False and stored["title"] == "Call back"
+    kept = client.get(f"/api/v1/customers/{cid}", headers=headers).json
+    assert kept["status"] == local[("customers", cid)]["status"]
+    assert kept["notes"] == "null elsewhere"
+
+
+def test_a_customer_reassigned_away_comes_back_deleted(client, world, login):
+    headers = login("rep.a@example.com")
+    ts, _ = synced(client, headers)
+    a = world.records["A"]
+    moved = client.patch(
+        f"/api/v1/customers/{a['customers']}",
+        json={"territory_id": str(world.territories["B"])},
+        headers=login("admin@example.com"),
+    )
+    assert moved.status_code == 200, moved.json
+    body = pull(client, headers, ts)
+    for table in ("customers", "contacts", "visits", "orders", "tasks"):
+        assert ids(body, table, "deleted") == {str(a[table])}
+    # the gainer gets it whole, as created
+    rep_b = login("rep.b@example.com")
+    ts_b, _ = synced(client, rep_b)
+    moved_back = client.patch(
+        f"/api/v1/customers/{a['customers']}",
+        json={"territory_id": str(world.territories["A"])},
+        headers=login("admin@example.com"),
+    )
+    assert moved_back.status_code == 200
+    assert ids(pull(client, rep_b, ts_b), "customers", "deleted") == {str(a["customers"])}
+    back = pull(client, headers, body["timestamp"])
+    for table in ("customers", "contacts", "visits", "orders", "tasks"):
+        assert ids(back, table, "created") == {str(a[table])}
+
+
+def test_a_territory_taken_from_the_rep_deletes_its_records(client, world, login):
+    headers = login("rep.a@example.com")
+    ts, _ = synced(client, headers)
+    territory = str(world.territories["A"])
+    changed = client.patch(
+        f"/api/v1/territories/{territory}",
+        json={"rep_ids": [str(world.users["rep.a2"])]},
+        headers=login("admin@example.com"),
+    )
+    assert changed.status_code == 200, changed.json
+    body = pull(client, headers, ts)
+    a = world.records["A"]
+    for table in ("customers", "contacts", "visits", "orders", "tasks"):
+        assert str(a[table]) in ids(body, table, "deleted")
+    # a retried pull with the same old timestamp still knows the old scope
+    again = pull(client, headers, ts)
+    assert str(a["customers"]) in ids(again, "customers", "deleted")
+    # and the new timestamp is quiet
+    assert not pull(client, headers, body["timestamp"])["changes"]["customers"]["deleted"]
+
+
+def test_a_retried_push_is_applied_once(client, world, login, app):
+    headers = login("rep.a@example.com")
+    ts, local = synced(client, headers)
+    cid = str(world.records["A"]["customers"])
+    raw = {**local[("customers", cid)], "notes": "ghi chú", "updated_at": now_ms()}
+    contact = {"id": str(uuid.uuid4()), "customer_id": cid, "name": "Anh Minh"}
+    changes = {
+        "customers": {"created": [], "updated": [raw], "deleted": []},
+        "contacts": {"created": [contact], "updated": [], "deleted": []},
+    }
+    push(client, headers, changes, ts)
+    version = client.get(f"/api/v1/customers/{cid}", headers=headers).json["version"]
+    # a manager edits in between; the lost response makes the phone push again
+    client.patch(
+        f"/api/v1/customers/{cid}",
+        json={"notes": "office"},
+        headers=login("north.manager@example.com"),
+    )
+    second = push(client, headers, changes, ts)
+    assert second["rejected"] == []
+    record = client.get(f"/api/v1/customers/{cid}", headers=headers).json
+    assert record["notes"] == "office" and record["version"] == version + 1
+    contacts = client.get(f"/api/v1/contacts?customer_id={cid}", headers=headers).json
+    assert sum(1 for c in contacts["items"] if c["name"] == "Anh Minh") == 1
+
+
+def test_migration_pull_sends_new_tables_and_columns(client, world, login):
+    headers = login("rep.a@example.com")
+    ts, _ = synced(client, headers)
+    migration = {
+        "from": 0,
+        "tables": ["tasks", "not_a_table"],
+        "columns": [{"table": "customers", "columns": ["tier"]}],
+    }
+    body = pull(client, headers, ts, migration=json.dumps(migration))
+    assert ids(body, "tasks", "created") == {str(world.records["A"]["tasks"])}
+    assert ids(body, "customers", "updated") == {str(world.records["A"]["customers"])}
+    assert not body["changes"]["contacts"]["created"]
+    assert "not_a_table" not in body["changes"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"changes": "nope"},
+        {"changes": {"customers": []}},
+        {"changes": {"secrets": {"created": [], "updated": [], "deleted": []}}},
+        {"changes": {"customers": {"created": [{"name": "no id"}], "updated": [], "deleted": []}}},
+        {"changes": {"customers": {"created": [], "updated": [], "deleted": [1]}}},
+        {"changes": {}, "lastPulledAt": "yesterday"},
+        {"changes": {}, "lastPulledAt": -5},
+        {"lastPulledAt": 1},
+        [],
+        "text",
+    ],
+)
+def test_bad_push_bodies_are_4xx_json(client, world, login, body):
+    response = client.post(URL, json=body, headers=login("rep.a@example.com"))
+    assert 400 <= response.status_code < 500, response.json
+    assert response.json["error"]["code"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"last_pulled_at": "abc"},
+        {"last_pulled_at": "1.5"},
+        {"schema_version": "x"},
+        {"schema_version": 99},
+        {"migration": "{not json"},
+        {"migration": "[1]"},
+        {"migration": json.dumps({"tables": "tasks"})},
+    ],
+)
+def test_bad_pulls_are_4xx_json(client, world, login, query):
+    response = client.get(URL, query_string=query, headers=login("rep.a@example.com"))
+    assert 400 <= response.status_code < 500, response.json
+    assert response.json["error"]["code"]
+
+
+def test_malformed_json_and_no_token(client, world, login):
+    response = client.post(
+        URL, data="{", content_type="application/json", headers=login("rep.a@example.com")
+    )
+    assert response.status_code == 400 and response.json["error"]["code"] == "malformed_json"
+    assert client.get(URL).status_code == 401
+
+
+def test_an_unknown_timestamp_replaces_the_local_database(client, world, login):
+    headers = login("rep.a@example.com")
+    ts, _ = synced(client, headers)
+    body = pull(client, headers, ts + 500)  # a scope generation never issued
+    assert body["experimentalStrategy"] == "replacement"
+    assert ids(body, "customers", "created") == {str(world.records["A"]["customers"])}
+    far = pull(client, headers, 10**15)
+    assert far["experimentalStrategy"] == "replacement"
+
+
+def test_a_rep_cannot_push_into_another_teams_customer(client, world, login):
+    headers = login("rep.a@example.com")
+    ts, _ = synced(client, headers)
+    b = world.records["B"]
+    foreign = {
+        "id": str(b["customers"]),
+        "name": "hijacked",
+        "phone": "+84 0",
+        "updated_at": now_ms(),
+    }
+    contact = {"id": str(uuid.uuid4()), "customer_id": str(b["customers"]), "name": "spy"}
+    changes = {
+        "customers": {"created": [foreign], "updated": [dict(foreign)], "deleted": []},
+        "contacts": {"created": [contact], "updated": [], "deleted": [str(b["contacts"])]},
+    }
+    result = push(client, headers, changes, ts)
+    rejected = result["experimentalRejectedIds"]
+    assert set(rejected["customers"]) == {str(b["customers"])}
+    assert set(rejected["contacts"]) == {contact["id"], str(b["contacts"])}
+    assert {r["code"] for r in result["rejected"]} == {"forbidden"}
+    rep_b = login("rep.b@example.com")
+    record = client.get(f"/api/v1/customers/{b['customers']}", headers=rep_b).json
+    assert record["name"] != "hijacked"
+    assert client.get(f"/api/v1/contacts/{b['contacts']}", headers=rep_b).status_code == 200
+    assert client.get(f"/api/v1/contacts/{contact['id']}", headers=rep_b).status_code == 404
+
+
+def test_server_derived_fields_are_never_taken_from_the_device(client, world, login):
+    headers = login("rep.a@example.com")
+    ts, local = synced(client, headers)
+    order = str(world.records["A"]["orders"])
+    raw = {
+        **local[("orders", order)],
+        "total": "1.00",
+        "submitted_at": 1,
+        "version": 999,
+        "notes": "gấp",
+        "updated_at": now_ms(),
+    }
+    result = push(client, headers, {"orders": {"created": [], "updated": [raw], "deleted": []}}, ts)
+    assert result["rejected"] == []
+    record = client.get(f"/api/v1/orders/{order}", headers=headers).json
+    assert record["notes"] == "gấp" and record["total"] != "1.00"
+    assert record["version"] == 2
+
+
+def test_push_takes_last_pulled_at_from_the_url_as_watermelondb_docs_do(client, world, login):
+    headers = login("rep.a@example.com")
+    ts, local = synced(client, headers)
+    cid = str(world.records["A"]["customers"])
+    raw = {**local[("customers", cid)], "notes": "from the URL", "updated_at": now_ms()}
+    changes = {"customers": {"created": [], "updated": [raw], "deleted": []}}
+    ok = client.post(f"{URL}?last_pulled_at={ts}", json={"changes": changes}, headers=headers)
+    assert ok.status_code == 200, ok.json
+    assert client.get(f"/api/v1/customers/{cid}", headers=headers).json["notes"] == "from the URL"
+    bad = client.post(f"{URL}?last_pulled_at=yesterday", json={"changes": changes}, headers=headers)
+    assert bad.status_code == 422 and "last_pulled_at" in bad.json["error"]["fields"]
