@@ -385,9 +385,28 @@ def worker_pids(master: int) -> list[int]:
 _local = threading.local()
 
 
+#: Requests turned away with 503 `overloaded` and sent again after `Retry-After`.
+overload_retries = 0
+_retries_lock = threading.Lock()
+
+
 def request(port: int, method: str, path: str, body=None, token=None) -> tuple[int, dict]:
     """One request on this thread's keep-alive connection: a client thread reuses its
-    connection as a phone would, and the bench times requests, not TCP handshakes."""
+    connection as a phone would, and the bench times requests, not TCP handshakes.
+    Like a phone, it waits `Retry-After` (with jitter) and tries again when the server
+    says it is overloaded; `overload_retries` counts those."""
+    global overload_retries
+    for _ in range(30):
+        status, answer, retry_after = _send(port, method, path, body, token)
+        if status != 503 or answer.get("error", {}).get("code") != "overloaded":
+            return status, answer
+        with _retries_lock:
+            overload_retries += 1
+        time.sleep(retry_after * random.uniform(1.0, 1.5))
+    return status, answer
+
+
+def _send(port: int, method: str, path: str, body, token) -> tuple[int, dict, float]:
     conn = getattr(_local, "conn", None)
     if conn is None or getattr(_local, "port", None) != port:
         conn = _local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
@@ -404,7 +423,8 @@ def request(port: int, method: str, path: str, body=None, token=None) -> tuple[i
     except (http.client.HTTPException, OSError):
         _local.conn = None
         raise
-    return response.status, json.loads(data or b"{}")
+    retry_after = float(response.getheader("Retry-After") or 1)
+    return response.status, json.loads(data or b"{}"), retry_after
 
 
 def login(port: int, email: str, device: str) -> str:

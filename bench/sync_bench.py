@@ -22,6 +22,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench import common
 from bench.common import (
     Sizes,
     database_url,
@@ -166,6 +167,7 @@ def push(port: int, data: dict, sizes: Sizes, concurrency: int) -> dict:
         assert status == 200, body
         return time.perf_counter() - started, body
 
+    retried_before = common.overload_retries
     started = time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
         outcomes = list(pool.map(send, range(sizes.devices)))
@@ -183,6 +185,7 @@ def push(port: int, data: dict, sizes: Sizes, concurrency: int) -> dict:
         "p50_ms": statistics.median(latencies) * 1000,
         "p95_ms": percentile(latencies, 0.95) * 1000,
         "statuses": statuses,
+        "overload_retries": common.overload_retries - retried_before,
     }
 
 
@@ -245,6 +248,13 @@ def print_table(results: list[dict], sizes: Sizes) -> None:
     rows.append(("push request p50 ms", *(f"{r['push']['p50_ms']:.0f}" for r in results), ""))
     rows.append(("push request p95 ms", *(f"{r['push']['p95_ms']:.0f}" for r in results), ""))
     rows.append(("push results", *(json.dumps(r["push"]["statuses"]) for r in results), ""))
+    rows.append(
+        (
+            "pushes sent again after 503 overloaded",
+            *(str(r["push"]["overload_retries"]) for r in results),
+            "",
+        )
+    )
     print_columns(rows)
 
 

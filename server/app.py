@@ -15,12 +15,12 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 from flask_smorest import Api, Blueprint
 from marshmallow import RAISE
+from sqlalchemy.orm import Session
 from webargs.flaskparser import FlaskParser
 
 from domain.schemas import ExactDecimal
+from sync import SyncSettings, stored_json
 from sync import settings as sync_settings
-from sync import stored_json
-from sync.settings import SyncSettings
 
 from . import overload
 from .api_docs import routes as api_docs
@@ -144,7 +144,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
-    stored_json.install(db.session)  # each record's pull JSON, kept on every flush
+    # Each record's pull JSON, kept on every flush of every session (the app's and plain
+    # SQLAlchemy sessions alike: a script or test writing through its own is covered too).
+    stored_json.install(Session)
     migrate.init_app(app, db, directory=MIGRATIONS)
     limiter.init_app(app)
     sync_settings.configure(section(SyncSettings, app.config))

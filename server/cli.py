@@ -27,10 +27,10 @@ def main() -> None:
 def init_db() -> None:
     """Create the schema, or upgrade it to the latest migration; then store the pull
     JSON of records that have none (after a migration that cleared it)."""
-    from sync.stored_json import fill_missing
+    from sync import stored_json
 
     upgrade(directory=current_app.extensions["migrate"].directory)
-    filled = fill_missing(db.session)
+    filled = stored_json.fill_missing(db.session)
     if filled:
         click.echo(f"Stored the pull JSON of {filled} records.")
     click.echo(f"Database ready at {db.engine.url.render_as_string(hide_password=True)}")
@@ -81,7 +81,7 @@ def seed_demo(seed: int, if_empty: bool) -> None:
 @with_appcontext
 def prune_command() -> None:
     """Drop change-log rows, tombstones and mutation ids past their retention."""
-    from sync.retention import prune
+    from sync import prune
 
     counts = prune(db.session)
     db.session.commit()

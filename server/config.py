@@ -16,7 +16,7 @@ import secrets
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sync.settings import SyncSettings
+from sync import SyncSettings
 
 from .overload import Limits
 from .route_plans.settings import RoutingSettings

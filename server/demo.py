@@ -31,7 +31,7 @@ from domain.models import (
     User,
     Visit,
 )
-from sync.changes import create_record
+from sync import create_record
 
 from .auth.passwords import hash_password
 from .route_plans.service import Planner

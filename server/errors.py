@@ -12,7 +12,7 @@ from marshmallow import Schema, fields
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from sync.errors import RecordError
+from sync import RecordError
 
 from . import i18n
 from .extensions import db

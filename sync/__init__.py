@@ -1,5 +1,64 @@
 """The sync engine: the one write path, scopes and the rules every writer obeys.
 
 No Flask here: the server, the CLI, the demo seeder and the tests all call it
-directly.
+directly. This module is its public surface; other packages import from here.
+(`settings` and `stored_json` are modules: their state is the engine's.)
 """
+
+from __future__ import annotations
+
+from . import settings, stored_json
+from .changes import create_record, delete_record, resend_record, update_record
+from .conflict_log import list_conflicts, restore
+from .errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    InvalidCursor,
+    NotFound,
+    RecordError,
+    UnsupportedSchemaVersion,
+)
+from .pull import Puller, PullResult
+from .push import (
+    Pusher,
+    PushRequestSchema,
+    audit_refused_push,
+    check_schema_version,
+    claim_device,
+)
+from .records_json import record_json
+from .retention import prune
+from .scopes import Scope
+from .settings import SyncSettings
+from .store import RecordStore
+
+__all__ = [
+    "Conflict",
+    "Forbidden",
+    "Invalid",
+    "InvalidCursor",
+    "NotFound",
+    "PullResult",
+    "Puller",
+    "PushRequestSchema",
+    "Pusher",
+    "RecordError",
+    "RecordStore",
+    "Scope",
+    "SyncSettings",
+    "UnsupportedSchemaVersion",
+    "audit_refused_push",
+    "check_schema_version",
+    "claim_device",
+    "create_record",
+    "delete_record",
+    "list_conflicts",
+    "prune",
+    "record_json",
+    "resend_record",
+    "restore",
+    "settings",
+    "stored_json",
+    "update_record",
+]

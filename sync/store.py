@@ -1,6 +1,6 @@
 """Read and write records as one user: scope, rules and the write path together.
 
-`RecordStore` is what the REST layer (and, next, sync push) calls; tests can
+`RecordStore` is what the REST layer and sync push call; tests can
 use it without HTTP. It never commits: the caller owns the transaction.
 """
 

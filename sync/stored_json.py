@@ -8,8 +8,8 @@ push) is in the stored JSON, and so is any future writer. Column defaults,
 which SQLAlchemy would apply only in the INSERT, are applied first, so the JSON
 is the row as stored.
 
-The hook is switched on by `install()`, which the app factory calls for its
-sessions; code that writes records without the app must call it too.
+The hook is switched on by `install()`, which the app factory calls for every
+session of the process; code that writes records without the app must call it too.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from domain.models import Team, User
 from domain.schemas import UserCreateSchema
 from domain.times import utc_now
-from sync.changes import create_record, update_record
+from sync import create_record, update_record
 
 from .passwords import hash_password
 

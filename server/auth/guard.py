@@ -10,7 +10,7 @@ from sqlalchemy.orm import lazyload
 
 from domain.models import DeviceSession, User
 from domain.times import utc_now
-from sync.store import RecordStore
+from sync import RecordStore
 
 from ..errors import ApiError
 from ..extensions import db

@@ -7,7 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from domain.times import utc_now
-from sync.errors import NotFound
+from sync import NotFound
 
 from ..auth.guard import store
 from ..extensions import db

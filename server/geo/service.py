@@ -1,6 +1,6 @@
 """GeoJSON views of what a user may see: territories, customers, rep positions, routes.
 
-Plain functions over a session and a `Scope`, for the manager map (issue 5).
+Plain functions over a session and a `Scope`, for the managers' map.
 Customers are read as columns, not ORM objects, so that 10,000 of them build
 in a fraction of the map's time budget.
 """
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from domain.models import Customer, RoutePlan, Territory, User, Visit, territory_reps
 from domain.times import utc_iso
-from sync.scopes import Scope
+from sync import Scope
 
 #: Customers whose visits are planned by frequency (leads are not due yet).
 VISITED_STATUSES = ("active", "prospect")

@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 
 from domain import kpis
 from domain.times import utc_now
-from sync.errors import Invalid
+from sync import Invalid
 
 from ..auth.guard import store
 from ..config import section

@@ -22,8 +22,7 @@ from domain import kpis
 from domain.kpis import Overdue, Period, RepCounts, WeekCounts
 from domain.models import Customer, Order, Quota, Team, User, Visit
 from domain.times import as_utc, parse_iso, utc_iso
-from sync.errors import Forbidden, NotFound
-from sync.scopes import Scope
+from sync import Forbidden, NotFound, Scope
 
 
 @dataclass(frozen=True)
@@ -105,33 +104,54 @@ def compute(
     now: datetime,
     currency: str = "VND",
 ) -> tuple[dict[uuid.UUID, RepCounts], dict[int, WeekCounts]]:
-    """Counts per rep and the team's counts per week of the period."""
+    """Counts per rep and the team's counts per week of the period: one query per kind."""
     ids = [r.id for r in reps]
     counts = {r.id: RepCounts() for r in reps}
     weekly: dict[int, WeekCounts] = {}
     if not ids:
         return counts, weekly
-    start, end = period.start, period.end
-    today_start = period.local_midnight(now.astimezone(period.zone).date())
-    weeks = period.weeks()
+    _planned_visits(session, ids, counts, period, now)
+    _completed_visits(session, ids, counts, weekly, period)
+    _submitted_orders(session, ids, counts, weekly, period, currency)
+    _coverage(session, ids, counts, min(period.end, now))
+    _new_customers(session, ids, counts, period)
+    _quotas(session, ids, counts, period)
+    return counts, weekly
 
-    # Visits planned in the period, by status and whether their day is over.
+
+def _planned_visits(
+    session: Session,
+    ids: list[uuid.UUID],
+    counts: dict[uuid.UUID, RepCounts],
+    period: Period,
+    now: datetime,
+) -> None:
+    """Visits planned in the period, by status and whether their day is over."""
+    today_start = period.local_midnight(now.astimezone(period.zone).date())
     past = case((Visit.planned_at < today_start, 1), else_=0)
     for rep_id, status, is_past, count in session.execute(
         select(Visit.rep_id, Visit.status, past, func.count())
         .where(
             Visit.rep_id.in_(ids),
             Visit.deleted_at.is_(None),
-            Visit.planned_at >= start,
-            Visit.planned_at < end,
+            Visit.planned_at >= period.start,
+            Visit.planned_at < period.end,
         )
         .group_by(Visit.rep_id, Visit.status, past)
     ):
         counts[rep_id].add_planned(status, bool(is_past), count)
 
-    # Completed visits in the period, by week: check-ins, verified, converted.
+
+def _completed_visits(
+    session: Session,
+    ids: list[uuid.UUID],
+    counts: dict[uuid.UUID, RepCounts],
+    weekly: dict[int, WeekCounts],
+    period: Period,
+) -> None:
+    """Completed visits in the period, by week: check-ins, verified, converted."""
     when = _visit_time()
-    week = _bucket(when, weeks)
+    week = _bucket(when, period.weeks())
     converted = (
         select(Order.id)
         .where(
@@ -154,8 +174,8 @@ def compute(
             Visit.rep_id.in_(ids),
             Visit.deleted_at.is_(None),
             Visit.status == "completed",
-            when >= start,
-            when < end,
+            when >= period.start,
+            when < period.end,
         )
         .group_by(Visit.rep_id, week)
     ):
@@ -166,17 +186,26 @@ def compute(
         c.visits_converted += int(sold or 0)
         weekly.setdefault(index, WeekCounts()).visits_completed += done
 
-    # Submitted orders in the period, by currency and week.
+
+def _submitted_orders(
+    session: Session,
+    ids: list[uuid.UUID],
+    counts: dict[uuid.UUID, RepCounts],
+    weekly: dict[int, WeekCounts],
+    period: Period,
+    currency: str,
+) -> None:
+    """Submitted orders in the period, by currency and week (other currencies kept apart)."""
     when = _order_time()
-    week = _bucket(when, weeks)
+    week = _bucket(when, period.weeks())
     for rep_id, order_currency, index, count, total in session.execute(
         select(Order.rep_id, Order.currency, week, func.count(), _money_sum(session, Order.total))
         .where(
             Order.rep_id.in_(ids),
             Order.deleted_at.is_(None),
             Order.status == kpis.COUNTED_ORDER_STATUS,
-            when >= start,
-            when < end,
+            when >= period.start,
+            when < period.end,
         )
         .group_by(Order.rep_id, Order.currency, week)
     ):
@@ -187,20 +216,27 @@ def compute(
             bucket.orders += count
             bucket.revenue += amount
 
-    _coverage(session, ids, counts, min(end, now))
 
+def _new_customers(
+    session: Session, ids: list[uuid.UUID], counts: dict[uuid.UUID, RepCounts], period: Period
+) -> None:
     for owner_id, count in session.execute(
         select(Customer.owner_id, func.count())
         .where(
             Customer.owner_id.in_(ids),
             Customer.deleted_at.is_(None),
-            Customer.created_at >= start,
-            Customer.created_at < end,
+            Customer.created_at >= period.start,
+            Customer.created_at < period.end,
         )
         .group_by(Customer.owner_id)
     ):
         counts[owner_id].new_customers = count
 
+
+def _quotas(
+    session: Session, ids: list[uuid.UUID], counts: dict[uuid.UUID, RepCounts], period: Period
+) -> None:
+    """Each rep's monthly targets, prorated to the period."""
     quotas: dict[uuid.UUID, list[tuple[date, Decimal, int, str]]] = {i: [] for i in ids}
     for q in session.execute(
         select(
@@ -210,7 +246,6 @@ def compute(
         quotas[q.rep_id].append((q.month, q.revenue_target, q.visits_target, q.currency))
     for rep_id, c in counts.items():
         c.set_target(*kpis.prorate(period, quotas[rep_id]))
-    return counts, weekly
 
 
 def _coverage(

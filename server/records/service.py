@@ -17,7 +17,7 @@ from sqlalchemy import Select, and_, or_, select
 
 from domain.models import SyncedRecord
 from domain.text import fold
-from sync.errors import InvalidCursor
+from sync import InvalidCursor
 
 MAX_LIMIT = 500
 

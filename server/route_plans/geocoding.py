@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from domain.models import Customer
-from routing.geocode import GeocodeError, address_query, geocode, nominatim
-from sync.changes import update_record
+from routing import GeocodeError, address_query, geocode, nominatim
+from sync import update_record
 
 from .settings import RoutingSettings
 

@@ -13,9 +13,8 @@ from flask_smorest import Blueprint
 from domain.models import RoutePlan, User
 from domain.schemas import RoutePlanSchema
 from domain.times import parse_iso, utc_now
-from routing.navigation import Waypoint, apple_maps_links, google_maps_links, gpx
-from routing.planner import Place
-from sync.changes import delete_record
+from routing import Place, Waypoint, apple_maps_links, google_maps_links, gpx
+from sync import delete_record
 
 from ..auth.guard import current_user, store
 from ..config import section

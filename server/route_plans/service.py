@@ -18,23 +18,24 @@ from sqlalchemy.orm import Session
 
 from domain.models import Customer, RoutePlan, Task, Territory, User, Visit
 from domain.times import parse_iso, utc_iso
-from routing.due import CustomerFacts, due_customers, overdue_ratio, priority
-from routing.matrix import MatrixError
-from routing.planner import (
+from routing import (
     NO_LOCATION,
+    CustomerFacts,
     DayPlan,
+    Lunch,
+    MatrixError,
     Place,
     PlannedStop,
     Visitable,
     WorkDay,
     clock_seconds,
+    due_customers,
+    overdue_ratio,
     plan,
     plan_day,
+    priority,
 )
-from routing.solver import Lunch
-from sync.changes import create_record, update_record
-from sync.errors import Forbidden, Invalid, NotFound, RecordError
-from sync.scopes import Scope
+from sync import Forbidden, Invalid, NotFound, RecordError, Scope, create_record, update_record
 
 from .geocoding import geocode_missing
 from .settings import RoutingSettings

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
-from routing.matrix import GreatCircleProvider, MatrixProvider, OsrmProvider
+from routing import GreatCircleProvider, MatrixProvider, OsrmProvider
 
 
 @dataclass(frozen=True)

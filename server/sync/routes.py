@@ -7,17 +7,18 @@ from flask_smorest import Blueprint
 
 from domain.models import DeviceSession, User
 from domain.times import utc_now
-from sync import settings
-from sync.conflict_log import list_conflicts, restore
-from sync.pull import Puller
-from sync.push import (
+from sync import (
+    Puller,
     Pusher,
     PushRequestSchema,
     audit_refused_push,
     check_schema_version,
     claim_device,
+    list_conflicts,
+    record_json,
+    restore,
+    settings,
 )
-from sync.records_json import record_json
 
 from ..auth.guard import current_user, store
 from ..auth.sessions import session_error

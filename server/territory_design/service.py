@@ -24,10 +24,8 @@ from sqlalchemy.orm import Session
 
 from domain.geometry import to_geojson, to_shape
 from domain.models import Customer, Team, Territory, User
-from routing.territories import WorkItem, balance, evaluate, monthly_workloads
-from sync.errors import Conflict, Forbidden, Invalid, NotFound
-from sync.scopes import Scope
-from sync.store import RecordStore
+from routing import WorkItem, balance, evaluate, monthly_workloads
+from sync import Conflict, Forbidden, Invalid, NotFound, RecordStore, Scope
 
 MIN_K, MAX_K = 2, 50
 
@@ -292,6 +290,37 @@ def apply_proposal(
     team = team_in_scope(session, scope, team_id)
     territories = {t.id: t for t in team_territories(session, team_id)}
     customers = {c.id: c for c in team_customers(session, team_id, list(territories))}
+    _check_proposal(proposed, territories, customers)
+    targets = _write_territories(store, team, proposed)
+    # New territories are in the scope only once they exist.
+    writer = RecordStore(session, store.user, now=store.now)
+    moved = 0
+    for territory, entry in zip(targets, proposed, strict=True):
+        for customer_id in entry["customer_ids"]:
+            if customers[customer_id].territory_id != territory.id:
+                writer.update(Customer, customer_id, {"territory_id": territory.id})
+                moved += 1
+    return {
+        "territories": [
+            {
+                "territory_id": territory.id,
+                "name": territory.name,
+                "created": entry.get("territory_id") is None,
+                "customers": len(entry["customer_ids"]),
+            }
+            for territory, entry in zip(targets, proposed, strict=True)
+        ],
+        "moved": moved,
+    }
+
+
+def _check_proposal(
+    proposed: list[dict[str, Any]],
+    territories: dict[uuid.UUID, Territory],
+    customers: dict[uuid.UUID, Any],
+) -> None:
+    """422 naming every problem, before anything is written: unknown or repeated
+    territories, customers in two places or not of the team, customers left out."""
     seen: set[uuid.UUID] = set()
     errors: dict[int, dict[str, list[str]]] = {}
     reused: set[uuid.UUID] = set()
@@ -331,6 +360,11 @@ def apply_proposal(
             ]
         raise Invalid(fields)
 
+
+def _write_territories(
+    store: RecordStore, team: Team, proposed: list[dict[str, Any]]
+) -> list[Territory]:
+    """The proposal's polygons: named territories updated, the others created, in order."""
     targets: list[Territory] = []
     for index, entry in enumerate(proposed, 1):
         values: dict[str, Any] = {"geometry": entry["geometry"]}
@@ -341,24 +375,5 @@ def apply_proposal(
         else:
             values.setdefault("name", f"{team.name} {index}")
             targets.append(store.create(Territory, {**values, "team_id": team.id}))
-    session.flush()
-    # New territories are in the scope only once they exist.
-    writer = RecordStore(session, store.user, now=store.now)
-    moved = 0
-    for territory, entry in zip(targets, proposed, strict=True):
-        for customer_id in entry["customer_ids"]:
-            if customers[customer_id].territory_id != territory.id:
-                writer.update(Customer, customer_id, {"territory_id": territory.id})
-                moved += 1
-    return {
-        "territories": [
-            {
-                "territory_id": territory.id,
-                "name": territory.name,
-                "created": entry.get("territory_id") is None,
-                "customers": len(entry["customer_ids"]),
-            }
-            for territory, entry in zip(targets, proposed, strict=True)
-        ],
-        "moved": moved,
-    }
+    store.session.flush()
+    return targets

@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 
 from domain.models import DeviceSession
 from domain.times import utc_now
-from sync.push import claim_device
+from sync import claim_device
 from sync.watermelon import (
     WatermelonPuller,
     WatermelonPusher,

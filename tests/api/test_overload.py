@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""A database connection lost in the middle of a request answers 503, in the caller's language."""
 
 from __future__ import annotations
 

@@ -113,3 +113,17 @@ def test_http_and_in_process_pulls_send_the_stored_json(app, client, world, logi
         customer = db.session.get(Customer, world.records["A"]["customers"])
         stored = orjson.loads(customer.sync_json)
     assert stored in [c.get("record") for c in over_http]
+
+
+def test_a_plain_sqlalchemy_session_keeps_the_stored_json_too(app, world):
+    """Not only the app's sessions: a script or test writing through its own session."""
+    from sqlalchemy.orm import Session
+
+    from sync.changes import update_record
+
+    with app.app_context(), Session(db.engine) as plain:
+        customer = plain.get(Customer, world.records["A"]["customers"])
+        update_record(plain, customer, {"notes": "written outside the app"}, now=datetime.now(UTC))
+        plain.commit()
+        assert orjson.loads(customer.sync_json)["notes"] == "written outside the app"
+        assert all(stored == read for stored, read in stored_vs_read_back(plain).values())

@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Territory polygons: refused with a human message when invalid, kept unchanged when valid."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""KPI definitions on plain numbers: periods, weeks, ratios, money and quotas (ADR 0009)."""
 
 from __future__ import annotations
 

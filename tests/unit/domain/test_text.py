@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Search keys: Arabic and Persian keyboards and digits find the same text."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""The territory balancer on plain data: workload, imbalance, balanced and compact proposals."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from server import create_app
+from server.auth.passwords import hash_password, password_matches
 from server.config import ConfigError, build_config
 from server.extensions import db
 
@@ -70,3 +71,15 @@ def test_postgres_connections_bound_long_transactions(tmp_path):
     options = config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]["options"]
     assert "idle_in_transaction_session_timeout=30000" in options
     assert "statement_timeout=30000" in options
+
+
+def test_passwords_are_hashed_with_scrypt_unless_a_test_says_otherwise(tmp_path, monkeypatch):
+    """The suite's cheap hash is a config override only: no environment variable sets it."""
+    monkeypatch.setenv("FIELDSYNC_PASSWORD_HASH_METHOD", "pbkdf2:sha256:1")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "k" * 40})
+    with app.app_context():
+        stored = hash_password("correct horse")
+        assert stored.startswith("scrypt:")
+        assert password_matches(stored, "correct horse")
+        assert not password_matches(stored, "wrong horse")
+        assert not password_matches(None, "correct horse")  # unknown account

@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Error message catalogues: every language covers every code and message; the rest is English."""
 
 from __future__ import annotations
 

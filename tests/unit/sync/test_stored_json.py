@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Stored pull JSON holds only a table's own columns (nothing that depends on who reads it)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""The WatermelonDB schema an app ships declares every column the server sends."""
 
 from __future__ import annotations
 
