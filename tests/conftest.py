@@ -69,20 +69,20 @@ def app() -> Iterator[Flask]:
 
 @pytest.fixture(autouse=True)
 def _clean_database(request):
-    """Empty every table after each test that touched the database."""
+    """Empty every table after each test that touched the database.
+
+    DELETE, children first, on both databases: on PostgreSQL a TRUNCATE of these
+    small tables costs about 100 ms (new files for every table), DELETE about 4.
+    """
     yield
     if "app" not in request.fixturenames:
         return
     application = request.getfixturevalue("app")
     with application.app_context():
         db.session.remove()
-        tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
         with db.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
-            else:
-                for table in tables:
-                    conn.execute(text(f"DELETE FROM {table}"))
+            for table in reversed(Base.metadata.sorted_tables):
+                conn.execute(table.delete())
     limiter.reset()
 
 

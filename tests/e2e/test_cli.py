@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 import yaml
 
 from tests.support import ROOT
+from tests.support.databases import own_database
+from tests.support.live_server import free_port
 
 
-def _fieldsync(tmp_path: Path, *args: str, timeout: int = 60) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "FIELDSYNC_INSTANCE_PATH": str(tmp_path),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-    }
+@pytest.fixture
+def env(tmp_path) -> Iterator[dict[str, str]]:
+    """The command's environment: a database of its own of the kind under test."""
+    with own_database(tmp_path, "cli") as url:
+        yield {**os.environ, "FIELDSYNC_INSTANCE_PATH": str(tmp_path), "DATABASE_URL": url}
+
+
+def _fieldsync(env: dict[str, str], *args: str, timeout: int = 60) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "server.cli", *args],
         cwd=ROOT,
@@ -32,12 +35,12 @@ def _fieldsync(tmp_path: Path, *args: str, timeout: int = 60) -> subprocess.Comp
     )
 
 
-def test_init_db_is_idempotent_and_create_user_can_sign_in(tmp_path):
-    assert _fieldsync(tmp_path, "init-db").returncode == 0
-    again = _fieldsync(tmp_path, "init-db")
+def test_init_db_is_idempotent_and_create_user_can_sign_in(env):
+    assert _fieldsync(env, "init-db").returncode == 0
+    again = _fieldsync(env, "init-db")
     assert again.returncode == 0, again.stderr
     created = _fieldsync(
-        tmp_path,
+        env,
         "create-user",
         "--email",
         "Boss@Example.com",
@@ -54,7 +57,7 @@ def test_init_db_is_idempotent_and_create_user_can_sign_in(tmp_path):
     assert "manager boss@example.com" in created.stdout
 
     duplicate = _fieldsync(
-        tmp_path,
+        env,
         "create-user",
         "--email",
         "boss@example.com",
@@ -67,36 +70,30 @@ def test_init_db_is_idempotent_and_create_user_can_sign_in(tmp_path):
     assert "already exists" in duplicate.stderr
 
     too_short = _fieldsync(
-        tmp_path, "create-user", "--email", "x@example.com", "--password", "short", "--role", "rep"
+        env, "create-user", "--email", "x@example.com", "--password", "short", "--role", "rep"
     )
     assert too_short.returncode != 0
     assert "password" in too_short.stderr
 
 
-def test_prune_reports_what_it_dropped(tmp_path):
-    assert _fieldsync(tmp_path, "init-db").returncode == 0
-    pruned = _fieldsync(tmp_path, "prune")
+def test_prune_reports_what_it_dropped(env):
+    assert _fieldsync(env, "init-db").returncode == 0
+    pruned = _fieldsync(env, "prune")
     assert pruned.returncode == 0, pruned.stderr
     assert "log_rows: 0, tombstones: 0, mutations: 0" in pruned.stdout
 
 
-def test_openapi_command_prints_the_committed_contract(tmp_path):
-    printed = _fieldsync(tmp_path, "openapi")
+def test_openapi_command_prints_the_committed_contract(env):
+    printed = _fieldsync(env, "openapi")
     assert printed.returncode == 0, printed.stderr
     assert yaml.safe_load(printed.stdout) == yaml.safe_load((ROOT / "openapi.yaml").read_text())
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def test_serve_answers_health_and_login(tmp_path):
-    assert _fieldsync(tmp_path, "init-db").returncode == 0
+def test_serve_answers_health_and_login(env):
+    assert _fieldsync(env, "init-db").returncode == 0
     assert (
         _fieldsync(
-            tmp_path,
+            env,
             "create-user",
             "--email",
             "a@example.com",
@@ -107,12 +104,7 @@ def test_serve_answers_health_and_login(tmp_path):
         ).returncode
         == 0
     )
-    port = _free_port()
-    env = {
-        **os.environ,
-        "FIELDSYNC_INSTANCE_PATH": str(tmp_path),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-    }
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--workers", "3"],
         cwd=ROOT,
@@ -143,4 +135,8 @@ def test_serve_answers_health_and_login(tmp_path):
     finally:
         server.terminate()
         output, _ = server.communicate(timeout=20)
-    assert "SQLite: serving with one worker process." in output
+    one_worker = "SQLite: serving with one worker process."
+    if env["DATABASE_URL"].startswith("sqlite"):
+        assert one_worker in output
+    else:  # PostgreSQL: the three workers asked for
+        assert one_worker not in output and output.count("Booting worker") == 3

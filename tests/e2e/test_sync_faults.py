@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -32,6 +31,7 @@ from domain.models import ChangeLogEntry, Contact, Customer, SyncMutation
 from fieldsync_client import SyncClient, http_transport
 from server.extensions import db
 from tests.support import ROOT
+from tests.support.live_server import free_port
 from tests.support.phones import flask_transport, phone
 
 # -- 1. a response lost after the commit ----------------------------------------------------
@@ -139,12 +139,6 @@ BATCH = 500
 SECRET = "faults-test-secret-key-that-is-long-enough-0123456789"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _environment(tmp_path: Path, database_url: str) -> dict:
     return {
         **os.environ,
@@ -243,15 +237,12 @@ def _writing(database_url: str, engine) -> bool:
         )
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, app, tmp_path) -> str:
-    """A fresh SQLite file, or the suite's PostgreSQL database (emptied after the test)."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'faults.db'}"
+@pytest.fixture
+def database_url(app, tmp_path) -> str:
+    """The database under test: the suite's PostgreSQL database (emptied after the test),
+    or in the SQLite run a SQLite file of its own."""
     url = app.config["SQLALCHEMY_DATABASE_URI"]
-    if not url.startswith("postgresql"):
-        pytest.skip("needs PostgreSQL: set TEST_DATABASE_URL")
-    return url
+    return url if url.startswith("postgresql") else f"sqlite:///{tmp_path / 'faults.db'}"
 
 
 def test_sigkill_in_the_middle_of_a_push_batch_then_restart_retry_is_exactly_once(
@@ -270,7 +261,7 @@ def test_sigkill_in_the_middle_of_a_push_batch_then_restart_retry_is_exactly_onc
         "rep",
     )
     engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
-    server = _Server(env, _free_port(), tmp_path)
+    server = _Server(env, free_port(), tmp_path)
     sent: list[float] = []
     answered: list[float] = []
     outcome: dict = {}
