@@ -275,7 +275,7 @@ def self_test(url: str, devices: list, dropped_file: Path, before: Verdict) -> d
     from domain.models import RECORD_MODELS, SyncMutation, User
     from server import create_app
     from server.extensions import db
-    from sync.push import Pusher, PushRequestSchema
+    from sync import Pusher, PushRequestSchema
 
     from .common import SECRET
 

@@ -22,7 +22,8 @@ from .planner import (
     plan_day,
 )
 from .solver import Lunch
-from .territories import WorkItem, balance, evaluate, monthly_workloads
+from .territories import balance
+from .workload import WorkItem, evaluate, monthly_workloads
 
 __all__ = [
     "NO_LOCATION",

@@ -1,28 +1,6 @@
-"""Territory workload, compactness and a balancer, on plain data (no Flask, no database).
+"""The territory balancer on plain data: k compact territories of equal workload.
 
-Workload (minutes per month) of one customer::
-
-    visits_per_month = 30 / visit_every_days
-    travel_minutes   = drive from its nearest other customer in the set, by the
-                       embedded provider of `routing.matrix` (great circle ×
-                       1.3 detour at 30 km/h)
-    workload         = visits_per_month × (visit_minutes + travel_minutes)
-
-The travel term is what a route through a dense area costs per visit; it
-ignores the drive from home to the area and back, and it is computed over the
-whole input set, so a customer's workload does not depend on the partition
-(the balancer can then treat workloads as fixed weights). Customers without
-coordinates get the mean travel time of the located ones.
-
-A territory's workload is the sum over its customers; the imbalance of a
-partition is max / min territory workload (None if a territory has none).
-
-Compactness of a territory is the Polsby–Popper score of the convex hull of
-its customers, 4πA / P² (1 for a circle, 0.785 for a square, 0.5 for a 4:1
-rectangle, 0 for fewer than 3 non-collinear points); the compactness of a
-partition is the mean over its territories. `mean_distance_km` (customers to
-their centroid) is given as well: the hull score does not see a sprawling but
-convex territory.
+Workload and compactness are defined in `routing.workload`.
 
 The balancer (`balance`) proposes k territories:
 
@@ -81,6 +59,14 @@ from shapely.geometry import LineString, MultiPoint, Point
 from shapely.geometry.base import BaseGeometry
 
 from .matrix import EARTH_RADIUS_M, GreatCircleProvider
+from .workload import (
+    PartStats,
+    WorkItem,
+    evaluate,
+    imbalance,
+    monthly_workloads,
+    project,
+)
 
 #: Candidate territories per customer in the assignment LP (its nearest centres):
 #: keeps the programme small for large k; the far centres would never win anyway.
@@ -99,29 +85,6 @@ TOLERANCES = (0.02, 0.05, 0.1, 0.25, None)
 
 
 @dataclass(frozen=True)
-class WorkItem:
-    """One customer as the balancer sees it."""
-
-    id: Hashable
-    lat: float | None
-    lon: float | None
-    visit_minutes: float
-    visit_every_days: float
-
-    @property
-    def located(self) -> bool:
-        return self.lat is not None and self.lon is not None
-
-
-@dataclass(frozen=True)
-class PartStats:
-    customers: int
-    workload_minutes: float
-    compactness: float
-    mean_distance_km: float
-
-
-@dataclass(frozen=True)
 class ProposedTerritory:
     index: int
     customer_ids: list[Hashable]
@@ -136,70 +99,6 @@ class Proposal:
     imbalance: float | None
     compactness: float
     seconds: float = field(default=0.0, compare=False)
-
-
-def monthly_workloads(
-    items: Sequence[WorkItem], provider: GreatCircleProvider | None = None
-) -> dict[Hashable, float]:
-    """Minutes per month per customer id (see the module docstring for the formula)."""
-    provider = provider or GreatCircleProvider()
-    located = [i for i in items if i.located]
-    travel: dict[Hashable, float] = {}
-    if len(located) >= 2:
-        xy = _project(located)
-        distances, _ = cKDTree(xy).query(xy, k=2)
-        metres = distances[:, 1] * 1000 * provider.detour_factor
-        minutes = metres / (provider.speed_kmh / 3.6) / 60
-        travel = {item.id: float(m) for item, m in zip(located, minutes, strict=True)}
-    mean_travel = float(np.mean(list(travel.values()))) if travel else 0.0
-    return {
-        item.id: (30.0 / max(item.visit_every_days, 1))
-        * (item.visit_minutes + travel.get(item.id, mean_travel))
-        for item in items
-    }
-
-
-def _project(items: Sequence[WorkItem], origin_lat: float | None = None) -> np.ndarray:
-    """Equirectangular km around the items' mean latitude: fine at city scale."""
-    lat = np.array([i.lat for i in items], dtype=float)
-    lon = np.array([i.lon for i in items], dtype=float)
-    phi = math.radians(origin_lat if origin_lat is not None else float(lat.mean()))
-    km = EARTH_RADIUS_M / 1000 * math.pi / 180
-    return np.column_stack((lon * km * math.cos(phi), lat * km))
-
-
-def part_stats(items: Sequence[WorkItem], workloads: dict[Hashable, float]) -> PartStats:
-    """Customers, workload and compactness of one territory."""
-    located = [i for i in items if i.located]
-    compactness = mean_distance = 0.0
-    if located:
-        xy = _project(located)
-        mean_distance = float(np.linalg.norm(xy - xy.mean(axis=0), axis=1).mean())
-        hull = MultiPoint([tuple(p) for p in xy]).convex_hull
-        if hull.area > 0:
-            compactness = 4 * math.pi * hull.area / hull.length**2
-    return PartStats(
-        customers=len(items),
-        workload_minutes=float(sum(workloads[i.id] for i in items)),
-        compactness=round(compactness, 4),
-        mean_distance_km=round(mean_distance, 3),
-    )
-
-
-def imbalance(workloads: Sequence[float]) -> float | None:
-    """max / min workload; None when a territory has no work (or there are none)."""
-    if not workloads or min(workloads) <= 0:
-        return None
-    return max(workloads) / min(workloads)
-
-
-def evaluate(
-    parts: Sequence[Sequence[WorkItem]], workloads: dict[Hashable, float]
-) -> tuple[list[PartStats], float | None, float]:
-    """Stats per part, the imbalance and the mean compactness of a partition."""
-    stats = [part_stats(p, workloads) for p in parts]
-    mean_compactness = float(np.mean([s.compactness for s in stats])) if stats else 0.0
-    return stats, imbalance([s.workload_minutes for s in stats]), round(mean_compactness, 4)
 
 
 def _assign(
@@ -396,7 +295,7 @@ def balance(
     if len(located) < k:
         raise ValueError(f"{len(located)} customers with a location cannot fill {k} territories.")
     workloads = monthly_workloads(items, provider)
-    xy = _project(located)
+    xy = project(located)
     weights = np.array([workloads[i.id] for i in located])
     atom_xy, atom_weights = _atoms(xy, weights, max(MAX_ATOMS, k), seed)
     best: tuple[float, _Partition] | None = None

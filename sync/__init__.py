@@ -19,14 +19,16 @@ from .errors import (
     RecordError,
     UnsupportedSchemaVersion,
 )
-from .pull import Puller, PullResult
-from .push import (
-    Pusher,
+from .merge import effective_time, merge_fields
+from .mutations import (
     PushRequestSchema,
     audit_refused_push,
     check_schema_version,
     claim_device,
 )
+from .page import PullResult
+from .pull import Puller
+from .push import Pusher
 from .records_json import record_json
 from .retention import prune
 from .scopes import Scope
@@ -53,7 +55,9 @@ __all__ = [
     "claim_device",
     "create_record",
     "delete_record",
+    "effective_time",
     "list_conflicts",
+    "merge_fields",
     "prune",
     "record_json",
     "resend_record",

@@ -15,11 +15,8 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from sqlalchemy import (
     ARRAY,
     Row,
@@ -53,6 +50,7 @@ from domain.models import (
 
 from . import settings
 from .cursor import Cursor, Position, ScopeSpec, Walk
+from .page import Page, PullResult
 from .positions import horizon, is_postgres, log_after, log_between, pruned_through
 from .records_json import record_json
 from .scopes import Scope
@@ -70,70 +68,10 @@ LOG_COLUMNS = (
 )
 
 
-@dataclass
-class PullResult:
-    changes: list[dict[str, Any]]
-    cursor: str
-    has_more: bool
-    reset: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "changes": self.changes,
-            "cursor": self.cursor,
-            "has_more": self.has_more,
-            "reset": self.reset,
-        }
-
-
 def scope_spec(scope: Scope) -> ScopeSpec:
     if scope.is_admin:
         return ScopeSpec(everything=True)
     return ScopeSpec(scope.territory_ids, scope.member_ids)
-
-
-@dataclass
-class _Page:
-    limit: int
-    #: The JSON of a row written before `sync_json` existed (see `Puller._json_of`).
-    json_of: Callable[[str, uuid.UUID], dict[str, Any]]
-    #: Pass stored JSON on as it is (`orjson.Fragment`), or parse it.
-    raw: bool
-    changes: list[dict[str, Any]] = field(default_factory=list)
-    seen: set[tuple[str, uuid.UUID]] = field(default_factory=set)
-
-    @property
-    def room(self) -> int:
-        return self.limit - len(self.changes)
-
-    def put(self, table: str, record: SyncedRecord | Row, scope: Scope) -> None:
-        """Add a record, once per page; rows come from `Puller._fetch` (the hot path of a
-        first sync: thousands per page, so read by position, and the key hashed once)."""
-        if isinstance(record, Row):
-            record_id, deleted, stored = record[0], record[1], record[2]
-        else:
-            record_id, deleted, stored = record.id, record.is_deleted, None
-        seen = self.seen
-        known = len(seen)
-        seen.add((table, record_id))
-        if len(seen) == known:
-            return
-        if deleted:
-            self.changes.append({"table": table, "op": "delete", "id": str(record_id)})
-            return
-        if not isinstance(record, Row):
-            data = record_json(record, scope)
-        elif stored is None:
-            data = self.json_of(table, record_id)
-        else:
-            data = orjson.Fragment(stored) if self.raw else orjson.loads(stored)
-        self.changes.append({"table": table, "op": "put", "record": data})
-
-    def remove(self, table: str, record_id: uuid.UUID) -> None:
-        if (table, record_id) in self.seen:
-            return
-        self.seen.add((table, record_id))
-        self.changes.append({"table": table, "op": "remove", "id": str(record_id)})
 
 
 class Puller:
@@ -169,7 +107,7 @@ class Puller:
             else:
                 cursor = Cursor(cursor.position, self.spec, self._scope_walks(cursor.scope))
 
-        page = _Page(limit, self._json_of, self.raw)
+        page = Page(limit, self._json_of, self.raw)
         walks = list(cursor.walks)
         if walks and is_postgres(self.session):
             # A walk sorts a page by id with its JSON: megabytes, past PostgreSQL's
@@ -203,7 +141,7 @@ class Puller:
 
     # -- walks ---------------------------------------------------------------------
 
-    def _walk(self, walk: Walk, page: _Page, position: Position) -> tuple[bool, Walk]:
+    def _walk(self, walk: Walk, page: Page, position: Position) -> tuple[bool, Walk]:
         """Walk one table slice; return (finished, the walk's new state).
 
         `position`: the log position the walk started from (its changes come later).
@@ -232,7 +170,7 @@ class Puller:
                 return walk.table >= len(WALK_TABLES), walk
         return True, walk
 
-    def _put_new_parents(self, children: list, position: Position, page: _Page) -> None:
+    def _put_new_parents(self, children: list, position: Position, page: Page) -> None:
         """Send first the customers created or moved in since the walk began.
 
         The walk may have passed their ids already; they would come later, from the
@@ -272,13 +210,13 @@ class Puller:
             return query.where(RoutePlan.rep_id.in_(only.members))
         return query  # teams, users, territories: small, send again
 
-    def _remove_walked(self, model: type[SyncedRecord], ids: list[uuid.UUID], page: _Page) -> None:
+    def _remove_walked(self, model: type[SyncedRecord], ids: list[uuid.UUID], page: Page) -> None:
         for record_id in ids:
             page.remove(model.__tablename__, record_id)
         if model is Customer:
             self._remove_children(ids, page)
 
-    def _remove_children(self, customer_ids: list[uuid.UUID], page: _Page) -> None:
+    def _remove_children(self, customer_ids: list[uuid.UUID], page: Page) -> None:
         for child in CHILD_TABLES:
             for child_id in self.session.scalars(
                 select(child.id).where(child.customer_id.in_(customer_ids))
@@ -287,7 +225,7 @@ class Puller:
 
     # -- the change log ----------------------------------------------------------------
 
-    def _read_log(self, position: Position, top: Position, page: _Page) -> tuple[Position, bool]:
+    def _read_log(self, position: Position, top: Position, page: Page) -> tuple[Position, bool]:
         log = ChangeLogEntry
         rows = self.session.execute(
             select(*LOG_COLUMNS)
@@ -326,7 +264,7 @@ class Puller:
             )
         return or_(*conditions)
 
-    def _materialise(self, rows: list[Row], position: Position, page: _Page) -> None:
+    def _materialise(self, rows: list[Row], position: Position, page: Page) -> None:
         ids: dict[str, set[uuid.UUID]] = defaultdict(set)
         for row in rows:
             ids[row.table_name].add(row.record_id)
@@ -350,7 +288,7 @@ class Puller:
                     page.put("customers", parent, self.scope)
             page.put(row.table_name, record, self.scope)
 
-    def _moved(self, row: Row, customer: Row | None, page: _Page) -> None:
+    def _moved(self, row: Row, customer: Row | None, page: Page) -> None:
         """A customer changed territory or owner: who lost it, who gained it?"""
         was_mine = self.spec.everything or (
             row.prev_territory_id in self.spec.territories or row.prev_owner_id in self.spec.members
@@ -389,7 +327,7 @@ class Puller:
         a pull reads besides it (rows); for the others, ORM objects."""
         if not issubclass(model, PulledAsJson):
             return list(self.session.scalars(query.options(*_lean(model))))
-        # In the order `_Page.put` reads them.
+        # In the order `Page.put` reads them.
         columns = [model.id, model.deleted_at.is_not(None).label("is_deleted"), model.sync_json]
         if issubclass(model, CustomerChild):
             columns.append(model.customer_id)

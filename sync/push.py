@@ -10,13 +10,12 @@ the result instead of applying twice. Merging follows the protocol's rules
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate
-from sqlalchemy import bindparam, select, update
+from marshmallow import Schema, ValidationError
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -25,104 +24,19 @@ from domain.models import (
     RECORD_MODELS,
     Customer,
     CustomerChild,
-    DeviceSession,
     SyncedRecord,
     SyncMutation,
     User,
 )
-from domain.schemas import RECORD_SCHEMAS, UTCDateTime
+from domain.schemas import RECORD_SCHEMAS
 
-from . import settings
 from .changes import create_record, delete_record, update_record
 from .conflict_log import log_conflict
-from .errors import Conflict, Forbidden, Invalid, RecordError, UnsupportedSchemaVersion
+from .errors import Conflict, Forbidden, Invalid, RecordError
+from .merge import effective_time, merge_fields
+from .mutations import Mutation
 from .records_json import record_json
 from .store import RecordStore, stamp_order_submission
-
-#: Tables a device may push to (reps are further limited by the rules).
-PUSH_TABLES = tuple(RECORD_MODELS)
-OPS = ("create", "update", "delete")
-
-
-def check_schema_version(version: int | None) -> None:
-    supported = settings.current().schema_versions
-    if version is not None and version not in supported:
-        raise UnsupportedSchemaVersion(
-            f"Schema version {version} is not supported; this server speaks "
-            f"{', '.join(map(str, sorted(supported)))}. Update the app."
-        )
-
-
-class MutationSchema(Schema):
-    id = fields.UUID(required=True)
-    table = fields.String(required=True, validate=validate.OneOf(PUSH_TABLES))
-    op = fields.String(required=True, validate=validate.OneOf(OPS))
-    record_id = fields.UUID(required=True)
-    base_version = fields.Integer(allow_none=True, validate=validate.Range(min=0))
-    changed_at = UTCDateTime(allow_none=True)
-    fields = fields.Dict(keys=fields.String(), load_default=dict)
-
-
-class PushRequestSchema(Schema):
-    schema_version = fields.Integer(load_default=1)
-    device_time = UTCDateTime(allow_none=True)
-    mutations = fields.List(fields.Nested(MutationSchema), required=True)
-
-
-@dataclass
-class Mutation:
-    id: uuid.UUID
-    table: str
-    op: str
-    record_id: uuid.UUID
-    base_version: int | None
-    changed_at: datetime | None
-    fields: dict[str, Any]
-
-    @property
-    def model(self) -> type[SyncedRecord]:
-        return RECORD_MODELS[self.table]
-
-
-def claim_device(session: Session, device_session_id: uuid.UUID, now: datetime) -> bool:
-    """Lock the device's session row for this push; False if it was revoked.
-
-    A revoke updates the same row, so it either waits for the push to commit
-    or the push sees it: a push is never half-applied around a revoke.
-    """
-    claimed = session.execute(
-        update(DeviceSession)
-        .where(DeviceSession.id == device_session_id, DeviceSession.ended_at.is_(None))
-        .values(last_seen_at=now)
-    )
-    return claimed.rowcount == 1
-
-
-def audit_refused_push(
-    session: Session, user: User, device_id: str | None, body: Any, now: datetime
-) -> None:
-    """Keep a revoked device's mutations in the conflict log (nothing is lost)."""
-    try:
-        request = PushRequestSchema().load(body if isinstance(body, dict) else {})
-    except ValidationError:
-        return
-    for m in request["mutations"]:
-        log_conflict(
-            session,
-            table_name=m["table"],
-            record_id=m["record_id"],
-            customer_id=None,
-            kind="rejected",
-            code="device_revoked",
-            message="The device was revoked; its push was refused.",
-            lost_values=m["fields"] or None,
-            loser="device",
-            user_id=user.id,
-            device_id=device_id,
-            mutation_id=m["id"],
-            mutation_op=m["op"],
-            created_at=now,
-        )
 
 
 class Pusher:
@@ -332,43 +246,7 @@ class Pusher:
     def _merge(
         self, m: Mutation, record: SyncedRecord, values: dict[str, Any], edited_at: datetime
     ) -> tuple[dict[str, Any], list[dict], list[tuple]]:
-        """Rules 2-3: per field, concurrent edits go to the later effective edit time.
-
-        Returns the winning values, the device's losses (for the result) and
-        every loser on either side (for the conflict log, once applied).
-        """
-        winners: dict[str, Any] = {}
-        lost: list[dict] = []
-        losers: list[tuple] = []
-        server_json = None
-        meta = record.field_meta or {}
-        for field, value in values.items():
-            stamp = meta.get(field)
-            concurrent = (
-                stamp is not None
-                and stamp["v"] > m.base_version
-                and stamp.get("d") != self.author  # the device's own queue is ordered
-            )
-            if not concurrent or getattr(record, field, None) == value:
-                winners[field] = value
-                continue
-            server_json = server_json or record_json(record)
-            server_time = datetime.fromisoformat(stamp["t"])
-            device_wins = edited_at > server_time
-            entry = {
-                "field": field,
-                "yours": m.fields.get(field),
-                "server": server_json.get(field),
-            }
-            if device_wins:
-                winners[field] = value
-                losers.append((field, entry["server"], entry["yours"], "server"))
-            else:
-                lost.append(
-                    {**entry, "kept": "server", "reason": "changed on the server after your edit"}
-                )
-                losers.append((field, entry["yours"], entry["server"], "device"))
-        return winners, lost, losers
+        return merge_fields(record, values, m.fields, m.base_version, self.author, edited_at)
 
     def _log_lost(self, m, record, field, lost_value, kept_value, loser: str) -> None:
         log_conflict(
@@ -492,13 +370,6 @@ def _input_schema(table: str, *, partial: bool) -> Schema:
     """One schema instance per table and mode: building one per mutation is costly."""
     schema = RECORD_SCHEMAS[table]
     return schema(partial=True, exclude=("id",)) if partial else schema()
-
-
-def effective_time(changed_at: datetime | None, skew: timedelta, now: datetime) -> datetime:
-    """Rule 3: the device's edit time corrected by its clock skew, never in the future."""
-    if changed_at is None:
-        return now
-    return min(changed_at + skew, now)
 
 
 def _uuid_or_none(value: Any) -> uuid.UUID | None:

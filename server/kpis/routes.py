@@ -9,7 +9,7 @@ from flask import current_app, jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from domain import kpis
+from domain import periods
 from domain.times import utc_now
 from sync import Invalid
 
@@ -42,7 +42,7 @@ def _month(text: str | None, field_name: str = "month"):
     if text is None:
         return None
     try:
-        return kpis.parse_month(text)
+        return periods.parse_month(text)
     except ValueError as exc:
         raise Invalid({field_name: [str(exc)]}) from exc
 
@@ -87,14 +87,14 @@ class Kpis(MethodView):
         settings = section(RoutingSettings, current_app.config)
         now = utc_now()
         try:
-            period = kpis.parse_period(
+            period = periods.parse_period(
                 args.get("period"),
                 first,
                 args.get("to"),
                 now.astimezone(settings.zone).date(),
                 settings.zone,
             )
-        except kpis.PeriodError as exc:
+        except periods.PeriodError as exc:
             raise Invalid({exc.field: [exc.message]}) from exc
         scope = store().scope
         reps = service.reps_in_scope(db.session, scope, args.get("team_id"), args.get("rep_id"))

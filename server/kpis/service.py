@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Integer, Numeric, case, cast, func, literal, select
 from sqlalchemy.orm import Session
 
-from domain import kpis
+from domain import kpis, periods
 from domain.kpis import Overdue, Period, RepCounts, WeekCounts
 from domain.models import Customer, Order, Quota, Team, User, Visit
 from domain.times import as_utc, parse_iso, utc_iso
@@ -81,7 +81,7 @@ def _money_value(session: Session, value) -> Decimal:
     return Decimal(value).quantize(kpis.CENT)
 
 
-def _bucket(column, weeks: list[kpis.Week]):
+def _bucket(column, weeks: list[periods.Week]):
     """The index of the week `column` falls in (the period's weeks, in order)."""
     bounds = list(kpis.iter_weeks_bounds(weeks))
     if not bounds:
@@ -366,7 +366,7 @@ def report(
 def quota_json(quota: Quota) -> dict[str, Any]:
     return {
         "rep_id": str(quota.rep_id),
-        "month": kpis.month_text(quota.month),
+        "month": periods.month_text(quota.month),
         "revenue_target": kpis.money(quota.revenue_target),
         "visits_target": quota.visits_target,
         "currency": quota.currency,

@@ -24,7 +24,8 @@ from domain.models import RECORD_MODELS, ChangeLogEntry, User
 
 from ..changes import resend_record
 from ..errors import Invalid
-from ..push import Pusher, effective_time
+from ..merge import effective_time
+from ..push import Pusher
 from ..records_json import record_json
 from .raw import IGNORED_RAW, TABLES, columns, from_raw, ms_to_datetime, to_raw
 from .util import as_uuid, chunks

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from domain.models import ConflictEntry, Customer, DeviceSession, SyncMutation, User, Visit
 from domain.times import utc_iso
 from server.extensions import db
-from sync.push import Pusher, claim_device
+from sync import Pusher, claim_device
 from tests.support.phones import flask_transport, phone
 from tests.support.sync_calls import PUSH, engine_phone_push, mutation, push, results
 

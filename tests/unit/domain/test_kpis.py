@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from domain import kpis
+from domain import kpis, periods
 from domain.models import Customer, Order, Quota, Visit
 from server.extensions import db
 from sync.changes import create_record
@@ -136,19 +136,19 @@ def month(app, world):
 
 def test_parse_period_month_week_range_and_default():
     today = date(2026, 11, 20)
-    month = kpis.parse_period("2026-11", None, None, today, HCM)
+    month = periods.parse_period("2026-11", None, None, today, HCM)
     assert (month.first, month.last, month.days) == (date(2026, 11, 1), date(2026, 11, 30), 30)
     # Local midnight in UTC+7 is 17:00 UTC the day before.
     assert month.start == utc("2026-10-31T17:00:00")
     assert month.end == utc("2026-11-30T17:00:00")
-    week = kpis.parse_period("2026-W47", None, None, today, HCM)
+    week = periods.parse_period("2026-W47", None, None, today, HCM)
     assert (week.first, week.last) == (date(2026, 11, 16), date(2026, 11, 22))
-    span = kpis.parse_period(None, date(2026, 2, 27), date(2026, 3, 2), today, HCM)
+    span = periods.parse_period(None, date(2026, 2, 27), date(2026, 3, 2), today, HCM)
     assert span.days == 4 and span.months() == [date(2026, 2, 1), date(2026, 3, 1)]
-    assert kpis.parse_period(None, None, None, today, HCM).first == date(2026, 11, 1)
-    longest = kpis.parse_period(None, date(2025, 1, 1), date(2026, 1, 1), today, HCM)
-    assert longest.days == kpis.MAX_PERIOD_DAYS == 366
-    december = kpis.parse_period(None, None, None, date(2026, 12, 31), HCM)
+    assert periods.parse_period(None, None, None, today, HCM).first == date(2026, 11, 1)
+    longest = periods.parse_period(None, date(2025, 1, 1), date(2026, 1, 1), today, HCM)
+    assert longest.days == periods.MAX_PERIOD_DAYS == 366
+    december = periods.parse_period(None, None, None, date(2026, 12, 31), HCM)
     assert december.last == date(2026, 12, 31)
 
 
@@ -166,13 +166,13 @@ def test_parse_period_month_week_range_and_default():
     ],
 )
 def test_parse_period_refuses(period, first, last, field):
-    with pytest.raises(kpis.PeriodError) as caught:
-        kpis.parse_period(period, first, last, date(2026, 11, 20), HCM)
+    with pytest.raises(periods.PeriodError) as caught:
+        periods.parse_period(period, first, last, date(2026, 11, 20), HCM)
     assert caught.value.field == field
 
 
 def test_weeks_are_iso_weeks_clipped_to_the_period():
-    period = kpis.parse_period("2026-11", None, None, date(2026, 11, 20), HCM)
+    period = periods.parse_period("2026-11", None, None, date(2026, 11, 20), HCM)
     weeks = period.weeks()
     # 2026-11-01 is a Sunday: the first week is that one day; Monday 30 is the last.
     assert [w.week_start for w in weeks] == [
@@ -217,15 +217,15 @@ def test_prorate_months_and_partial_periods():
     ]
     # Feb 27 – Mar 2: 2/28 of February (280.00 × 2/28 = 20.00, 28 × 2/28 = 2 visits)
     # + 2/31 of March (310.00 × 2/31 = 20.00, 31 × 2/31 = 2 visits).
-    period = kpis.Period(date(2026, 2, 27), date(2026, 3, 2), HCM)
+    period = periods.Period(date(2026, 2, 27), date(2026, 3, 2), HCM)
     target, missing = kpis.prorate(period, quotas)
     assert (target.revenue, target.visits, missing) == (Decimal("40.00"), 4, [])
-    whole = kpis.Period(date(2026, 3, 1), date(2026, 3, 31), HCM)
+    whole = periods.Period(date(2026, 3, 1), date(2026, 3, 31), HCM)
     assert kpis.prorate(whole, quotas)[0].revenue == Decimal("310.00")
-    april = kpis.Period(date(2026, 3, 31), date(2026, 4, 1), HCM)
+    april = periods.Period(date(2026, 3, 31), date(2026, 4, 1), HCM)
     target, missing = kpis.prorate(april, quotas)
     assert (target.revenue, target.visits, missing) == (Decimal("10.00"), 1, ["2026-04"])
-    assert kpis.prorate(kpis.Period(date(2026, 5, 1), date(2026, 5, 2), HCM), quotas)[0] is None
+    assert kpis.prorate(periods.Period(date(2026, 5, 1), date(2026, 5, 2), HCM), quotas)[0] is None
 
 
 def test_team_row_is_ratio_of_sums_not_average_of_ratios():

@@ -8,7 +8,8 @@ import random
 import pytest
 from shapely.geometry import Point
 
-from routing.territories import WorkItem, balance, imbalance, monthly_workloads
+from routing import WorkItem, balance, monthly_workloads
+from routing.workload import imbalance
 
 
 def synthetic(n: int, seed: int = 3, unlocated: int = 5) -> list[WorkItem]:

@@ -1,0 +1,109 @@
+"""What a push carries: mutations, their shape and the device's claim on its session.
+
+Kept apart from applying them (`push.py`): the HTTP layer validates a request
+with `PushRequestSchema`, and a revoked device's refused push is kept in the
+conflict log without being applied (`audit_refused_push`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from domain.models import RECORD_MODELS, DeviceSession, SyncedRecord, User
+from domain.schemas import UTCDateTime
+
+from . import settings
+from .conflict_log import log_conflict
+from .errors import UnsupportedSchemaVersion
+
+#: Tables a device may push to (reps are further limited by the rules).
+PUSH_TABLES = tuple(RECORD_MODELS)
+OPS = ("create", "update", "delete")
+
+
+def check_schema_version(version: int | None) -> None:
+    supported = settings.current().schema_versions
+    if version is not None and version not in supported:
+        raise UnsupportedSchemaVersion(
+            f"Schema version {version} is not supported; this server speaks "
+            f"{', '.join(map(str, sorted(supported)))}. Update the app."
+        )
+
+
+class MutationSchema(Schema):
+    id = fields.UUID(required=True)
+    table = fields.String(required=True, validate=validate.OneOf(PUSH_TABLES))
+    op = fields.String(required=True, validate=validate.OneOf(OPS))
+    record_id = fields.UUID(required=True)
+    base_version = fields.Integer(allow_none=True, validate=validate.Range(min=0))
+    changed_at = UTCDateTime(allow_none=True)
+    fields = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class PushRequestSchema(Schema):
+    schema_version = fields.Integer(load_default=1)
+    device_time = UTCDateTime(allow_none=True)
+    mutations = fields.List(fields.Nested(MutationSchema), required=True)
+
+
+@dataclass
+class Mutation:
+    id: uuid.UUID
+    table: str
+    op: str
+    record_id: uuid.UUID
+    base_version: int | None
+    changed_at: datetime | None
+    fields: dict[str, Any]
+
+    @property
+    def model(self) -> type[SyncedRecord]:
+        return RECORD_MODELS[self.table]
+
+
+def claim_device(session: Session, device_session_id: uuid.UUID, now: datetime) -> bool:
+    """Lock the device's session row for this push; False if it was revoked.
+
+    A revoke updates the same row, so it either waits for the push to commit
+    or the push sees it: a push is never half-applied around a revoke.
+    """
+    claimed = session.execute(
+        update(DeviceSession)
+        .where(DeviceSession.id == device_session_id, DeviceSession.ended_at.is_(None))
+        .values(last_seen_at=now)
+    )
+    return claimed.rowcount == 1
+
+
+def audit_refused_push(
+    session: Session, user: User, device_id: str | None, body: Any, now: datetime
+) -> None:
+    """Keep a revoked device's mutations in the conflict log (nothing is lost)."""
+    try:
+        request = PushRequestSchema().load(body if isinstance(body, dict) else {})
+    except ValidationError:
+        return
+    for m in request["mutations"]:
+        log_conflict(
+            session,
+            table_name=m["table"],
+            record_id=m["record_id"],
+            customer_id=None,
+            kind="rejected",
+            code="device_revoked",
+            message="The device was revoked; its push was refused.",
+            lost_values=m["fields"] or None,
+            loser="device",
+            user_id=user.id,
+            device_id=device_id,
+            mutation_id=m["id"],
+            mutation_op=m["op"],
+            created_at=now,
+        )
