@@ -11,13 +11,14 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from marshmallow import ValidationError
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from domain.models import RECORD_MODELS, ConflictEntry, Customer, User
 from domain.schemas import RECORD_SCHEMAS
 
-from .errors import Conflict, NotFound
+from .errors import Conflict, Invalid, NotFound
 from .scopes import Scope
 from .store import RecordStore
 
@@ -76,7 +77,10 @@ def restore(session: Session, user: User, entry_id: uuid.UUID, *, now: datetime)
     record = store.get(model, entry.record_id, include_deleted=True)
     if record.deleted_at is not None:
         raise Conflict("The record was deleted.", code="record_deleted")
-    values = RECORD_SCHEMAS[entry.table_name](partial=True).load(entry.lost_values)
+    try:  # values a push had refused as invalid are still invalid: say so, as a write would
+        values = RECORD_SCHEMAS[entry.table_name](partial=True).load(entry.lost_values)
+    except ValidationError as exc:
+        raise Invalid(exc.normalized_messages()) from exc
     store.update(model, record.id, values)
     entry.restored_at = now
     entry.restored_by = user.id

@@ -104,8 +104,10 @@ def conflicts(query):
 @blp.route("/conflicts/<uuid:conflict_id>/restore", methods=["POST"])
 @blp.response(200, RestoreResultSchema)
 @blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(403, response="FORBIDDEN")
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 def restore_conflict(conflict_id):
     """Write a losing value again, as a new change that syncs to every device."""
     entry, record = restore(db.session, current_user(), conflict_id, now=utc_now())

@@ -493,6 +493,20 @@ def test_restore_writes_the_losing_value_as_a_new_change(client, world, login):
     assert outsider.status_code == 404
 
 
+def test_restoring_values_that_were_refused_as_invalid_is_422_not_500(client, world, login):
+    """A rejected mutation keeps its values in the conflict log; they stay invalid."""
+    headers = login("rep.a@example.com")
+    bad = mutation("customers", "update", customer_of(world), {"visit_every_days": -3}, 1)
+    [result] = results(client, headers, bad)
+    assert result["status"] == "rejected" and result["error"]["code"] == "validation_failed"
+    [entry] = client.get("/api/v1/conflicts", headers=headers).json["items"]
+    restored = client.post(f"/api/v1/conflicts/{entry['id']}/restore", headers=headers)
+    assert restored.status_code == 422, restored.json
+    assert restored.json["error"]["fields"]["visit_every_days"]
+    listed = client.get("/api/v1/conflicts", headers=headers).json["items"]
+    assert listed[0]["restored_at"] is None  # nothing was written
+
+
 def test_a_concurrent_duplicate_waits_for_the_first_and_replays_its_result(app, world):
     """Two requests carry the same mutation: the second waits, then replays; one change."""
     cid = world.records["A"]["customers"]
