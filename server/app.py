@@ -67,15 +67,6 @@ API_SPEC = {
 }
 
 
-# Unknown query parameters are refused (422), like unknown body fields: a misspelt filter
-# (`?stauts=active`) must not quietly answer as if there were none. Set on flask-smorest's
-# one shared parser, which every blueprint's `arguments` reads at request time.
-Blueprint.ARGUMENTS_PARSER.DEFAULT_UNKNOWN_BY_LOCATION = {
-    **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
-    "query": RAISE,
-}
-
-
 class FieldsyncFlask(Flask):
     json_provider_class = OrjsonProvider
 
@@ -151,6 +142,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     sync_settings.configure(section(SyncSettings, app.config))
 
+    # Unknown query parameters are refused (422), like unknown body fields: a misspelt filter
+    # (`?stauts=active`) must not quietly answer as if there were none. Set on flask-smorest's
+    # one shared parser, which every blueprint's `arguments` reads at request time.
+    Blueprint.ARGUMENTS_PARSER.DEFAULT_UNKNOWN_BY_LOCATION = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": RAISE,
+    }
     api = FieldsyncApi(
         app,
         spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=_schema_name)},

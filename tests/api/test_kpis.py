@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from domain.models import Customer, Order, Quota, Visit
+from domain.times import parse_iso
 from server.extensions import db
 from sync.changes import create_record
 
@@ -18,10 +19,6 @@ QUOTAS = "/api/v1/quotas"
 NOW = datetime(2026, 11, 20, 5, 0, tzinfo=UTC)
 OLD = datetime(2026, 9, 1, tzinfo=UTC)
 HERE = {"lat": 10.77, "lon": 106.70}
-
-
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 # -- pure functions --------------------------------------------------------------------
@@ -65,16 +62,16 @@ def month(app, world):
 
         alpha = customer("Alpha", rep_a, 7)
         bravo = customer("Bravo", rep_a, 14)
-        charlie = customer("Charlie", rep_a, 30, "prospect", utc("2026-11-10T03:00:00"))
-        customer("Delta", rep_a, 30, "lead", utc("2026-11-05T03:00:00"))
+        charlie = customer("Charlie", rep_a, 30, "prospect", parse_iso("2026-11-10T03:00:00"))
+        customer("Delta", rep_a, 30, "lead", parse_iso("2026-11-05T03:00:00"))
         customer("Echo", rep_a, 7)
         delta1 = customer("D1", rep_a2, 7)
 
         def visit(key, who, cust, planned, status, check_in=None, where=None):
             values = {"customer_id": cust.id, "rep_id": who, "status": status}
-            values["planned_at"] = utc(planned) if planned else None
+            values["planned_at"] = parse_iso(planned) if planned else None
             if check_in:
-                values["check_in_at"] = utc(check_in)
+                values["check_in_at"] = parse_iso(check_in)
                 if where:
                     values.update(check_in_lat=where[0], check_in_lon=where[1])
                     values["check_in_accuracy_m"] = 10
@@ -96,7 +93,7 @@ def month(app, world):
         v9 = visit("V9", rep_a, alpha, "2026-10-31T16:30", "completed", "2026-10-31T17:30")
         visit("V10", rep_a, bravo, "2026-10-20T03:00", "completed", "2026-10-20T03:00", near)
         gone = visit("V11", rep_a, alpha, "2026-11-05T03:00", "completed", "2026-11-05T03:00")
-        gone.deleted_at = utc("2026-11-06T00:00")
+        gone.deleted_at = parse_iso("2026-11-06T00:00")
         w1 = visit("W1", rep_a2, delta1, "2026-11-05T03:00", "completed", "2026-11-05T03:00", near)
 
         def order(who, cust, status, lines, submitted=None, visit_row=None, currency="VND"):
@@ -109,7 +106,7 @@ def month(app, world):
                 status=status,
                 lines=lines,
                 currency=currency,
-                submitted_at=utc(submitted) if submitted else None,
+                submitted_at=parse_iso(submitted) if submitted else None,
             )
 
         order(rep_a, alpha, "submitted", line("3", "19.99"), "2026-11-03T02:30", v1)  # 59.97

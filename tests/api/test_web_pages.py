@@ -1,4 +1,4 @@
-"""The managers' pages as plain HTTP (the browser tests are in tests/browser/)."""
+"""The managers' pages as plain HTTP (the browser tests are in tests/e2e/browser/)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-/* window.fieldsyncMap: what the browser tests (tests/browser/) read and call on the map page.
+/* window.fieldsyncMap: what the browser tests (tests/e2e/browser/) read and call on the map page.
  *
  * Besides these, tests find customer markers by the class `fs-customer` (and `fs-overdue`,
  * `fs-selected`), territory polygons `fs-territory`, proposed territories (dashed preview)
