@@ -358,7 +358,8 @@ class ChangeLogEntry(Base):
 
     `txid` is the writing transaction's id on PostgreSQL (0 on SQLite) so that a
     pull can stop before transactions that are still running (ADR 0005).
-    `prev_*` hold a customer's placement before a move, so that users who lose
+    `prev_*` hold where a record was before a move (a customer's territory and
+    owner, a child's former customer's, a user's team), so that users who lose
     it learn to `remove` it.
     """
 
@@ -370,11 +371,13 @@ class ChangeLogEntry(Base):
     txid: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default=text("0"))
     table_name: Mapped[str] = mapped_column(String(32), nullable=False)
     record_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
-    #: "create", "update", "delete" or "move" (a customer changed hands).
+    #: "create", "update", "delete" or "move" (who may see the record changed).
     kind: Mapped[str] = mapped_column(String(8), nullable=False)
     customer_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     prev_territory_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     prev_owner_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    #: A user's team before a move (or the team whose managers they joined or left).
+    prev_team_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
 
 

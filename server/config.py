@@ -66,6 +66,7 @@ DEFAULTS: dict[str, Any] = {
 ENVIRONMENT = {
     "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
     "FIELDSYNC_SECRET_KEY": "SECRET_KEY",
+    "FIELDSYNC_PREVIOUS_SECRET_KEYS": "PREVIOUS_SECRET_KEYS",
     "FIELDSYNC_ENV": "FIELDSYNC_ENV",
     "FIELDSYNC_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
     "FIELDSYNC_LOGIN_LIMIT_PER_IP": "LOGIN_LIMIT_PER_IP",
@@ -132,6 +133,12 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
         config["SECRET_KEY"] = _development_secret(instance)
     if len(config["SECRET_KEY"]) < 32:
         raise ConfigError("FIELDSYNC_SECRET_KEY must be at least 32 characters long.")
+    # Pull cursors are signed with a key derived from the secret; cursors signed with a
+    # previous secret stay valid, so rotating it does not send every phone a full sync.
+    previous = config.get("PREVIOUS_SECRET_KEYS") or ()
+    if isinstance(previous, str):
+        previous = [key.strip() for key in previous.split(",") if key.strip()]
+    config["SYNC_CURSOR_SECRETS"] = (config["SECRET_KEY"], *previous)
     for cls in SECTIONS:
         section(cls, config)  # refuse a bad value at start-up, not at the first request
     return config

@@ -10,6 +10,7 @@ all in the caller's transaction.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -111,16 +112,16 @@ def update_record(
     """Apply the fields that really change; return their names.
 
     A patch that changes nothing leaves the version alone, so a retried or
-    echoed write does not wake every other device.
+    echoed write does not wake every other device. A change of who may see the
+    record (a customer's territory or owner, a child's customer, a user's team)
+    is logged as a `move` with where it was before, so that whoever loses it
+    removes it.
     """
     changed = [f for f, v in values.items() if f != "id" and _differs(record, f, v)]
     if not changed:
         return []
-    placement = (
-        (record.territory_id, record.owner_id)
-        if isinstance(record, Customer) and {"territory_id", "owner_id"} & set(changed)
-        else None
-    )
+    before = {field: _current(record, field) for field in changed}
+    moved_from = _placement_before(session, record, before)
     _keep_write_order(session, type(record))
     for field in changed:
         _assign(session, record, field, values[field])
@@ -128,8 +129,8 @@ def update_record(
     record.updated_at = now
     _stamp(record, changed, edited_at or now, author)
     _derive(session, record)
-    _log(session, record, "move" if placement else "update", now, moved_from=placement)
-    _derive_related(session, record, now)
+    _log(session, record, "move" if moved_from else "update", now, moved_from=moved_from)
+    _derive_related(session, record, now, before)
     return changed
 
 
@@ -178,13 +179,42 @@ def _derive(session: Session, record: SyncedRecord) -> None:
         check_in_location(record, customer, settings.current().check_in_radius_m)
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where a record was before a move: what decided who could see it."""
+
+    territory_id: uuid.UUID | None = None
+    owner_id: uuid.UUID | None = None
+    team_id: uuid.UUID | None = None
+
+
+def _current(record: SyncedRecord, field: str) -> Any:
+    value = getattr(record, field, None)
+    return list(value) if isinstance(value, list) else value
+
+
+def _placement_before(
+    session: Session, record: SyncedRecord, before: dict[str, Any]
+) -> Placement | None:
+    if isinstance(record, Customer) and {"territory_id", "owner_id"} & before.keys():
+        return Placement(
+            before.get("territory_id", record.territory_id), before.get("owner_id", record.owner_id)
+        )
+    if isinstance(record, CustomerChild) and "customer_id" in before:
+        old = session.get(Customer, before["customer_id"])
+        return Placement(old.territory_id, old.owner_id) if old else Placement()
+    if isinstance(record, User) and "team_id" in before:
+        return Placement(team_id=before["team_id"])
+    return None
+
+
 def _log(
     session: Session,
     record: SyncedRecord,
     kind: str,
     now: datetime,
     *,
-    moved_from: tuple | None = None,
+    moved_from: Placement | None = None,
 ) -> None:
     if isinstance(record, Customer):
         customer_id = record.id
@@ -192,24 +222,62 @@ def _log(
         customer_id = record.customer_id
     else:
         customer_id = None
-    prev_territory, prev_owner = moved_from or (None, None)
+    moved_from = moved_from or Placement()
     session.add(
         ChangeLogEntry(
             table_name=record.__tablename__,
             record_id=record.id,
             kind=kind,
             customer_id=customer_id,
-            prev_territory_id=prev_territory,
-            prev_owner_id=prev_owner,
+            prev_territory_id=moved_from.territory_id,
+            prev_owner_id=moved_from.owner_id,
+            prev_team_id=moved_from.team_id,
             changed_at=now,
         )
     )
 
 
-def _derive_related(session: Session, record: SyncedRecord, now: datetime) -> None:
-    """Keep fields derived from other tables right (`customers.last_visit_at`)."""
+def _derive_related(
+    session: Session, record: SyncedRecord, now: datetime, before: dict[str, Any] | None = None
+) -> None:
+    """Keep what depends on this record right, through this same write path.
+
+    - a visit: its customer's `last_visit_at`;
+    - a rep who changes team leaves the territories of other teams (a rep's
+      territories belong to their team), and a territory that changes team keeps
+      only reps of that team;
+    - a territory's reps: each rep who joins or leaves gets a new version (their
+      `territory_ids` changed);
+    - a team's managers: each manager who joins or leaves is logged as moved, so
+      the team's members gain or remove them.
+    """
+    before = before or {}
     if isinstance(record, Visit):
         refresh_last_visit(session, record.customer_id, now=now)
+    elif isinstance(record, User) and "team_id" in before:
+        for territory in list(record.territories):
+            if territory.team_id != record.team_id:
+                others = [rep for rep in territory.rep_ids if rep != record.id]
+                update_record(session, territory, {"rep_ids": others}, now=now)
+    elif isinstance(record, Territory):
+        if "team_id" in before:
+            stay = [rep.id for rep in record.reps if rep.team_id == record.team_id]
+            update_record(session, record, {"rep_ids": stay}, now=now)
+        if "rep_ids" in before:
+            for user_id in set(before["rep_ids"]) ^ set(record.rep_ids):
+                _touch(session, session.get(User, user_id), ["territory_ids"], now)
+    elif isinstance(record, Team) and "manager_ids" in before:
+        for user_id in set(before["manager_ids"]) ^ set(record.manager_ids):
+            manager = session.get(User, user_id)
+            _log(session, manager, "move", now, moved_from=Placement(team_id=record.id))
+
+
+def _touch(session: Session, record: SyncedRecord, fields: list[str], now: datetime) -> None:
+    """A new version of a record whose JSON changed through another record."""
+    record.version += 1
+    record.updated_at = now
+    _stamp(record, fields, now, None)
+    _log(session, record, "update", now)
 
 
 def refresh_last_visit(session: Session, customer_id, *, now: datetime) -> None:

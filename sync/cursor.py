@@ -1,21 +1,30 @@
-"""The pull cursor: opaque to clients, a small JSON document to the server.
+"""The pull cursor: opaque to clients, a small signed JSON document to the server.
 
 It holds the change-log position already delivered, the scope it was
 delivered for (so a scope change is noticed whatever the position) and any
 unfinished table walk: the first full sync, the delivery of newly gained
-territories, or the removal of lost ones. See ADR 0005.
+territories, or the removal of lost ones (ADR 0005). It is signed with a key
+derived from the service secret and bound to the user and device it was
+issued to, so a client can neither edit it nor use another's (ADR 0015).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 import uuid
 import zlib
 from dataclasses import dataclass, field
+from functools import cache
 
+from . import settings
 from .errors import InvalidCursor
+
+#: The cursor format: 2 is signed and bound to its holder (ADR 0015).
+VERSION = "2"
 
 #: Largest sequence number: `(txid, MAX_SEQ)` means "all of transaction txid".
 MAX_SEQ = 2**63 - 1
@@ -26,11 +35,40 @@ Position = tuple[int, int]
 
 @dataclass(frozen=True)
 class ScopeSpec:
-    """Which territories and which users' own customers a scope covers (None: all)."""
+    """What a scope covers: territories, the users whose own customers it sees, and teams
+    (whose members and managers it sees); `everything` for an admin."""
 
     territories: frozenset[uuid.UUID] = frozenset()
     members: frozenset[uuid.UUID] = frozenset()
+    teams: frozenset[uuid.UUID] = frozenset()
     everything: bool = False
+
+    def __or__(self, other: ScopeSpec | None) -> ScopeSpec:
+        if other is None:
+            return self
+        if self.everything or other.everything:
+            return ScopeSpec(everything=True)
+        return ScopeSpec(
+            self.territories | other.territories,
+            self.members | other.members,
+            self.teams | other.teams,
+        )
+
+    def __sub__(self, other: ScopeSpec) -> ScopeSpec:
+        """What `self` covers and `other` does not (for walks between two scopes)."""
+        return ScopeSpec(
+            self.territories - other.territories,
+            self.members - other.members,
+            self.teams - other.teams,
+        )
+
+    @property
+    def empty(self) -> bool:
+        return not (self.everything or self.territories or self.members or self.teams)
+
+    def places(self, territory_id: uuid.UUID | None, owner_id: uuid.UUID | None) -> bool:
+        """Does it cover a customer placed in this territory, or owned by this user?"""
+        return self.everything or territory_id in self.territories or owner_id in self.members
 
     def to_json(self) -> dict | None:
         if self.everything:
@@ -38,13 +76,15 @@ class ScopeSpec:
         return {
             "t": sorted(i.hex for i in self.territories),
             "m": sorted(i.hex for i in self.members),
+            "g": sorted(i.hex for i in self.teams),
         }
 
     @classmethod
     def from_json(cls, data: dict | None) -> ScopeSpec:
         if data is None:
             return cls(everything=True)
-        return cls(_ids(data["t"]), _ids(data["m"]))
+        # "g" (teams) came later: scopes stored before it (WatermelonDB history) have none.
+        return cls(_ids(data["t"]), _ids(data["m"]), _ids(data.get("g", [])))
 
 
 @dataclass(frozen=True)
@@ -81,38 +121,100 @@ class Walk:
 
 
 @dataclass(frozen=True)
+class Holder:
+    """Whom a cursor was issued to: it is valid for this user on this device only."""
+
+    user_id: uuid.UUID
+    device_id: str | None
+
+
+@dataclass(frozen=True)
 class Cursor:
     position: Position
     scope: ScopeSpec
     walks: tuple[Walk, ...] = field(default_factory=tuple)
+    #: The scope the device held before its scope last changed, until the log after that
+    #: change is read: records that moved out of it since `position` must still be removed.
+    prior: ScopeSpec | None = None
 
-    def encode(self) -> str:
+    def encode(self, holder: Holder) -> str:
+        """The cursor as the client sees it: `2.<key id>.<payload>.<mac>`."""
         body = {
-            "v": 1,
             "p": list(self.position),
             "s": self.scope.to_json(),
             "w": [w.to_json() for w in self.walks],
         }
+        if self.prior is not None:
+            body["o"] = self.prior.to_json()
         raw = zlib.compress(json.dumps(body, separators=(",", ":")).encode())
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        payload = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        key_id, key = signing_keys()[0]
+        return f"{VERSION}.{key_id}.{payload}.{_mac(key, key_id, payload, holder)}"
 
     @classmethod
-    def decode(cls, text: str) -> Cursor:
+    def decode(cls, text: str, holder: Holder) -> Cursor:
+        """The cursor `encode` gave this holder; `InvalidCursor` for anything else, and
+        `LegacyCursor` for an unsigned cursor of an earlier server version."""
+        parts = text.split(".")
+        if len(parts) != 4 or parts[0] != VERSION:
+            raise LegacyCursor() if _unsigned(text) else _invalid()
+        _, key_id, payload, mac = parts
+        key = dict(signing_keys()).get(key_id)
+        if key is None or not hmac.compare_digest(mac, _mac(key, key_id, payload, holder)):
+            raise _invalid()
         try:
-            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-            body = json.loads(zlib.decompress(raw))
-            if body["v"] != 1:
-                raise ValueError("unknown cursor version")
+            body = json.loads(zlib.decompress(base64.urlsafe_b64decode(payload + "==")))
             txid, seq = (int(x) for x in body["p"])
+            prior = body.get("o", False)
             return cls(
                 (txid, seq),
                 ScopeSpec.from_json(body["s"]),
                 tuple(Walk.from_json(w) for w in body["w"]),
+                None if prior is False else ScopeSpec.from_json(prior),
             )
         except (binascii.Error, zlib.error, ValueError, KeyError, TypeError) as exc:
-            raise InvalidCursor(
-                "This cursor was not issued by this server; pull again without one."
-            ) from exc
+            raise _invalid() from exc  # signed by us, yet unreadable: never, but never a 500
+
+
+class LegacyCursor(Exception):
+    """An unsigned cursor from before cursors were signed: answered with a full re-sync."""
+
+
+def derive_key(secret: str) -> bytes:
+    """The cursor key of a service secret: separate from the token key it is derived from."""
+    return hmac.new(secret.encode(), b"fieldsync pull cursor v2", hashlib.sha256).digest()
+
+
+@cache
+def _keys(secrets: tuple[str, ...]) -> tuple[tuple[str, bytes], ...]:
+    keys = [derive_key(secret) for secret in secrets]
+    return tuple((hashlib.sha256(key).hexdigest()[:8], key) for key in keys)
+
+
+def signing_keys() -> tuple[tuple[str, bytes], ...]:
+    """(key id, key) for the current secret, then for each previous one (still accepted)."""
+    return _keys(settings.current().cursor_secrets)
+
+
+def _mac(key: bytes, key_id: str, payload: str, holder: Holder) -> str:
+    bound = f"{key_id}.{payload}|{holder.user_id.hex}|{holder.device_id or ''}".encode()
+    digest = hmac.new(key, bound, hashlib.sha256).digest()[:16]
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def _unsigned(text: str) -> bool:
+    """An unsigned cursor of the earlier format (`{"v": 1, …}`, compressed)?"""
+    try:
+        body = json.loads(zlib.decompress(base64.urlsafe_b64decode(text + "==")))
+    except (binascii.Error, zlib.error, ValueError):
+        return False
+    return isinstance(body, dict) and body.get("v") == 1
+
+
+def _invalid() -> InvalidCursor:
+    return InvalidCursor(
+        "This cursor was not issued to you by this server; pull again without one."
+    )
 
 
 def _ids(values: list[str]) -> frozenset[uuid.UUID]:

@@ -18,6 +18,7 @@ from sqlalchemy import Row
 
 from domain.models import SyncedRecord
 
+from .cursor import Cursor
 from .records_json import record_json
 from .scopes import Scope
 
@@ -25,7 +26,9 @@ from .scopes import Scope
 @dataclass
 class PullResult:
     changes: list[dict[str, Any]]
+    #: The next cursor as the client gets it (signed), and as the server reads it.
     cursor: str
+    next: Cursor
     has_more: bool
     reset: bool = False
 

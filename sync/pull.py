@@ -46,10 +46,11 @@ from domain.models import (
     Team,
     Territory,
     User,
+    team_managers,
 )
 
 from . import settings
-from .cursor import Cursor, Position, ScopeSpec, Walk
+from .cursor import Cursor, Holder, LegacyCursor, Position, ScopeSpec, Walk
 from .page import Page, PullResult
 from .positions import horizon, is_postgres, log_after, log_between, pruned_through
 from .records_json import record_json
@@ -65,37 +66,57 @@ LOG_COLUMNS = (
     ChangeLogEntry.customer_id,
     ChangeLogEntry.prev_territory_id,
     ChangeLogEntry.prev_owner_id,
+    ChangeLogEntry.prev_team_id,
 )
 
 
 def scope_spec(scope: Scope) -> ScopeSpec:
     if scope.is_admin:
         return ScopeSpec(everything=True)
-    return ScopeSpec(scope.territory_ids, scope.member_ids)
+    return ScopeSpec(scope.territory_ids, scope.member_ids, scope.team_ids)
 
 
 class Puller:
-    """One pull request of one user.
+    """One pull request of one user's device.
 
     `raw`: records that store their JSON come back as `orjson.Fragment`s, for a
     response written by orjson; otherwise as dicts like every other record.
+    `device_id`: cursors are bound to the user and this device (ADR 0015).
     """
 
     def __init__(
-        self, session: Session, user: User, scope: Scope | None = None, *, raw: bool = False
+        self,
+        session: Session,
+        user: User,
+        scope: Scope | None = None,
+        *,
+        raw: bool = False,
+        device_id: str | None = None,
     ):
         self.session = session
         self.user = user
         self.scope = scope or Scope.for_user(session, user)
         self.spec = scope_spec(self.scope)
         self.raw = raw
+        self.holder = Holder(user.id, device_id)
+        #: The scope whose moved-away records are still removed (the cursor's `prior`).
+        self.was = self.spec
 
     def pull(self, cursor_text: str | None, limit: int | None = None) -> PullResult:
+        """A page after the cursor the client sent (none: from scratch)."""
+        try:
+            cursor = Cursor.decode(cursor_text, self.holder) if cursor_text else None
+        except LegacyCursor:  # from before cursors were signed: start over, say so
+            return self.read(None, limit, reset=True)
+        return self.read(cursor, limit)
+
+    def read(
+        self, cursor: Cursor | None, limit: int | None = None, *, reset: bool = False
+    ) -> PullResult:
+        """A page after `cursor` (none: from scratch); for callers holding the cursor itself."""
         config = settings.current()
         limit = min(limit or config.pull_default_limit, config.pull_max_limit)
         top = horizon(self.session)
-        reset = False
-        cursor = Cursor.decode(cursor_text) if cursor_text else None
         if cursor is not None and cursor.position < pruned_through(self.session):
             cursor, reset = None, True
         if cursor is None:
@@ -105,7 +126,10 @@ class Puller:
                 # The scope moved again mid-walk: start over rather than guess.
                 cursor, reset = Cursor(top, self.spec, (Walk("fill"),)), True
             else:
-                cursor = Cursor(cursor.position, self.spec, self._scope_walks(cursor.scope))
+                walks = self._scope_walks(cursor.scope)
+                prior = cursor.scope | cursor.prior
+                cursor = Cursor(cursor.position, self.spec, walks, prior)
+        self.was = self.spec | cursor.prior
 
         page = Page(limit, self._json_of, self.raw)
         walks = list(cursor.walks)
@@ -121,8 +145,13 @@ class Puller:
         log_done = False
         if not walks and page.room > 0:
             position, log_done = self._read_log(position, top, page)
-        next_cursor = Cursor(position, self.spec, tuple(walks))
-        return PullResult(page.changes, next_cursor.encode(), not log_done, reset)
+        # Once the log is read past the scope change, nothing moved out of the old scope
+        # is left to remove.
+        prior = None if log_done else cursor.prior
+        following = Cursor(position, self.spec, tuple(walks), prior)
+        return PullResult(
+            page.changes, following.encode(self.holder), following, not log_done, reset
+        )
 
     # -- scope changes -----------------------------------------------------------
 
@@ -130,12 +159,11 @@ class Puller:
         now = self.spec
         if before.everything or now.everything:
             return (Walk("fill"),) if now.everything else (Walk("remove", limit_to=before),)
-        lost = ScopeSpec(before.territories - now.territories, before.members - now.members)
-        gained = ScopeSpec(now.territories - before.territories, now.members - before.members)
+        lost, gained = before - now, now - before
         walks = []
-        if lost.territories or lost.members:
+        if not lost.empty:
             walks.append(Walk("remove", limit_to=lost))
-        if gained.territories or gained.members:
+        if not gained.empty:
             walks.append(Walk("fill", limit_to=gained))
         return tuple(walks)
 
@@ -196,6 +224,12 @@ class Puller:
             if model is RoutePlan:
                 cond = RoutePlan.rep_id.in_(only.members) if partial else true()
                 return select(model).where(cond, invisible)
+            if model is Team:
+                cond = Team.id.in_(only.teams) if partial else true()
+                return select(model).where(cond, invisible)
+            if model is User:
+                cond = _people_of(only) if partial else true()
+                return select(model).where(cond, invisible)
             return None
         query = select(model).where(model.deleted_at.is_(None), self.scope.where(model))
         if only is None:
@@ -240,13 +274,15 @@ class Puller:
         return (rows[-1].txid, rows[-1].seq), False
 
     def _log_scope(self):
+        """The log rows that may concern this user: of records visible now, and the moves
+        of records out of what the device held (`self.was`: the scope, or the scope before
+        it changed), which it must remove."""
         if self.scope.is_admin:
             return true()
-        log = ChangeLogEntry
+        log, was = ChangeLogEntry, self.was
         visible_customers = select(Customer.id).where(self.scope.customers_where())
         placed_before = or_(
-            log.prev_territory_id.in_(self.spec.territories),
-            log.prev_owner_id.in_(self.spec.members),
+            log.prev_territory_id.in_(was.territories), log.prev_owner_id.in_(was.members)
         )
         conditions = [
             and_(
@@ -254,8 +290,15 @@ class Puller:
                 or_(log.customer_id.in_(visible_customers), placed_before),
             ),
             log.table_name == "products",
+            and_(
+                log.table_name == "users",
+                or_(
+                    log.record_id.in_(select(User.id).where(self.scope.where(User))),
+                    log.prev_team_id.in_(was.teams),
+                ),
+            ),
         ]
-        for model in (Territory, User, Team, RoutePlan):
+        for model in (Territory, Team, RoutePlan):
             conditions.append(
                 and_(
                     log.table_name == model.__tablename__,
@@ -273,39 +316,38 @@ class Puller:
         records = self._load_visible(ids)
         new_parents = self._parents_new_since(child_parents, position)
         for row in rows:
-            key = (row.table_name, row.record_id)
-            record = records.get(key)
-            if row.kind == "move":
-                self._moved(row, record, page)
-                continue
+            record = records.get((row.table_name, row.record_id))
             if record is None:
-                if row.table_name == "products":
-                    page.remove("products", row.record_id)
+                # Not (or no longer) visible: remove what the device may hold.
+                if row.table_name == "products" or (row.kind == "move" and self._was_held(row)):
+                    self._remove(row.table_name, row.record_id, page)
                 continue
-            if row.table_name != "customers" and row.customer_id in new_parents:
+            if row.table_name in CUSTOMER_TABLES[1:] and row.customer_id in new_parents:
                 parent = records.get(("customers", row.customer_id))
                 if parent is not None:
                     page.put("customers", parent, self.scope)
             page.put(row.table_name, record, self.scope)
+            if row.kind == "move" and row.table_name == "customers" and not self._was_held(row):
+                self._put_children(record, page)  # moved in: its records come with it
 
-    def _moved(self, row: Row, customer: Row | None, page: Page) -> None:
-        """A customer changed territory or owner: who lost it, who gained it?"""
-        was_mine = self.spec.everything or (
-            row.prev_territory_id in self.spec.territories or row.prev_owner_id in self.spec.members
-        )
-        if customer is None:
-            if was_mine:
-                page.remove("customers", row.record_id)
-                self._remove_children([row.record_id], page)
-            return
-        page.put("customers", customer, self.scope)
-        if not was_mine:
-            for child in CHILD_TABLES:
-                query = select(child).where(
-                    child.customer_id == customer.id, child.deleted_at.is_(None)
-                )
-                for record in self._fetch(child, query):
-                    page.put(child.__tablename__, record, self.scope)
+    def _was_held(self, row: Row) -> bool:
+        """Did the device hold this record before the move the row logs?"""
+        if row.table_name == "users":
+            return self.was.everything or row.prev_team_id in self.was.teams
+        return self.was.places(row.prev_territory_id, row.prev_owner_id)
+
+    def _remove(self, table: str, record_id: uuid.UUID, page: Page) -> None:
+        page.remove(table, record_id)
+        if table == "customers":
+            self._remove_children([record_id], page)
+
+    def _put_children(self, customer: SyncedRecord | Row, page: Page) -> None:
+        for child in CHILD_TABLES:
+            query = select(child).where(
+                child.customer_id == customer.id, child.deleted_at.is_(None)
+            )
+            for record in self._fetch(child, query):
+                page.put(child.__tablename__, record, self.scope)
 
     def _load_visible(
         self, ids: dict[str, set[uuid.UUID]]
@@ -372,3 +414,12 @@ def _one_of(session: Session, column, values: set):
 
 def _placed_in(spec: ScopeSpec):
     return or_(Customer.territory_id.in_(spec.territories), Customer.owner_id.in_(spec.members))
+
+
+def _people_of(spec: ScopeSpec):
+    """The users a scope sees through its members and teams (their members and managers)."""
+    return or_(
+        User.id.in_(spec.members),
+        User.team_id.in_(spec.teams),
+        User.id.in_(select(team_managers.c.user_id).where(team_managers.c.team_id.in_(spec.teams))),
+    )

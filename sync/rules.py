@@ -126,7 +126,7 @@ class WriteRules:
             check_order_unlocked(record, values)
         if isinstance(record, Visit):
             check_visit_times_once(record, values)
-        self._check_references(model, values)
+        self._check_references(model, values, record)
 
     def check_delete(self, record: SyncedRecord) -> None:
         self.check_table(type(record))
@@ -159,7 +159,9 @@ class WriteRules:
         if not in_scope:
             raise Invalid({"territory_id": ["Give a territory or an owner within your scope."]})
 
-    def _check_references(self, model: type[SyncedRecord], values: dict[str, Any]) -> None:
+    def _check_references(
+        self, model: type[SyncedRecord], values: dict[str, Any], record: SyncedRecord | None = None
+    ) -> None:
         for field, target in (
             ("rep_id", User),
             ("assignee_id", User),
@@ -176,9 +178,22 @@ class WriteRules:
                 self._require_visible("team_id", Team, values["team_id"])
             for rep_id in values.get("rep_ids") or []:
                 self._require_visible("rep_ids", User, rep_id)
+            if values.get("rep_ids"):
+                team_id = values.get("team_id", getattr(record, "team_id", None))
+                self._check_territory_reps(values["rep_ids"], team_id)
         if model is Team:
             for manager_id in values.get("manager_ids") or []:
                 self._require_visible("manager_ids", User, manager_id)
+
+    def _check_territory_reps(self, rep_ids: list[uuid.UUID], team_id: uuid.UUID | None) -> None:
+        """A rep's territories belong to their team (a team change leaves the others)."""
+        rows = self.session.execute(select(User.id, User.team_id).where(User.id.in_(rep_ids)))
+        teams = {user_id: team for user_id, team in rows}
+        strangers = [str(i) for i in rep_ids if teams.get(i) != team_id]
+        if strangers:
+            raise Invalid(
+                {"rep_ids": [f"Not reps of this territory's team: {', '.join(strangers[:5])}."]}
+            )
 
     def _check_user_values(self, values: dict[str, Any]) -> None:
         if "team_id" in values:

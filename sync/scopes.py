@@ -53,6 +53,8 @@ class Scope:
 
     @classmethod
     def for_user(cls, session: Session, user: User) -> Scope:
+        if not user.active or user.deleted_at is not None:  # sees nothing, whatever its role
+            return cls(user.id, "rep", frozenset(), frozenset(), frozenset())
         if user.role == "admin":
             return cls(user.id, "admin", frozenset(), frozenset(), frozenset())
         if user.role == "manager":

@@ -7,6 +7,7 @@ gets the defaults.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -27,6 +28,10 @@ class SyncSettings:
     idempotency_days: int = 30
     #: A check-in within this distance of the customer is `verified`.
     check_in_radius_m: float = 150.0
+    #: Secrets the pull cursor's key is derived from: the current one signs, all verify
+    #: (the service's key, then previous ones: a rotation does not force a re-sync).
+    #: Without a server: one made up for this process.
+    cursor_secrets: tuple[str, ...] = (secrets.token_urlsafe(32),)
 
 
 _current = SyncSettings()

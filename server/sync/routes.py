@@ -48,9 +48,10 @@ blp = Blueprint(
 def pull(query):
     """Changes of your scope since `cursor` (none: from scratch); keep pulling while `has_more`."""
     check_schema_version(query["schema_version"])
-    result = Puller(db.session, current_user(), store().scope, raw=True).pull(
-        query.get("cursor"), query.get("limit")
+    puller = Puller(
+        db.session, current_user(), store().scope, raw=True, device_id=g.device.device_id
     )
+    result = puller.pull(query.get("cursor"), query.get("limit"))
     db.session.rollback()
     # Already JSON-ready: skip a second pass through the response schema.
     return jsonify(result.to_json())

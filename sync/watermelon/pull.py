@@ -97,10 +97,9 @@ class WatermelonPuller:
             if old_spec is None or position > top:
                 position, old_spec = None, None  # not ours, or too old: replace everything
         replace = bool(last_pulled_at) and position is None
-        cursor = Cursor(position, old_spec).encode() if position is not None else None
-        found, cursor_text, reset = self._read(cursor)
+        cursor = Cursor(position, old_spec) if position is not None else None
+        found, final, reset = self._read(cursor)
         replace = replace or reset
-        final = Cursor.decode(cursor_text)
         timestamp = encode_timestamp(session, final.position, generation)
 
         first = position is None or reset
@@ -126,12 +125,12 @@ class WatermelonPuller:
             body["experimentalStrategy"] = "replacement"
         return body
 
-    def _read(self, cursor: str | None, *, only: set[str] | None = None):
+    def _read(self, cursor: Cursor | None, *, only: set[str] | None = None):
         """Pull pages until the log is exhausted; latest state per record (None: deleted)."""
         found: dict[tuple[str, uuid.UUID], dict | None] = {}
         reset = False
         for _ in range(MAX_PAGES):
-            result = self.puller.pull(cursor, PAGE)
+            result = self.puller.read(cursor, PAGE)
             if result.reset:
                 found.clear()
                 reset = True
@@ -145,8 +144,8 @@ class WatermelonPuller:
                 else:
                     found.pop((table, uuid.UUID(change["id"])), None)
                     found[(table, uuid.UUID(change["id"]))] = None
-            cursor = result.cursor
-            if not result.has_more and fits_timestamp(self.session, Cursor.decode(cursor).position):
+            cursor = result.next
+            if not result.has_more and fits_timestamp(self.session, cursor.position):
                 return found, cursor, reset
         raise RuntimeError("the change log did not run out")  # pragma: no cover
 
@@ -154,9 +153,7 @@ class WatermelonPuller:
         """Which puts are new to the device (`created`), which are its own echoes."""
         puts = [key for key, record in found.items() if record is not None]
         counts, created_in_log, moved_in = self._logged_since(puts, position, old_spec)
-        gained = ScopeSpec(
-            spec_now.territories - old_spec.territories, spec_now.members - old_spec.members
-        )
+        gained = spec_now - old_spec
         customer_of, new_customers = self._new_customers(found, puts, gained, moved_in)
         # Own writes: every field changed since the position was stamped by this device.
         metas = self._field_meta([k for k in counts if found.get(k) is not None])
@@ -260,8 +257,7 @@ class WatermelonPuller:
             return
         first = min(TABLES.index(t) for t in wanted)
         spec = scope_spec(self.scope)
-        cursor = Cursor(top, spec, (Walk("fill", first),)).encode()
-        more, _, _ = self._read(cursor, only=wanted)
+        more, _, _ = self._read(Cursor(top, spec, (Walk("fill", first),)), only=wanted)
         for (table, record_id), record in more.items():
             if record is None or (table, record_id) in found:
                 continue

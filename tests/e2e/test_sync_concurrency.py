@@ -40,7 +40,7 @@ from domain.models import ChangeLogEntry, ConflictEntry, Contact, Customer, User
 from server.config import build_config
 from server.extensions import db
 from sync.changes import create_record, update_record
-from sync.cursor import MAX_SEQ, Cursor
+from sync.cursor import MAX_SEQ
 from sync.pull import Puller
 from tests.support.sync_calls import engine_phone_push
 
@@ -176,7 +176,7 @@ def _puller(url: str, admin_id: str, seed: int, stop, target, results) -> None:
         while True:
             with Session(engine) as session:
                 admin = session.get(User, uuid.UUID(admin_id))
-                page = Puller(session, admin).pull(cursor, rng.choice((25, 100, 500)))
+                page = Puller(session, admin).read(cursor, rng.choice((25, 100, 500)))
                 session.rollback()
             out["pulls"] += 1
             out["received"] += len(page.changes)
@@ -191,14 +191,12 @@ def _puller(url: str, admin_id: str, seed: int, stop, target, results) -> None:
                 if table == "customers":
                     parents.add(record["id"])
                 elif table == "contacts" and record["customer_id"] not in parents:
-                    out["orphans"].append(
-                        (key, out["pulls"], bool(cursor and Cursor.decode(cursor).walks))
-                    )
+                    out["orphans"].append((key, out["pulls"], bool(cursor and cursor.walks)))
                 view[key] = (record["version"], record)
-            cursor = page.cursor
+            cursor = page.next
             if stop.is_set():
                 stopped_at = stopped_at or time.monotonic()
-                position = Cursor.decode(cursor).position
+                position = cursor.position
                 if not page.has_more and position >= (target.value, MAX_SEQ):
                     break
                 if time.monotonic() - stopped_at > 60:
@@ -317,9 +315,9 @@ def _pull_to_end(app, admin_id, cursor):
     with app.app_context(), Session(db.engine) as session:
         admin = session.get(User, admin_id)
         while True:
-            page = Puller(session, admin).pull(cursor, 500)
+            page = Puller(session, admin).read(cursor, 500)
             session.rollback()
-            cursor = page.cursor
+            cursor = page.next
             for change in page.changes:
                 if change["op"] == "put":
                     records[change["record"]["id"]] = change["record"]
@@ -395,7 +393,7 @@ def test_a_transaction_left_idle_stalls_pulls_until_postgres_ends_it(
 
         stalled, stalled_cursor = _pull_to_end(app, admin_id, cursor)
         assert set(later).isdisjoint(stalled), "a pull went past a running transaction"
-        assert Cursor.decode(stalled_cursor).position < (idle_txid, 0)
+        assert stalled_cursor.position < (idle_txid, 0)
         time.sleep(0.3)
         still, _ = _pull_to_end(app, admin_id, stalled_cursor)
         assert set(later).isdisjoint(still), "a pull went past a running transaction"

@@ -139,27 +139,27 @@ def test_gaining_a_territory_delivers_all_its_records_whatever_the_cursor(
     rep_a = login("rep.a@example.com")
     _, cursor, _ = pull_all(client, rep_a)
     territory = client.patch(
-        f"/api/v1/territories/{world.territories['B']}",
-        json={"rep_ids": [str(world.users["rep.b"]), str(world.users["rep.a"])]},
+        f"/api/v1/territories/{world.territories['A2']}",
+        json={"rep_ids": [str(world.users["rep.a2"]), str(world.users["rep.a"])]},
         headers=login("admin@example.com"),
     )
     assert territory.status_code == 200, territory.json
     gained, cursor, _ = pull_all(client, rep_a, cursor)
-    assert ids_of(gained, "customers") == world_ids(world, "B", "customers")
+    assert ids_of(gained, "customers") == world_ids(world, "A2", "customers")
     for table in CHILDREN:
-        assert ids_of(gained, table) == world_ids(world, "B", table)
-    assert str(world.territories["B"]) in ids_of(gained, "territories")
+        assert ids_of(gained, table) == world_ids(world, "A2", table)
+    assert str(world.territories["A2"]) in ids_of(gained, "territories")
     # And taking it away sends removes.
     client.patch(
-        f"/api/v1/territories/{world.territories['B']}",
-        json={"rep_ids": [str(world.users["rep.b"])]},
+        f"/api/v1/territories/{world.territories['A2']}",
+        json={"rep_ids": [str(world.users["rep.a2"])]},
         headers=login("admin@example.com", device_id="admin-2"),
     )
     lost, _, _ = pull_all(client, rep_a, cursor)
-    assert ids_of(lost, "customers", "remove") == world_ids(world, "B", "customers")
-    assert ids_of(lost, "territories", "remove") == {str(world.territories["B"])}
+    assert ids_of(lost, "customers", "remove") == world_ids(world, "A2", "customers")
+    assert ids_of(lost, "territories", "remove") == {str(world.territories["A2"])}
     for table in CHILDREN:
-        assert ids_of(lost, table, "remove") == world_ids(world, "B", table)
+        assert ids_of(lost, table, "remove") == world_ids(world, "A2", table)
 
 
 def test_deactivated_product_is_removed_for_reps(client, world, login):
