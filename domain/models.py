@@ -112,6 +112,10 @@ territory_reps = Table(
 )
 
 
+def fold_email(email: str) -> str:
+    return email.strip().lower()
+
+
 class Team(SyncedRecord, Searchable, Base):
     __tablename__ = "teams"
     search_fields = ("name",)
@@ -147,6 +151,12 @@ class User(SyncedRecord, Searchable, Base):
     @property
     def territory_ids(self) -> list[uuid.UUID]:
         return sorted(t.id for t in self.territories if not t.is_deleted)
+
+    def derive(self) -> None:
+        """Emails are compared as folded: whoever writes one (REST, push, CLI, seeders)."""
+        if self.email:
+            self.email = fold_email(self.email)
+        super().derive()
 
 
 class Territory(SyncedRecord, Searchable, Base):
@@ -224,8 +234,27 @@ class Product(SyncedRecord, PulledAsJson, Searchable, Base):
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
 
 
+#: Visit statuses after which a checked-in visit is no longer open.
+CLOSED_VISIT_STATUSES = ("completed", "cancelled", "missed")
+_OPEN_VISIT = text(
+    "check_in_at IS NOT NULL AND check_out_at IS NULL AND deleted_at IS NULL"
+    " AND status NOT IN ('completed', 'cancelled', 'missed')"
+)
+
+
 class Visit(CustomerChild, SyncedRecord, PulledAsJson, Base):
     __tablename__ = "visits"
+    #: One open visit (checked in, not out) per rep and customer, whoever writes.
+    __table_args__ = (
+        Index(
+            "uq_visits_one_open",
+            "rep_id",
+            "customer_id",
+            unique=True,
+            sqlite_where=_OPEN_VISIT,
+            postgresql_where=_OPEN_VISIT,
+        ),
+    )
 
     rep_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
     planned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
@@ -378,6 +407,27 @@ class ChangeLogEntry(Base):
     prev_owner_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     #: A user's team before a move (or the team whose managers they joined or left).
     prev_team_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+
+
+class HistoryEntry(Base):
+    """One write to a synced record: each changed field's old and new value, who wrote it,
+    from which device and mutation, and when (never a secret: values are the record's API
+    JSON, which holds none). Kept `SyncSettings.history_days`; read with the record's scope."""
+
+    __tablename__ = "record_history"
+    __table_args__ = (Index("ix_record_history_record", "table_name", "record_id", "seq"),)
+
+    seq: Mapped[int] = mapped_column(_BIGINT, primary_key=True, autoincrement=True)
+    table_name: Mapped[str] = mapped_column(String(32), nullable=False)
+    record_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
+    #: "create", "update" or "delete".
+    op: Mapped[str] = mapped_column(String(8), nullable=False)
+    #: {field: [old, new]} in the record's JSON form.
+    changes: Mapped[dict] = mapped_column(JSON, nullable=False)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    device_id: Mapped[str | None] = mapped_column(String(200))
+    mutation_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
 
 

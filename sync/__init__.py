@@ -8,7 +8,7 @@ directly. This module is its public surface; other packages import from here.
 from __future__ import annotations
 
 from . import settings, stored_json
-from .changes import create_record, delete_record, resend_record, update_record
+from .changes import Actor, create_record, delete_record, resend_record, update_record
 from .conflict_log import list_conflicts, restore
 from .errors import (
     Conflict,
@@ -36,6 +36,7 @@ from .settings import SyncSettings
 from .store import RecordStore
 
 __all__ = [
+    "Actor",
     "Conflict",
     "Forbidden",
     "Invalid",

@@ -1,10 +1,13 @@
 """The one write path for synced records.
 
-REST, sync push, the CLI and the demo seeder all write through these three
-functions, so every change bumps `version`, stamps `updated_at`, records per
-field the version and effective edit time of its last change (the metadata
-the conflict rules compare) and appends to the change log that pulls read,
-all in the caller's transaction.
+REST, sync push, WatermelonDB, the CLI and the demo seeder all write through
+these functions, so every change bumps `version`, stamps `updated_at`,
+records per field the version and effective edit time of its last change
+(the metadata the conflict rules compare), derives what the server derives
+(search keys, folded emails, totals, check-in verification, submission
+times, related records), appends to the change log that pulls read, and
+keeps the record's history (each changed field's old and new value, and
+who), all in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from domain.models import (
     ChangeLogEntry,
     Customer,
     CustomerChild,
+    HistoryEntry,
+    Order,
     SyncedRecord,
     Team,
     Territory,
@@ -33,6 +38,7 @@ from . import (
     stored_json,  # noqa: F401  (its flush hook keeps each record's pull JSON)
 )
 from .location import check_in_location
+from .records_json import record_json
 
 #: List fields that are stored as many-to-many links: field -> relationship.
 _LINK_FIELDS: dict[tuple[type, str], str] = {
@@ -59,18 +65,68 @@ def _assign(session: Session, record: SyncedRecord, field: str, value: Any) -> N
 
 #: The `field_meta` key of a version that only re-sends the record (`resend_record`).
 RESENT = "_resent"
+#: JSON fields that say when, not what: no history of their own.
+_UNRECORDED = frozenset({"version", "created_at", "updated_at"})
 
 
-def _stamp(
-    record: SyncedRecord, fields: list[str], edited_at: datetime, author: str | None
-) -> None:
+@dataclass(frozen=True)
+class Actor:
+    """Who writes: a user (none for the server itself), from which device, in which
+    pushed mutation. Kept in field metadata (`author`) and in the record's history."""
+
+    user_id: uuid.UUID | None = None
+    device_id: str | None = None
+    mutation_id: uuid.UUID | None = None
+
+    @property
+    def author(self) -> str | None:
+        """A device's own earlier edits are not concurrent with its later ones (rule 2)."""
+        if self.user_id is None:
+            return self.device_id
+        return f"{self.user_id.hex}/{self.device_id}"
+
+
+SERVER = Actor()
+
+
+def _stamp(record: SyncedRecord, fields: list[str], edited_at: datetime, actor: Actor) -> None:
     """Per field: the version and edit time of its last change, and which device made it."""
     meta = dict(record.field_meta or {})
+    author = actor.author
     for field in fields:
         meta[field] = {"v": record.version, "t": edited_at.isoformat()}
         if author:
             meta[field]["d"] = author
     record.field_meta = meta
+
+
+def _remember(
+    session: Session,
+    record: SyncedRecord,
+    op: str,
+    before: dict[str, Any],
+    actor: Actor,
+    now: datetime,
+) -> None:
+    """The record's history: each field whose JSON changed, old and new."""
+    after = record_json(record)
+    changes = {
+        key: [before.get(key), value]
+        for key, value in after.items()
+        if key not in _UNRECORDED and before.get(key) != value
+    }
+    session.add(
+        HistoryEntry(
+            table_name=record.__tablename__,
+            record_id=record.id,
+            op=op,
+            changes=changes,
+            user_id=actor.user_id,
+            device_id=actor.device_id,
+            mutation_id=actor.mutation_id,
+            changed_at=now,
+        )
+    )
 
 
 def create_record(
@@ -80,7 +136,7 @@ def create_record(
     *,
     now: datetime,
     edited_at: datetime | None = None,
-    author: str | None = None,
+    actor: Actor = SERVER,
 ) -> SyncedRecord:
     """Insert a record at version 1.
 
@@ -92,10 +148,11 @@ def create_record(
     fields = [f for f in values if f != "id"]
     for field in fields:
         _assign(session, record, field, values[field])
-    _stamp(record, fields, edited_at or now, author)
-    _derive(session, record)
+    _stamp(record, fields, edited_at or now, actor)
+    _derive(session, record, {}, now, given=fields)
     session.add(record)
     _log(session, record, "create", now)
+    _remember(session, record, "create", {}, actor, now)
     _derive_related(session, record, now)
     return record
 
@@ -107,7 +164,7 @@ def update_record(
     *,
     now: datetime,
     edited_at: datetime | None = None,
-    author: str | None = None,
+    actor: Actor = SERVER,
 ) -> list[str]:
     """Apply the fields that really change; return their names.
 
@@ -122,26 +179,32 @@ def update_record(
         return []
     before = {field: _current(record, field) for field in changed}
     moved_from = _placement_before(session, record, before)
+    before_json = record_json(record)
     _keep_write_order(session, type(record))
     for field in changed:
         _assign(session, record, field, values[field])
     record.version += 1
     record.updated_at = now
-    _stamp(record, changed, edited_at or now, author)
-    _derive(session, record)
+    _stamp(record, changed, edited_at or now, actor)
+    _derive(session, record, before, now, given=changed)
     _log(session, record, "move" if moved_from else "update", now, moved_from=moved_from)
+    _remember(session, record, "update", before_json, actor, now)
     _derive_related(session, record, now, before)
     return changed
 
 
-def delete_record(session: Session, record: SyncedRecord, *, now: datetime) -> None:
+def delete_record(
+    session: Session, record: SyncedRecord, *, now: datetime, actor: Actor = SERVER
+) -> None:
     """Tombstone the record: it stays, so devices learn of the delete."""
     if record.deleted_at is not None:
         return
+    before_json = record_json(record)
     record.deleted_at = now
     record.version += 1
     record.updated_at = now
     _log(session, record, "delete", now)
+    _remember(session, record, "delete", before_json, actor, now)
     _derive_related(session, record, now)
 
 
@@ -172,11 +235,29 @@ def _keep_write_order(session: Session, model: type[SyncedRecord]) -> None:
         session.flush()
 
 
-def _derive(session: Session, record: SyncedRecord) -> None:
+def _derive(
+    session: Session,
+    record: SyncedRecord,
+    before: dict[str, Any],
+    now: datetime,
+    *,
+    given: list[str],
+) -> None:
+    """What the server derives from the record itself, whoever writes it. (Fields that no
+    API accepts, like `submitted_at`, only the server's own loaders can give.)"""
     record.derive()
     if isinstance(record, Visit):
         customer = session.get(Customer, record.customer_id)
         check_in_location(record, customer, settings.current().check_in_radius_m)
+    if _became_submitted(record, before) and "submitted_at" not in given:
+        record.submitted_at = now  # the server's time, not a device's claim
+
+
+def _became_submitted(record: SyncedRecord, before: dict[str, Any]) -> bool:
+    if not isinstance(record, Order) or record.status != "submitted":
+        return False
+    created = record.version == 1
+    return created or before.get("status", "submitted") != "submitted"
 
 
 @dataclass(frozen=True)
@@ -276,7 +357,7 @@ def _touch(session: Session, record: SyncedRecord, fields: list[str], now: datet
     """A new version of a record whose JSON changed through another record."""
     record.version += 1
     record.updated_at = now
-    _stamp(record, fields, now, None)
+    _stamp(record, fields, now, SERVER)
     _log(session, record, "update", now)
 
 

@@ -52,3 +52,14 @@ class UnsupportedSchemaVersion(RecordError):
 
     status = 426
     code = "unsupported_schema_version"
+
+
+class PasswordNotSynced(RecordError):
+    """A password is never a synced field: it is changed through REST only."""
+
+    status = 422
+    code = "password_not_synced"
+
+    def __init__(self) -> None:
+        message = "Passwords are not synced; change one with PATCH /api/v1/users/{id}."
+        super().__init__(message, fields={"password": [message]})

@@ -20,7 +20,7 @@ from domain.models import RECORD_MODELS, DeviceSession, SyncedRecord, User
 from domain.schemas import UTCDateTime
 
 from . import settings
-from .conflict_log import log_conflict
+from .conflict_log import DeviceLog
 from .errors import UnsupportedSchemaVersion
 
 #: Tables a device may push to (reps are further limited by the rules).
@@ -83,27 +83,37 @@ def claim_device(session: Session, device_session_id: uuid.UUID, now: datetime) 
 
 
 def audit_refused_push(
-    session: Session, user: User, device_id: str | None, body: Any, now: datetime
+    session: Session,
+    user: User,
+    device_id: str | None,
+    body: Any,
+    now: datetime,
+    *,
+    revoked: bool = True,
 ) -> None:
-    """Keep a revoked device's mutations in the conflict log (nothing is lost)."""
+    """Keep the mutations of a push refused because its device session ended (revoked,
+    or signed out) in the conflict log: nothing is lost, within the device's budget."""
     try:
         request = PushRequestSchema().load(body if isinstance(body, dict) else {})
     except ValidationError:
         return
+    code = "device_revoked" if revoked else "session_ended"
+    message = (
+        "The device was revoked; its push was refused."
+        if revoked
+        else "The device's session had ended; its push was refused."
+    )
+    log = DeviceLog(session, user.id, device_id, now)
     for m in request["mutations"]:
-        log_conflict(
-            session,
+        log.add(
             table_name=m["table"],
             record_id=m["record_id"],
             customer_id=None,
             kind="rejected",
-            code="device_revoked",
-            message="The device was revoked; its push was refused.",
+            code=code,
+            message=message,
             lost_values=m["fields"] or None,
             loser="device",
-            user_id=user.id,
-            device_id=device_id,
             mutation_id=m["id"],
             mutation_op=m["op"],
-            created_at=now,
         )

@@ -30,13 +30,13 @@ from domain.models import (
 )
 from domain.schemas import RECORD_SCHEMAS
 
-from .changes import create_record, delete_record, update_record
-from .conflict_log import log_conflict
-from .errors import Conflict, Forbidden, Invalid, RecordError
+from .changes import Actor, create_record, delete_record, update_record
+from .conflict_log import SECRET_FIELDS, DeviceLog
+from .errors import Conflict, Forbidden, Invalid, PasswordNotSynced, RecordError
 from .merge import effective_time, merge_fields
 from .mutations import Mutation
 from .records_json import record_json
-from .store import RecordStore, stamp_order_submission
+from .store import RecordStore
 
 
 class Pusher:
@@ -47,10 +47,11 @@ class Pusher:
         self.user = user
         self.device_id = device_id
         #: Who wrote a field, in its metadata: a device's own earlier edit is not concurrent.
-        self.author = f"{user.id.hex}/{device_id}"
+        self.author = Actor(user.id, device_id).author
         self.now = now
-        self.store = RecordStore(session, user, now=now)
+        self.store = RecordStore(session, user, now=now, device_id=device_id)
         self.scope = self.store.scope
+        self.log = DeviceLog(session, user.id, device_id, now)
         self._visibility: dict[tuple[str, uuid.UUID], bool] = {}
         #: The records the batch names, loaded at once (the session only keeps weak
         #: references), and those that did not exist when it started.
@@ -187,6 +188,8 @@ class Pusher:
 
     def _apply(self, m: Mutation, edited_at: datetime) -> dict:
         model = m.model
+        if SECRET_FIELDS & m.fields.keys():
+            raise PasswordNotSynced()
         self.store.rules.check_table(model)
         if m.op == "create":
             return self._create(m, model, edited_at)
@@ -194,7 +197,7 @@ class Pusher:
         if m.op == "delete":
             if record.deleted_at is None:
                 self.store.rules.check_delete(record)
-                delete_record(self.session, record, now=self.now)
+                delete_record(self.session, record, now=self.now, actor=self._actor(m))
                 self.store.rules.forget(model, record.id)
             return _result(m, "applied", record, self.scope)
         if record.deleted_at is not None:
@@ -204,11 +207,10 @@ class Pusher:
         values = _input_schema(m.table, partial=True).load(m.fields)
         winners, lost, losers = self._merge(m, record, values, edited_at)
         self.store.rules.check_update(record, winners)
-        stamp_order_submission(model, record, winners, self.now)
         update_record(
-            self.session, record, winners, now=self.now, edited_at=edited_at, author=self.author
+            self.session, record, winners, now=self.now, edited_at=edited_at, actor=self._actor(m)
         )
-        if {"territory_id", "owner_id"} & winners.keys():  # a move changes who sees it
+        if {"territory_id", "owner_id", "customer_id"} & winners.keys():  # who sees it changed
             self._visibility.pop((m.table, record.id), None)
             self.store.rules.forget(model, record.id)
         for field, lost_value, kept_value, loser in losers:
@@ -227,14 +229,16 @@ class Pusher:
             raise Conflict("A record with this id already exists.", code="already_exists")
         self._require_in_scope(model, values)
         values = self.store.rules.check_create(model, values)
-        stamp_order_submission(model, None, values, self.now)
         record = create_record(
-            self.session, model, values, now=self.now, edited_at=edited_at, author=self.author
+            self.session, model, values, now=self.now, edited_at=edited_at, actor=self._actor(m)
         )
         self._visibility.pop((m.table, record.id), None)
         self._missing.discard((m.table, record.id))
         self._loaded[(m.table, record.id)] = record
         return _result(m, "applied", record, self.scope)
+
+    def _actor(self, m: Mutation) -> Actor:
+        return Actor(self.user.id, self.device_id, m.id)
 
     def _require_in_scope(self, model, values: dict[str, Any]) -> None:
         """Creating under a customer one cannot see is `forbidden` (protocol: scopes)."""
@@ -249,8 +253,7 @@ class Pusher:
         return merge_fields(record, values, m.fields, m.base_version, self.author, edited_at)
 
     def _log_lost(self, m, record, field, lost_value, kept_value, loser: str) -> None:
-        log_conflict(
-            self.session,
+        self.log.add(
             table_name=m.table,
             record_id=record.id,
             customer_id=_customer_of(record),
@@ -265,21 +268,23 @@ class Pusher:
             lost_values={field: lost_value},
             kept_values={field: kept_value},
             loser=loser,
-            user_id=self.user.id,
-            device_id=self.device_id,
             mutation_id=m.id,
             mutation_op=m.op,
-            created_at=self.now,
         )
 
     def _reject(self, m: Mutation, error: RecordError) -> dict:
+        """Answer `rejected`, and keep what was sent in the log under its author, attached
+        to a customer only when the author may see it."""
         record = self.session.get(m.model, m.record_id)
-        if record is not None:
+        visible = record is not None and self._can_see(record)
+        customer = self._cached(Customer, _uuid_or_none(m.fields.get("customer_id")))
+        if visible:
             customer_id = _customer_of(record)
+        elif customer is not None and self._can_see(customer):
+            customer_id = customer.id
         else:
-            customer_id = _uuid_or_none(m.fields.get("customer_id"))
-        log_conflict(
-            self.session,
+            customer_id = None
+        logged = self.log.add(
             table_name=m.table,
             record_id=m.record_id,
             customer_id=customer_id,
@@ -288,14 +293,12 @@ class Pusher:
             message=error.message,
             lost_values=m.fields or None,
             loser="device",
-            user_id=self.user.id,
-            device_id=self.device_id,
             mutation_id=m.id,
             mutation_op=m.op,
-            created_at=self.now,
         )
         result = _rejected(m.id, error)
-        visible = record is not None and self._can_see(record)
+        if logged is None:
+            result["logged"] = False
         if visible and record.deleted_at is None:
             result["record"] = record_json(record, self.scope)
         return result

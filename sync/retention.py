@@ -1,4 +1,4 @@
-"""Retention: how long the change log, tombstones and mutation ids are kept."""
+"""Retention: how long the change log, tombstones, mutation ids and history are kept."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from domain.models import (
     ChangeLogEntry,
     Contact,
     Customer,
+    HistoryEntry,
     Order,
     SyncMutation,
     SyncState,
@@ -38,10 +39,15 @@ def prune(session: Session, *, now: datetime | None = None) -> dict[str, int]:
         .order_by(log.txid.desc(), log.seq.desc())
         .limit(1)
     ).first()
-    counts = {"log_rows": 0, "tombstones": 0, "mutations": 0}
+    counts = {"log_rows": 0, "tombstones": 0, "mutations": 0, "history": 0}
     counts["mutations"] = session.execute(
         SyncMutation.__table__.delete().where(
             SyncMutation.created_at < now - timedelta(days=config.idempotency_days)
+        )
+    ).rowcount
+    counts["history"] = session.execute(
+        HistoryEntry.__table__.delete().where(
+            HistoryEntry.changed_at < now - timedelta(days=config.history_days)
         )
     ).rowcount
     if last is None:

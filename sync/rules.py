@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.models import (
+    CLOSED_VISIT_STATUSES,
     Customer,
     CustomerChild,
     Order,
@@ -97,6 +98,8 @@ class WriteRules:
             self._require_visible("customer_id", Customer, values.get("customer_id"))
         if model in (Visit, Order):
             values.setdefault("rep_id", self.scope.user_id)
+        if model is Visit:
+            self._check_one_open_visit(values, None)
         if model.__tablename__ == "tasks":
             values.setdefault("assignee_id", self.scope.user_id)
         self._check_references(model, values)
@@ -126,6 +129,7 @@ class WriteRules:
             check_order_unlocked(record, values)
         if isinstance(record, Visit):
             check_visit_times_once(record, values)
+            self._check_one_open_visit(values, record)
         self._check_references(model, values, record)
 
     def check_delete(self, record: SyncedRecord) -> None:
@@ -148,6 +152,37 @@ class WriteRules:
         """Managers change users only among the reps of their teams."""
         if self.scope.is_manager and isinstance(record, User) and record.role != "rep":
             raise Forbidden("Managers change rep accounts only.")
+
+    def _check_one_open_visit(self, values: dict[str, Any], visit: Visit | None) -> None:
+        """A rep is at a customer once at a time: a second check-in there while a visit is
+        open (checked in, not out) is refused, whichever device sends it."""
+
+        def now(field: str) -> Any:
+            return values[field] if field in values else getattr(visit, field, None)
+
+        opening = (
+            now("check_in_at") is not None
+            and now("check_out_at") is None
+            and now("status") not in CLOSED_VISIT_STATUSES
+        )
+        if not opening:
+            return
+        other = self.session.scalar(
+            select(Visit.id).where(
+                Visit.rep_id == now("rep_id"),
+                Visit.customer_id == now("customer_id"),
+                Visit.id != getattr(visit, "id", values.get("id")),
+                Visit.check_in_at.is_not(None),
+                Visit.check_out_at.is_(None),
+                Visit.deleted_at.is_(None),
+                Visit.status.not_in(CLOSED_VISIT_STATUSES),
+            )
+        )
+        if other is not None:
+            raise Conflict(
+                f"This rep has an open visit at this customer ({other}): check out first.",
+                code="visit_already_open",
+            )
 
     def _check_customer_placement(self, values: dict[str, Any]) -> None:
         territory_id, owner_id = values.get("territory_id"), values.get("owner_id")

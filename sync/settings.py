@@ -26,8 +26,14 @@ class SyncSettings:
     retention_days: int = 90
     #: Pushed mutation ids are remembered this long (longer than any offline period).
     idempotency_days: int = 30
+    #: Each record's field-level history is kept this long.
+    history_days: int = 365
     #: A check-in within this distance of the customer is `verified`.
     check_in_radius_m: float = 150.0
+    #: Conflict-log entries one device may add per push, and per 24 hours: beyond them a
+    #: rejection is answered in the push result (`logged: false`) but not kept.
+    conflict_log_per_push: int = 200
+    conflict_log_per_day: int = 2000
     #: Secrets the pull cursor's key is derived from: the current one signs, all verify
     #: (the service's key, then previous ones: a rotation does not force a re-sync).
     #: Without a server: one made up for this process.

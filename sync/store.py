@@ -13,21 +13,30 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domain.models import Order, SyncedRecord, User
+from domain.models import SyncedRecord, User
 
-from .changes import create_record, delete_record, update_record
+from .changes import Actor, create_record, delete_record, update_record
 from .errors import Conflict, NotFound
 from .rules import WriteRules
 from .scopes import Scope
 
 
 class RecordStore:
-    def __init__(self, session: Session, user: User, *, now: datetime | None = None):
+    def __init__(
+        self,
+        session: Session,
+        user: User,
+        *,
+        now: datetime | None = None,
+        device_id: str | None = None,
+    ):
         self.session = session
         self.user = user
         self.scope = Scope.for_user(session, user)
         self.rules = WriteRules(session, self.scope)
         self.now = now or datetime.now(UTC)
+        #: Who writes, in field metadata and in each record's history.
+        self.actor = Actor(user.id, device_id)
 
     def get(
         self,
@@ -55,8 +64,7 @@ class RecordStore:
         if values.get("id") is not None and self.session.get(model, values["id"]) is not None:
             raise Conflict("A record with this id already exists.", code="already_exists")
         values = self.rules.check_create(model, values)
-        stamp_order_submission(model, None, values, self.now)
-        return create_record(self.session, model, values, now=self.now)
+        return create_record(self.session, model, values, now=self.now, actor=self.actor)
 
     def update(
         self,
@@ -73,23 +81,11 @@ class RecordStore:
                 code="version_conflict",
             )
         self.rules.check_update(record, values)
-        values = dict(values)
-        stamp_order_submission(model, record, values, self.now)
-        update_record(self.session, record, values, now=self.now)
+        update_record(self.session, record, values, now=self.now, actor=self.actor)
         return record
 
     def delete(self, model: type[SyncedRecord], record_id: uuid.UUID) -> SyncedRecord:
         record = self.get(model, record_id, for_write=True)
         self.rules.check_delete(record)
-        delete_record(self.session, record, now=self.now)
+        delete_record(self.session, record, now=self.now, actor=self.actor)
         return record
-
-
-def stamp_order_submission(
-    model: type[SyncedRecord], order: Any, values: dict[str, Any], now: datetime
-) -> None:
-    """An order's `submitted_at` is the server time it became submitted."""
-    if model is not Order or values.get("status") != "submitted":
-        return
-    if order is None or order.status != "submitted":
-        values["submitted_at"] = now

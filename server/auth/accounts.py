@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domain.models import Team, User
+from domain.models import Team, User, fold_email
 from domain.schemas import UserCreateSchema
 from domain.times import utc_now
 from sync import create_record, update_record
@@ -19,15 +19,12 @@ from .passwords import hash_password
 
 
 def account_columns(values: dict[str, Any]) -> dict[str, Any]:
-    """API input -> stored columns: the password hashed, the email folded to lower case.
-    Every writer of users (REST, CLI, seeders) goes through here."""
-    if "password" not in values and not values.get("email"):
+    """API input -> stored columns: the password hashed (REST and the CLI only: a password
+    never syncs). The write path folds the email."""
+    if "password" not in values:
         return values
     values = dict(values)
-    if "password" in values:
-        values["password_hash"] = hash_password(values.pop("password"))
-    if values.get("email"):
-        values["email"] = values["email"].strip().lower()
+    values["password_hash"] = hash_password(values.pop("password"))
     return values
 
 
@@ -60,8 +57,8 @@ def create_user_account(
     if errors:
         raise ValueError("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
     columns = account_columns(values)
-    if session.scalar(select(User.id).where(User.email == columns["email"])):
-        raise ValueError(f"A user with email {columns['email']} already exists.")
+    if session.scalar(select(User.id).where(User.email == fold_email(email))):
+        raise ValueError(f"A user with email {fold_email(email)} already exists.")
     team_record = find_or_create_team(session, team, now) if team else None
     user = create_record(
         session, User, {**columns, "team_id": team_record.id if team_record else None}, now=now

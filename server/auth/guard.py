@@ -63,5 +63,5 @@ def current_user() -> User:
 def store() -> RecordStore:
     """The caller's record store, made once per request."""
     if "store" not in g:
-        g.store = RecordStore(db.session, g.user, now=utc_now())
+        g.store = RecordStore(db.session, g.user, now=utc_now(), device_id=g.device.device_id)
     return g.store

@@ -13,12 +13,20 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from sync.history import read_history
+
 from ..auth.accounts import account_columns
 from ..auth.guard import store
 from ..errors import ApiError
 from ..extensions import db
 from .resources import RESOURCES, Resource
-from .schemas import IF_MATCH, page_schema, query_schema
+from .schemas import (
+    IF_MATCH,
+    HistoryPageSchema,
+    HistoryQuerySchema,
+    page_schema,
+    query_schema,
+)
 from .service import list_records
 
 
@@ -110,4 +118,18 @@ def record_blueprint(resource: Resource) -> Blueprint:
             db.session.commit()
 
     Item.__doc__ = f"One {singular}"
+
+    @blp.route("/<uuid:record_id>/history")
+    class History(MethodView):
+        @blp.arguments(HistoryQuerySchema, location="query")
+        @blp.response(200, HistoryPageSchema)
+        @blp.alt_response(401, response="UNAUTHORIZED")
+        @blp.alt_response(404, response="NOT_FOUND")
+        def get(self, args, record_id):
+            """Every change of this record, newest first: each changed field's old and new
+            value, who (user, device, pushed mutation) and when. Whoever may see the record
+            may read it."""
+            return read_history(store(), model, record_id, **args)
+
+    History.__doc__ = f"History of one {singular}"
     return blp

@@ -50,3 +50,32 @@ def page_schema(title: str, schema: type[Schema]) -> type[Schema]:
         },
         name=f"{title}Page",
     )
+
+
+class HistoryQuerySchema(Schema):
+    limit = fields.Integer(load_default=100, validate=validate.Range(1, MAX_LIMIT))
+    before = fields.Integer(
+        validate=validate.Range(1, 2**63 - 1),
+        metadata={"description": "`next_before` of the previous page."},
+    )
+
+
+class FieldChangeSchema(Schema):
+    field = fields.String(required=True)
+    old = fields.Raw(allow_none=True, required=True)
+    new = fields.Raw(allow_none=True, required=True)
+
+
+class HistoryEntrySchema(Schema):
+    seq = fields.Integer(required=True)
+    op = fields.String(required=True, metadata={"enum": ["create", "update", "delete"]})
+    changed_at = UTCDateTime(required=True)
+    user_id = fields.UUID(allow_none=True, metadata={"description": "Null: the server itself."})
+    device_id = fields.String(allow_none=True)
+    mutation_id = fields.UUID(allow_none=True, metadata={"description": "Set for pushes."})
+    changes = fields.List(fields.Nested(FieldChangeSchema), required=True)
+
+
+class HistoryPageSchema(Schema):
+    items = fields.List(fields.Nested(HistoryEntrySchema), required=True)
+    next_before = fields.Integer(allow_none=True, required=True)

@@ -18,14 +18,14 @@ from sqlalchemy.orm import Session
 
 from domain.models import Customer
 from routing import GeocodeError, address_query, geocode, nominatim
-from sync import update_record
+from sync import Actor, update_record
 
 from .settings import RoutingSettings
 
 log = logging.getLogger(__name__)
 
 GEOCODED_AT = datetime(2000, 1, 1, tzinfo=UTC)
-AUTHOR = "geocoder"
+GEOCODER = Actor(device_id="geocoder")
 
 
 @dataclass
@@ -75,7 +75,7 @@ def geocode_missing(
             {"lat": found[0], "lon": found[1]},
             now=now,
             edited_at=GEOCODED_AT,
-            author=AUTHOR,
+            actor=GEOCODER,
         )
         report.located += 1
     return report

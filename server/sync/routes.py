@@ -58,9 +58,11 @@ def pull(query):
 
 
 def keep_refused_push(user: User, device: DeviceSession) -> None:
-    """A revoked device's push is refused whole; its mutations go to the conflict log."""
+    """A push of an ended session is refused whole; its mutations go to the conflict log."""
     body = request.get_json(silent=True)
-    audit_refused_push(db.session, user, device.device_id, body, utc_now())
+    audit_refused_push(
+        db.session, user, device.device_id, body, utc_now(), revoked=device.end_reason == "revoked"
+    )
     db.session.commit()
 
 

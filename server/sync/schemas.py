@@ -50,6 +50,12 @@ class MutationResultSchema(Schema):
     conflicts = fields.List(fields.Nested(FieldConflictSchema))
     error = fields.Nested(MutationErrorSchema)
     replayed = fields.Boolean()
+    logged = fields.Boolean(
+        metadata={
+            "description": "`false` when the device's conflict-log budget was spent: the "
+            "rejection is only in this answer."
+        }
+    )
 
 
 class PushResponseSchema(Schema):

@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 
 from domain.models import DeviceSession
 from domain.times import utc_now
-from sync import claim_device
+from sync import Actor, claim_device
 from sync.watermelon import (
     WatermelonPuller,
     WatermelonPusher,
@@ -51,7 +51,7 @@ class WatermelonSync(MethodView):
         """pullChanges: every change of your scope since `last_pulled_at`, in one response."""
         check_schema_version(query["schema_version"])
         user = current_user()
-        author = f"{user.id.hex}/{g.device.device_id}"
+        author = Actor(user.id, g.device.device_id).author
         puller = WatermelonPuller(db.session, user, store().scope, author=author)
         generation = puller.record_scope()
         db.session.commit()  # the scope generation, when new

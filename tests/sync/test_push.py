@@ -16,7 +16,7 @@ from domain.times import utc_iso
 from server.extensions import db
 from sync import Pusher, claim_device
 from tests.support.phones import flask_transport, phone
-from tests.support.sync_calls import PUSH, engine_phone_push, mutation, push, results
+from tests.support.sync_calls import PUSH, engine_phone_push, mutation, pull_all, push, results
 
 
 def phone_edit(customer_id, value, changed_at):
@@ -578,3 +578,43 @@ def test_a_device_own_queued_edits_apply_in_order_without_conflicts(client, worl
     assert res[1]["record"]["phone"] == "second"
     with app.app_context():
         assert db.session.query(ConflictEntry).count() == 0
+
+
+def test_a_password_is_never_synced_nor_kept(client, world, login, caplog):
+    """Not applied with nothing changed: refused with its own code, and the value itself
+    appears in no answer, no pull, no conflict-log entry and no log line."""
+    secret = "new-Secret-Passw0rd"
+    admin = login("admin@example.com")
+    rep = str(world.users["rep.a"])
+    mutations = [
+        mutation("users", "update", rep, {"password": secret}, 1),
+        mutation("users", "update", rep, {"name": "Rep A", "password_hash": secret}, 1),
+        mutation(
+            "users",
+            "create",
+            uuid.uuid4(),
+            {"email": "x@example.com", "name": "X", "role": "rep", "password": secret},
+        ),
+    ]
+    with caplog.at_level("DEBUG"):
+        answered = push(client, admin, *mutations)
+        for result in answered.json["results"]:
+            assert result["status"] == "rejected"
+            assert result["error"]["code"] == "password_not_synced"
+        entries = client.get("/api/v1/conflicts", headers=admin)
+        pulled, _, _ = pull_all(client, admin)
+    assert (
+        client.post(
+            "/api/v1/auth/login",
+            json={"email": "rep.a@example.com", "password": "password123", "device_id": "d"},
+        ).status_code
+        == 200
+    )  # unchanged
+    for text in (
+        answered.get_data(as_text=True),
+        entries.get_data(as_text=True),
+        str(pulled),
+        caplog.text,
+    ):
+        assert secret not in text
+    assert all("password" not in (e["lost_values"] or {}) for e in entries.json["items"])
