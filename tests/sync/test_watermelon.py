@@ -640,14 +640,106 @@ def test_malformed_json_and_no_token(client, world, login):
     assert client.get(URL).status_code == 401
 
 
+def every_id(body) -> set[str]:
+    """Every id a pull answer names, created, updated or deleted."""
+    return {
+        i
+        for table in TABLES
+        for kind in ("created", "updated", "deleted")
+        for i in ids(body, table, kind)
+    }
+
+
+def ids_of(world, *territories) -> set[str]:
+    """The territories and their customers' records (ids outside rep.a's scope)."""
+    found = set()
+    for key in territories:
+        found.add(str(world.territories[key]))
+        found |= {str(i) for i in world.records[key].values()}
+    return found
+
+
+def scope_changes_for_others(client, world, login):
+    """Changes rep.a must never hear of: edits, deletes and a move in B and A2."""
+    admin = login("admin@example.com")
+    b, a2 = world.records["B"], world.records["A2"]
+    for path, body in (
+        (f"/api/v1/customers/{b['customers']}", {"notes": "south"}),
+        (f"/api/v1/tasks/{b['tasks']}", {"title": "south task"}),
+        (f"/api/v1/customers/{a2['customers']}", {"territory_id": str(world.territories["B"])}),
+    ):
+        assert client.patch(path, json=body, headers=admin).status_code == 200
+    deleted = client.delete(f"/api/v1/contacts/{b['contacts']}", headers=admin)
+    assert deleted.status_code in (200, 204)
+
+
 def test_an_unknown_timestamp_replaces_the_local_database(client, world, login):
     headers = login("rep.a@example.com")
     ts, _ = synced(client, headers)
-    body = pull(client, headers, ts + 500)  # a scope generation never issued
-    assert body["experimentalStrategy"] == "replacement"
-    assert ids(body, "customers", "created") == {str(world.records["A"]["customers"])}
-    far = pull(client, headers, 10**15)
-    assert far["experimentalStrategy"] == "replacement"
+    scope_changes_for_others(client, world, login)
+    foreign = ids_of(world, "B", "A2")
+    for forged in (
+        ts + 500,  # a scope generation never issued
+        ts - ts % 1000,  # generation 0: never issued
+        ts + 1000 * 10**6,  # a position the log has not reached
+        10**15,  # far beyond
+    ):
+        body = pull(client, headers, forged)
+        assert body["experimentalStrategy"] == "replacement", forged
+        assert ids(body, "customers", "created") == {str(world.records["A"]["customers"])}
+        assert not every_id(body) & foreign, forged
+        assert not any(body["changes"][t]["deleted"] for t in TABLES), forged
+
+
+def test_a_generation_of_another_users_history_is_read_in_the_callers(client, world, login):
+    """A timestamp number cannot be signed: its generation is looked up in the caller's
+    own scope history, so another user's number never brings that user's removals."""
+    admin = login("admin@example.com")
+    rep_b = login("rep.b@example.com")
+    a2 = f"/api/v1/territories/{world.territories['A2']}"
+    rep_ids = [str(world.users["rep.a2"])]
+    ts_b1, _ = synced(client, rep_b)  # rep.b's generation 1: territory B
+    grown = client.patch(a2, json={"rep_ids": [*rep_ids, str(world.users["rep.b"])]}, headers=admin)
+    assert grown.status_code == 200, grown.json
+    ts_b2 = pull(client, rep_b, ts_b1)["timestamp"]  # generation 2: B and A2
+    assert client.patch(a2, json={"rep_ids": rep_ids}, headers=admin).status_code == 200
+    ts_b3 = pull(client, rep_b, ts_b2)["timestamp"]  # generation 3: B again
+    assert len({ts_b1 % 1000, ts_b2 % 1000, ts_b3 % 1000}) == 3
+
+    rep_a = login("rep.a@example.com")
+    ts_a, _ = synced(client, rep_a)  # rep.a has generation 1 only, the number of ts_b1's
+    assert ts_a % 1000 == ts_b1 % 1000
+    scope_changes_for_others(client, world, login)
+    foreign = ids_of(world, "B", "A2")
+    for forged in (ts_b2, ts_b3):  # generations rep.a was never given
+        body = pull(client, rep_a, forged)
+        assert body["experimentalStrategy"] == "replacement"
+        assert ids(body, "customers", "created") == {str(world.records["A"]["customers"])}
+        assert not every_id(body) & foreign
+    # generation 1 is rep.a's own: an ordinary pull of rep.a's scope from that position
+    body = pull(client, rep_a, ts_b1)
+    assert "experimentalStrategy" not in body
+    assert not every_id(body) & foreign
+
+
+def test_an_old_timestamp_of_the_user_still_pulls_incrementally(client, world, login):
+    headers = login("rep.a@example.com")
+    manager = login("north.manager@example.com")
+    ts, _ = synced(client, headers)
+    a = world.records["A"]
+    customer, task = f"/api/v1/customers/{a['customers']}", f"/api/v1/tasks/{a['tasks']}"
+    assert client.patch(customer, json={"notes": "later"}, headers=manager).status_code == 200
+    assert client.delete(task, headers=manager).status_code in (200, 204)
+    scope_changes_for_others(client, world, login)
+    newer = pull(client, headers, ts)["timestamp"]
+    pull(client, headers, newer)
+    body = pull(client, headers, ts)  # a retry with the old timestamp
+    assert "experimentalStrategy" not in body
+    assert raw_of(body, "customers", a["customers"])["notes"] == "later"
+    assert ids(body, "customers", "created") == set()
+    assert ids(body, "tasks", "deleted") == {str(a["tasks"])}
+    assert every_id(body) == {str(a["customers"]), str(a["tasks"])}
+    assert body["timestamp"] >= newer
 
 
 def test_a_rep_cannot_push_into_another_teams_customer(client, world, login):
