@@ -164,9 +164,9 @@ class SyncedModel extends Model {
   }
 }
 
-function modelClassesFor(schema) {
+function modelClassesFor(schema, stamps = true) {
   return Object.keys(schema.tables).map((table) => {
-    const cls = class extends SyncedModel {}
+    const cls = stamps ? class extends SyncedModel {} : class extends Model {}
     cls.table = table
     return cls
   })
@@ -185,9 +185,11 @@ export class Device {
    * under Node there is no IndexedDB, and the adapter then falls back to LokiJS's memory
    * adapter by itself (adapters/lokijs/worker/lokiExtensions.js), which is what we want.
    * `autosave: false`: there is nothing to save to; `upgrade()` saves explicitly.
+   * `stamps: false`: models without `createdAt`/`updatedAt`, as some apps have (WatermelonDB
+   * then stamps no edit time).
    */
   constructor(session, { schema = currentSchema, migrations = currentMigrations, name,
-    serverSchemaVersion, adapter } = {}) {
+    serverSchemaVersion, adapter, stamps = true } = {}) {
     deviceCount += 1
     this.session = session
     this.name = name || `${session.who}#${deviceCount}`
@@ -204,7 +206,9 @@ export class Device {
       extraLokiOptions: { autosave: false },
       onSetUpError: (error) => { this.setUpError = error },
     })
-    this.database = new Database({ adapter: this.adapter, modelClasses: modelClassesFor(schema) })
+    this.database = new Database({
+      adapter: this.adapter, modelClasses: modelClassesFor(schema, stamps),
+    })
     /** Every sync: {query, pull, push: {changes, lastPulledAt, response} | null, log}. */
     this.syncs = []
   }
@@ -217,8 +221,9 @@ export class Device {
    * One `synchronize()`. `pushFault`: 'before' throws in pushChanges before sending,
    * 'after' throws once the server has answered (it committed; the app never knows).
    * `resend`: send the same push body twice (an HTTP retry after a lost response).
+   * `beforePush`: run between the pull and the push (a change that lands in between).
    */
-  async sync({ pushFault = null, resend = false } = {}) {
+  async sync({ pushFault = null, resend = false, beforePush = null } = {}) {
     const entry = { query: null, pull: null, push: null, log: {} }
     this.syncs.push(entry)
     const session = this.session
@@ -240,6 +245,7 @@ export class Device {
       },
       pushChanges: async ({ changes, lastPulledAt }) => {
         if (pushFault === 'before') throw new PushFault('push failed before sending')
+        if (beforePush) await beforePush()
         const payload = { changes, lastPulledAt, device_time: Date.now() }
         const send = async () => {
           const res = await session.request('POST', '/api/v1/sync/watermelon', payload)
@@ -264,8 +270,8 @@ export class Device {
   }
 
   /** A sync whose push must be accepted whole (nothing rejected, nothing lost). */
-  async syncClean(what = 'sync') {
-    const entry = await this.sync()
+  async syncClean(what = 'sync', options = {}) {
+    const entry = await this.sync(options)
     const response = entry.push?.response
     if (response) {
       check(Object.keys(response.experimentalRejectedIds).length === 0 &&

@@ -566,6 +566,79 @@ async function migration() {
   checkEqual(next.query.migration, null, 'the migration of the sync after the migration pull')
 }
 
+// -- h. app schemas without `version` or the time columns -----------------------------------
+// Apps declare their own schema, and many have no `version` column; some models have no
+// `updatedAt` either (so WatermelonDB stamps no edit time). A plain sequential edit must not
+// land in the conflict log (a manager "restoring" it would undo the device's edit); a real
+// concurrent edit is still merged and logged once (docs/watermelondb.md, "base version").
+
+function schemaWithout(columns) {
+  return appSchema({
+    version: schema.version,
+    tables: Object.values(schema.tables).map((t) => tableSchema({
+      name: t.name, columns: t.columnArray.filter((c) => !columns.includes(c.name)),
+    })),
+  })
+}
+
+async function appSchemas() {
+  const rep = await Session.login('rep7')
+  const manager = await Session.login('manager2')
+  const apps = [
+    { what: 'no version', drop: ['version'], stamps: true },
+    { what: 'no version or times', drop: ['version', 'created_at', 'updated_at'], stamps: false },
+  ]
+  for (const [index, app] of apps.entries()) {
+    const device = new Device(rep, {
+      schema: schemaWithout(app.drop), stamps: app.stamps, name: `rep7(${app.what})`,
+    })
+    await device.syncClean('first sync')
+    const customer = (await ownedBy(device, rep.id, apps.length))[index]
+    const id = customer.id
+    check(!app.drop.some((c) => c in customer._raw), `${device.name} holds ${app.drop}`)
+    const notes = (label) => `${label} (${app.what}) ${RUN}`
+    const ours = (entries) => entries.filter((e) => e.field === 'notes' &&
+      [e.lost_values?.notes, e.kept_values?.notes].some((v) => v?.endsWith(`(${app.what}) ${RUN}`)))
+
+    // Sequential: edit and push, the manager edits, the device pulls that, edits, pushes.
+    await device.update(customer, { notes: notes('first') })
+    await device.syncClean('push of the first edit')
+    await manager.ok('PATCH', `/api/v1/customers/${id}`, { notes: notes('office') })
+    await device.syncClean('pull of the manager\'s edit')
+    const pulledNotes = (await device.find('customers', id))._raw.notes
+    checkEqual(pulledNotes, notes('office'), `${device.name}: the manager's notes`)
+    await device.update(await device.find('customers', id), { notes: notes('second') })
+    const sequential = await device.syncClean('push of an edit made after that pull')
+    checkEqual(sequential.push.response.conflicts, [], `${device.name}: conflicts of the push`)
+    checkEqual((await manager.find('customers', id)).notes, notes('second'),
+      `${device.name}: the notes after sequential edits`)
+    const falseOnes = ours(await manager.conflicts('customers', id))
+    check(!falseOnes.length, () => `${device.name}: sequential edits (pull, edit, push, ` +
+      `server edit, pull, edit, push) were logged as conflicts: ${short(falseOnes)}`)
+
+    // Concurrent: the device edits, the manager edits the same field before the device's
+    // push (after its pull). The later edit wins; without an edit time the device's edit
+    // counts as made when it arrives, so it wins.
+    await device.update(await device.find('customers', id), { notes: notes('phone') })
+    const office = () => manager.ok('PATCH', `/api/v1/customers/${id}`,
+      { notes: notes('office 2') })
+    const concurrent = await device.syncClean('push of a concurrent edit', { beforePush: office })
+    const [winner, loser, lost] = app.stamps
+      ? [notes('office 2'), 'device', notes('phone')]
+      : [notes('phone'), 'server', notes('office 2')]
+    checkEqual((await manager.find('customers', id)).notes, winner,
+      `${device.name}: the notes after concurrent edits`)
+    checkEqual(concurrent.push.response.conflicts.length, loser === 'device' ? 1 : 0,
+      `${device.name}: conflicts in the push response`)
+    const logged = ours(await manager.conflicts('customers', id))
+      .map((e) => [e.loser, e.lost_values?.notes, e.kept_values?.notes])
+    checkEqual(logged, [[loser, lost, winner]], `${device.name}: the concurrent edit's log`)
+    await device.syncClean('sync after the concurrent edit')
+    checkEqual((await device.find('customers', id))._raw.notes, winner,
+      `${device.name}: the notes on the device after its next sync`)
+  }
+}
+
 // -- the runner -----------------------------------------------------------------------------
 
 const SCENARIOS = {
@@ -577,6 +650,7 @@ const SCENARIOS = {
   reassign,
   'push-retry': pushRetry,
   migration,
+  'app-schemas': appSchemas,
 }
 
 async function main(args) {

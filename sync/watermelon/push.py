@@ -3,9 +3,10 @@
 WatermelonDB pushes whole raw records and the state it believes in
 (`created`, `updated`, `deleted`); our engine merges field-level mutations
 against a base version (ADR 0006). This module turns the one into the other
-(only the columns that differ, the edit time as `changed_at`, the version at
-that edit time as the base), so rules, merges, the conflict log and replays
-are the engine's, and answers in WatermelonDB's terms (ADR 0011).
+(only the columns that differ, the edit time as `changed_at`, the newest
+version the device can have seen at that edit as the base), so rules, merges,
+the conflict log and replays are the engine's, and answers in WatermelonDB's
+terms (ADR 0011).
 """
 
 from __future__ import annotations
@@ -14,24 +15,38 @@ import hashlib
 import json
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from domain.models import RECORD_MODELS, ChangeLogEntry, User
 
 from ..changes import resend_record
+from ..cursor import Position
 from ..errors import Invalid
 from ..merge import effective_time
+from ..positions import log_after, pruned_through
 from ..push import Pusher
 from ..records_json import record_json
 from .raw import IGNORED_RAW, TABLES, columns, from_raw, ms_to_datetime, to_raw
+from .timestamps import decode_timestamp
 from .util import as_uuid, chunks
 
 #: Namespace of our deterministic mutation ids (uuid5).
 _NAMESPACE = uuid.UUID("3f1f6c1e-5d0a-4c55-9a43-6f1d2b7e0b11")
+
+
+@dataclass
+class _Update:
+    """An update whose base version is still to be found (`_base_versions`)."""
+
+    mutation: dict[str, Any]
+    version: int  # the record's version today
+    claimed: int | None  # the raw `version`, if the app declares it
+    edited_at: datetime | None  # the effective edit time, if the app stamps `updated_at`
 
 
 def parse_changes(changes: Any) -> dict[str, dict[str, list]]:
@@ -154,7 +169,7 @@ class WatermelonPusher:
         """Created or updated raw records -> creates, or updates of the edited columns."""
         mutations: list[dict[str, Any]] = []
         invalid: list[tuple[str, str]] = []
-        edits: list[tuple[dict, int, datetime]] = []
+        updates: list[_Update] = []
         for table, kind, raw in upserts:
             record_id = as_uuid(raw["id"])
             if record_id is None:
@@ -176,14 +191,14 @@ class WatermelonPusher:
             if deleted:  # delete wins: the push engine answers record_deleted
                 mutations.append({**m, "op": "update", "base_version": 0, "fields": values})
                 continue
-            base = raw.get("version")
-            if not isinstance(base, int) or isinstance(base, bool) or not 0 <= base <= version:
-                base = 0
-            update = {**m, "op": "update", "base_version": base, "fields": values}
+            m["changed_at"] = _changed_at(raw, current)
+            update = {**m, "op": "update", "base_version": version, "fields": values}
             mutations.append(update)
+            edited_at = None
             if m["changed_at"] is not None:
-                edits.append((update, version, effective_time(m["changed_at"], skew, self.now)))
-        self._base_on_edit_time(edits)
+                edited_at = effective_time(m["changed_at"], skew, self.now)
+            updates.append(_Update(update, version, _claimed(raw, version), edited_at))
+        self._base_versions(updates, self._pulled_position(last_pulled_at))
         return mutations, invalid
 
     def _deletes(self, deletes, existing, last_pulled_at) -> list[dict[str, Any]]:
@@ -210,35 +225,52 @@ class WatermelonPusher:
             )
         return mutations
 
-    def _base_on_edit_time(self, edits: list[tuple[dict, int, datetime]]) -> None:
-        """An update's base is the version the record had when the device edited it.
+    def _pulled_position(self, last_pulled_at: int | None) -> Position | None:
+        """The log position of the device's last pull, when the log still reaches back to it."""
+        if not isinstance(last_pulled_at, int) or last_pulled_at <= 0:
+            return None
+        position, _ = decode_timestamp(self.session, last_pulled_at)
+        return position if position >= pruned_through(self.session) else None
 
-        `synchronize()` pulls before it pushes and keeps the local edits on top of
-        the pulled record, so the pushed `version` is always the latest one: a
-        value another device sent after this edit would pass for seen and be
-        overwritten without a trace. Every change writes one log row and one
-        version, so the version at the (skew-corrected) edit time is today's
-        version minus the changes logged after it.
+    def _base_versions(self, updates: list[_Update], pulled: Position | None) -> None:
+        """An update's base is the newest version the device can have seen when it edited.
+
+        The lowest of what is known: the version at its last pull (`lastPulledAt`:
+        nothing later reached it), at its skew-corrected edit time `updated_at`
+        (`synchronize()` pulls before it pushes, so that pull may have brought
+        values the edit never saw), and the raw `version` when the app declares
+        it. Every change writes one log row and one version, so the version at a
+        position or a time is today's version minus the rows logged after it.
+        Knowing neither time, the base is today's version: the edit counts as
+        made now and wins anyway, and a lower base would only log false conflicts
+        that a "restore" turns into lost edits (docs/watermelondb.md).
         """
         log = ChangeLogEntry
-        by_table: dict[str, list[tuple[dict, int, datetime]]] = defaultdict(list)
-        for edit in edits:
-            by_table[edit[0]["table"]].append(edit)
+        by_table: dict[str, list[_Update]] = defaultdict(list)
+        for update in updates:
+            by_table[update.mutation["table"]].append(update)
         for table, items in by_table.items():
-            earliest = min(edited_at for _, _, edited_at in items)
-            later: dict[uuid.UUID, list[datetime]] = defaultdict(list)
-            for chunk in chunks([update["record_id"] for update, _, _ in items]):
-                for record_id, changed_at in self.session.execute(
-                    select(log.record_id, log.changed_at).where(
-                        log.table_name == table,
-                        log.record_id.in_(chunk),
-                        log.changed_at > earliest,
-                    )
-                ):
-                    later[record_id].append(changed_at)
-            for update, version, edited_at in items:
-                newer = sum(1 for at in later[update["record_id"]] if at > edited_at)
-                update["base_version"] = min(update["base_version"], max(version - newer, 0))
+            times = [u.edited_at for u in items if u.edited_at is not None]
+            after = [log.changed_at > min(times)] if times else []
+            if pulled is not None:
+                after.append(log_after(self.session, pulled))
+            later: dict[uuid.UUID, list[tuple[datetime, Position]]] = defaultdict(list)
+            if after:
+                for chunk in chunks([u.mutation["record_id"] for u in items]):
+                    for record_id, changed_at, txid, seq in self.session.execute(
+                        select(log.record_id, log.changed_at, log.txid, log.seq).where(
+                            log.table_name == table, log.record_id.in_(chunk), or_(*after)
+                        )
+                    ):
+                        later[record_id].append((changed_at, (txid, seq)))
+            for u in items:
+                rows = later[u.mutation["record_id"]]
+                bases = [u.version] if u.claimed is None else [u.version, u.claimed]
+                if pulled is not None:
+                    bases.append(u.version - sum(1 for _, at in rows if at > pulled))
+                if u.edited_at is not None:
+                    bases.append(u.version - sum(1 for at, _ in rows if at > u.edited_at))
+                u.mutation["base_version"] = max(min(bases), 0)
 
     def _existing(self, keys) -> dict[tuple[str, uuid.UUID], tuple[int, bool, dict]]:
         """(version, deleted, raw) of the named records that exist, whoever can see them."""
@@ -293,7 +325,23 @@ def _edited(table: str, raw: dict, current: dict, values: dict) -> dict:
     return edited
 
 
-def _changed_at(raw: dict) -> datetime | None:
-    """WatermelonDB stamps `updated_at` (ms) on every local change: the edit time."""
+def _claimed(raw: dict, version: int) -> int | None:
+    """The raw `version`, when the app declares the column and it is one we issued."""
+    value = raw.get("version")
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= version:
+        return None
+    return value
+
+
+def _changed_at(raw: dict, current: dict | None = None) -> datetime | None:
+    """WatermelonDB stamps `updated_at` (ms) on every local change: the edit time.
+
+    Only when the model declares `updatedAt`: otherwise the column keeps the
+    server's stamp of the last pull, which is no edit time (taken for one, a
+    device clock ahead of the server's would make a later edit lose to the
+    change it had pulled).
+    """
     value = raw.get("updated_at")
+    if current is not None and value == current.get("updated_at"):
+        return None
     return ms_to_datetime(value) if isinstance(value, (int, float)) and value > 0 else None

@@ -38,6 +38,7 @@ SCENARIOS = (
     "reassign",
     "push-retry",
     "migration",
+    "app-schemas",
 )
 TIMEOUT_S = 180
 

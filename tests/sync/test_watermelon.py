@@ -330,6 +330,146 @@ def test_a_sequential_edit_is_not_a_conflict(client, world, login):
     assert client.get(f"/api/v1/conflicts?record_id={cid}", headers=tablet).json["items"] == []
 
 
+#: Schemas an app may declare (issue 14): which columns it leaves out, whether its models
+#: stamp `updated_at` (WatermelonDB does only when the model has `updatedAt`; a declared
+#: column then keeps the value last pulled), and how far its clock runs ahead (ms).
+APP_SCHEMAS = {
+    "ours": ((), True, 0),
+    "no-version": (("version",), True, 0),
+    "no-updated-at": (("updated_at", "created_at"), False, 0),
+    "neither": (("version", "updated_at", "created_at"), False, 0),
+    "unstamped-updated-at": (("version",), False, 60_000),
+}
+
+
+class AppDevice:
+    """A WatermelonDB device with an app's own schema, syncing as `synchronize()` does:
+    edits stay local, then one pull (local edits kept on top of the pulled record) and
+    one push of them with the timestamp of that pull."""
+
+    def __init__(self, client, headers, app_schema):
+        self.client, self.headers = client, headers
+        self.dropped, self.stamps, self.ahead = APP_SCHEMAS[app_schema]
+        self.timestamp, pulled = synced(client, headers)
+        self.local = {key: self._declared(raw) for key, raw in pulled.items()}
+        self.edits: dict[tuple[str, str], dict] = {}
+
+    def _declared(self, raw):
+        return {k: v for k, v in raw.items() if k not in self.dropped}
+
+    def clock(self, offset_ms: int = 0) -> int:
+        return now_ms() + self.ahead + offset_ms
+
+    def edit(self, table, record_id, offset_ms: int = 0, **fields):
+        """A local edit, made `offset_ms` from now (by the device's clock)."""
+        key = (table, str(record_id))
+        edit = self.edits.setdefault(key, {})
+        edit.update(fields)
+        if self.stamps:
+            edit["updated_at"] = self.clock(offset_ms)
+
+    def synchronize(self, before_push=None):
+        body = pull(self.client, self.headers, self.timestamp)
+        for table, part in body["changes"].items():
+            for raw in part["created"] + part["updated"]:
+                self.local[(table, raw["id"])] = self._declared(raw)
+        changes = {}
+        for (table, record_id), edit in self.edits.items():
+            raw = self._declared({**self.local[(table, record_id)], **edit})
+            changes.setdefault(table, {"created": [], "updated": [], "deleted": []})
+            changes[table]["updated"].append(raw)
+        self.timestamp, self.edits = body["timestamp"], {}
+        if not changes:
+            return None
+        if before_push:
+            before_push()
+        extra = {"device_time": self.clock()} if self.ahead else {}
+        return push(self.client, self.headers, changes, self.timestamp, **extra)
+
+
+def conflict_log(client, headers, record_id):
+    items = client.get(f"/api/v1/conflicts?record_id={record_id}", headers=headers).json["items"]
+    return [(e["field"], e["loser"], e["lost_values"], e["kept_values"]) for e in items]
+
+
+@pytest.mark.parametrize("app_schema", APP_SCHEMAS)
+def test_sequential_edits_are_no_conflicts_whatever_columns_the_app_declares(
+    client, world, login, app_schema
+):
+    """Issue 14: without a `version` column every field another user ever changed passed
+    for concurrent, and the conflict log filled with entries whose "restore" would undo
+    the device's real, later edit."""
+    cid = str(world.records["A"]["customers"])
+    manager = login("north.manager@example.com")
+    device = AppDevice(client, login("rep.a@example.com"), app_schema)
+    device.edit("customers", cid, notes="first")
+    assert device.synchronize()["conflicts"] == []
+    time.sleep(0.01)
+    patched = client.patch(f"/api/v1/customers/{cid}", json={"notes": "office"}, headers=manager)
+    assert patched.status_code == 200, patched.json
+    time.sleep(0.01)
+    assert device.synchronize() is None  # pulls "office", nothing to push
+    time.sleep(0.01)
+    device.edit("customers", cid, notes="second", phone="+84 2")
+    result = device.synchronize()
+    assert result["rejected"] == [] and result["conflicts"] == []
+    assert conflict_log(client, manager, cid) == []
+    record = client.get(f"/api/v1/customers/{cid}", headers=manager).json
+    assert (record["notes"], record["phone"]) == ("second", "+84 2")
+    assert device.synchronize() is None
+
+
+@pytest.mark.parametrize("device_edited_later", [True, False])
+@pytest.mark.parametrize("app_schema", ["ours", "no-version"])
+def test_a_concurrent_edit_is_merged_by_edit_time_and_logged_once(
+    client, world, login, app_schema, device_edited_later
+):
+    """Both edit the field between two pulls of the device; the other edit reaches the
+    server after the device's edit was made: the later edit wins, the loser is logged."""
+    cid = str(world.records["A"]["customers"])
+    tablet = login("north.manager@example.com", device_id="tablet")
+    device = AppDevice(client, login("rep.a@example.com"), app_schema)
+    mine, theirs = (-1000, -2000) if device_edited_later else (-2000, -1000)
+    device.edit("customers", cid, mine, notes="from the phone")
+    _phone_sets(client, tablet, cid, "notes", "from the tablet", now_ms() + theirs)
+    result = device.synchronize()
+    assert result["rejected"] == []
+    winner, loser = (
+        ("from the phone", "server") if device_edited_later else ("from the tablet", "device")
+    )
+    assert client.get(f"/api/v1/customers/{cid}", headers=tablet).json["notes"] == winner
+    lost = "from the tablet" if device_edited_later else "from the phone"
+    assert conflict_log(client, tablet, cid) == [
+        ("notes", loser, {"notes": lost}, {"notes": winner})
+    ]
+    assert len(result["conflicts"]) == (0 if device_edited_later else 1)
+
+
+@pytest.mark.parametrize("app_schema", ["no-updated-at", "neither"])
+def test_without_an_edit_time_a_change_after_the_pull_is_concurrent(
+    client, world, login, app_schema
+):
+    """Without `updated_at` the base is the version the device last pulled, and the edit
+    counts as made when it arrives: a change after that pull is concurrent, and loses."""
+    cid = str(world.records["A"]["customers"])
+    manager = login("north.manager@example.com")
+    device = AppDevice(client, login("rep.a@example.com"), app_schema)
+    device.edit("customers", cid, notes="from the phone")
+
+    def office_edits():  # between the pull and the push of the same synchronize()
+        patched = client.patch(
+            f"/api/v1/customers/{cid}", json={"notes": "office"}, headers=manager
+        )
+        assert patched.status_code == 200, patched.json
+
+    result = device.synchronize(before_push=office_edits)
+    assert result["rejected"] == [] and result["conflicts"] == []
+    assert client.get(f"/api/v1/customers/{cid}", headers=manager).json["notes"] == "from the phone"
+    assert conflict_log(client, manager, cid) == [
+        ("notes", "server", {"notes": "office"}, {"notes": "from the phone"})
+    ]
+
+
 def test_nulls_for_columns_that_cannot_be_null_mean_not_set(client, world, login):
     """WatermelonDB sends every column, null where the app set nothing."""
     headers = login("rep.a@example.com")
@@ -500,14 +640,106 @@ def test_malformed_json_and_no_token(client, world, login):
     assert client.get(URL).status_code == 401
 
 
+def every_id(body) -> set[str]:
+    """Every id a pull answer names, created, updated or deleted."""
+    return {
+        i
+        for table in TABLES
+        for kind in ("created", "updated", "deleted")
+        for i in ids(body, table, kind)
+    }
+
+
+def ids_of(world, *territories) -> set[str]:
+    """The territories and their customers' records (ids outside rep.a's scope)."""
+    found = set()
+    for key in territories:
+        found.add(str(world.territories[key]))
+        found |= {str(i) for i in world.records[key].values()}
+    return found
+
+
+def scope_changes_for_others(client, world, login):
+    """Changes rep.a must never hear of: edits, deletes and a move in B and A2."""
+    admin = login("admin@example.com")
+    b, a2 = world.records["B"], world.records["A2"]
+    for path, body in (
+        (f"/api/v1/customers/{b['customers']}", {"notes": "south"}),
+        (f"/api/v1/tasks/{b['tasks']}", {"title": "south task"}),
+        (f"/api/v1/customers/{a2['customers']}", {"territory_id": str(world.territories["B"])}),
+    ):
+        assert client.patch(path, json=body, headers=admin).status_code == 200
+    deleted = client.delete(f"/api/v1/contacts/{b['contacts']}", headers=admin)
+    assert deleted.status_code in (200, 204)
+
+
 def test_an_unknown_timestamp_replaces_the_local_database(client, world, login):
     headers = login("rep.a@example.com")
     ts, _ = synced(client, headers)
-    body = pull(client, headers, ts + 500)  # a scope generation never issued
-    assert body["experimentalStrategy"] == "replacement"
-    assert ids(body, "customers", "created") == {str(world.records["A"]["customers"])}
-    far = pull(client, headers, 10**15)
-    assert far["experimentalStrategy"] == "replacement"
+    scope_changes_for_others(client, world, login)
+    foreign = ids_of(world, "B", "A2")
+    for forged in (
+        ts + 500,  # a scope generation never issued
+        ts - ts % 1000,  # generation 0: never issued
+        ts + 1000 * 10**6,  # a position the log has not reached
+        10**15,  # far beyond
+    ):
+        body = pull(client, headers, forged)
+        assert body["experimentalStrategy"] == "replacement", forged
+        assert ids(body, "customers", "created") == {str(world.records["A"]["customers"])}
+        assert not every_id(body) & foreign, forged
+        assert not any(body["changes"][t]["deleted"] for t in TABLES), forged
+
+
+def test_a_generation_of_another_users_history_is_read_in_the_callers(client, world, login):
+    """A timestamp number cannot be signed: its generation is looked up in the caller's
+    own scope history, so another user's number never brings that user's removals."""
+    admin = login("admin@example.com")
+    rep_b = login("rep.b@example.com")
+    a2 = f"/api/v1/territories/{world.territories['A2']}"
+    rep_ids = [str(world.users["rep.a2"])]
+    ts_b1, _ = synced(client, rep_b)  # rep.b's generation 1: territory B
+    grown = client.patch(a2, json={"rep_ids": [*rep_ids, str(world.users["rep.b"])]}, headers=admin)
+    assert grown.status_code == 200, grown.json
+    ts_b2 = pull(client, rep_b, ts_b1)["timestamp"]  # generation 2: B and A2
+    assert client.patch(a2, json={"rep_ids": rep_ids}, headers=admin).status_code == 200
+    ts_b3 = pull(client, rep_b, ts_b2)["timestamp"]  # generation 3: B again
+    assert len({ts_b1 % 1000, ts_b2 % 1000, ts_b3 % 1000}) == 3
+
+    rep_a = login("rep.a@example.com")
+    ts_a, _ = synced(client, rep_a)  # rep.a has generation 1 only, the number of ts_b1's
+    assert ts_a % 1000 == ts_b1 % 1000
+    scope_changes_for_others(client, world, login)
+    foreign = ids_of(world, "B", "A2")
+    for forged in (ts_b2, ts_b3):  # generations rep.a was never given
+        body = pull(client, rep_a, forged)
+        assert body["experimentalStrategy"] == "replacement"
+        assert ids(body, "customers", "created") == {str(world.records["A"]["customers"])}
+        assert not every_id(body) & foreign
+    # generation 1 is rep.a's own: an ordinary pull of rep.a's scope from that position
+    body = pull(client, rep_a, ts_b1)
+    assert "experimentalStrategy" not in body
+    assert not every_id(body) & foreign
+
+
+def test_an_old_timestamp_of_the_user_still_pulls_incrementally(client, world, login):
+    headers = login("rep.a@example.com")
+    manager = login("north.manager@example.com")
+    ts, _ = synced(client, headers)
+    a = world.records["A"]
+    customer, task = f"/api/v1/customers/{a['customers']}", f"/api/v1/tasks/{a['tasks']}"
+    assert client.patch(customer, json={"notes": "later"}, headers=manager).status_code == 200
+    assert client.delete(task, headers=manager).status_code in (200, 204)
+    scope_changes_for_others(client, world, login)
+    newer = pull(client, headers, ts)["timestamp"]
+    pull(client, headers, newer)
+    body = pull(client, headers, ts)  # a retry with the old timestamp
+    assert "experimentalStrategy" not in body
+    assert raw_of(body, "customers", a["customers"])["notes"] == "later"
+    assert ids(body, "customers", "created") == set()
+    assert ids(body, "tasks", "deleted") == {str(a["tasks"])}
+    assert every_id(body) == {str(a["customers"]), str(a["tasks"])}
+    assert body["timestamp"] >= newer
 
 
 def test_a_rep_cannot_push_into_another_teams_customer(client, world, login):
