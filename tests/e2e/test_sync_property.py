@@ -2,11 +2,13 @@
 
 Hypothesis drives six devices of five users (two phones for one rep) through
 random offline edits, creates and deletes, syncs in random orders with lost
-responses and skewed clocks, and server-side edits. Afterwards, once everyone
-syncs: every device holds exactly the server's state of its user's scope; every
-acknowledged write is in the data, superseded by a later change, or in the
-conflict log; every rejection is in the conflict log; no mutation was applied
-twice.
+responses and skewed clocks, and server-side changes: edits, contacts and
+tasks moved between customers, reps moved between teams, territories' reps
+changed. Afterwards, once everyone syncs: every device holds exactly the
+server's state of its user's current scope (nothing stale, nothing missing);
+every acknowledged write is in the data, superseded by a later change, or in
+the conflict log; every rejection is in the conflict log; no mutation was
+applied twice.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, rule
 from sqlalchemy import select, text
 
-from domain.models import RECORD_MODELS, Base, ConflictEntry, SyncMutation, User
+from domain.models import RECORD_MODELS, Base, ConflictEntry, SyncMutation, Territory, User
 from fieldsync_client import SyncClient, TransportError
 from server.extensions import db
 from sync.pull import Puller
@@ -149,6 +151,60 @@ def make_machine(app):
                 f"/api/v1/customers/{customer}", json={"notes": value}, headers=headers
             )
             assert response.status_code in (200, 404)
+
+        def _admin(self, method: str, path: str, body: dict) -> None:
+            headers = {"Authorization": f"Bearer {self.devices[5].access_token}"}
+            response = self.client.open(
+                f"/api/v1/{path}", method=method, json=body, headers=headers
+            )
+            assert response.status_code in (200, 404, 409, 422), response.json
+
+        def _server_ids(self, model) -> list[str]:
+            with self.app.app_context():
+                ids = sorted(
+                    str(i)
+                    for i in db.session.scalars(select(model.id).where(model.deleted_at.is_(None)))
+                )
+                db.session.rollback()
+            return ids
+
+        @rule(
+            table=st.sampled_from(("contacts", "tasks")), i=st.integers(0, 50), j=st.integers(0, 50)
+        )
+        def child_moves_to_another_customer(self, table, i, j):
+            children = self._server_ids(RECORD_MODELS[table])
+            customers = self._server_ids(RECORD_MODELS["customers"])
+            if children and customers:
+                child, customer = children[i % len(children)], customers[j % len(customers)]
+                self._admin("PATCH", f"{table}/{child}", {"customer_id": customer})
+
+        @rule(
+            rep=st.sampled_from(("rep.a", "rep.a2", "rep.b")),
+            team=st.sampled_from(("North", "South")),
+        )
+        def rep_changes_team(self, rep, team):
+            self._admin(
+                "PATCH", f"users/{self.world.users[rep]}", {"team_id": str(self.world.teams[team])}
+            )
+
+        @rule(
+            territory=st.sampled_from(("A", "A2", "B")),
+            keep=st.lists(st.booleans(), min_size=3, max_size=3),
+        )
+        def territory_reps_change(self, territory, keep):
+            with self.app.app_context():
+                team = db.session.get(Territory, self.world.territories[territory]).team_id
+                reps = sorted(
+                    str(u.id)
+                    for u in db.session.scalars(
+                        select(User).where(User.team_id == team, User.role == "rep")
+                    )
+                )
+                db.session.rollback()
+            chosen = [rep for rep, kept in zip(reps, keep, strict=False) if kept]
+            self._admin(
+                "PATCH", f"territories/{self.world.territories[territory]}", {"rep_ids": chosen}
+            )
 
         def check_convergence(self):
             for device in self.devices:

@@ -696,13 +696,22 @@ def test_a_generation_of_another_users_history_is_read_in_the_callers(client, wo
     own scope history, so another user's number never brings that user's removals."""
     admin = login("admin@example.com")
     rep_b = login("rep.b@example.com")
-    a2 = f"/api/v1/territories/{world.territories['A2']}"
-    rep_ids = [str(world.users["rep.a2"])]
     ts_b1, _ = synced(client, rep_b)  # rep.b's generation 1: territory B
-    grown = client.patch(a2, json={"rep_ids": [*rep_ids, str(world.users["rep.b"])]}, headers=admin)
-    assert grown.status_code == 200, grown.json
-    ts_b2 = pull(client, rep_b, ts_b1)["timestamp"]  # generation 2: B and A2
-    assert client.patch(a2, json={"rep_ids": rep_ids}, headers=admin).status_code == 200
+    b2 = client.post(
+        "/api/v1/territories",
+        json={
+            "name": "B2",
+            "team_id": str(world.teams["South"]),
+            "rep_ids": [str(world.users["rep.b"])],
+        },
+        headers=admin,
+    )
+    assert b2.status_code == 201, b2.json
+    ts_b2 = pull(client, rep_b, ts_b1)["timestamp"]  # generation 2: B and B2
+    dropped = client.patch(
+        f"/api/v1/territories/{b2.json['id']}", json={"rep_ids": []}, headers=admin
+    )
+    assert dropped.status_code == 200
     ts_b3 = pull(client, rep_b, ts_b2)["timestamp"]  # generation 3: B again
     assert len({ts_b1 % 1000, ts_b2 % 1000, ts_b3 % 1000}) == 3
 
