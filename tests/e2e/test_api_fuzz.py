@@ -85,7 +85,7 @@ MAX_EXAMPLES = 6
 #: again before each of their cases, so every case is authenticated.
 SESSION_ENDING = {("POST", "/api/v1/auth/logout")}
 
-_RECORD_PATH = re.compile(r"^/api/v1/(?P<table>[a-z-]+)/\{record_id\}$")
+_RECORD_PATH = re.compile(r"^/api/v1/(?P<table>[a-z-]+)/\{record_id\}(?:/history)?$")
 
 
 def _world_ids(world: World, table: str) -> list[str]:
