@@ -21,6 +21,7 @@ from domain.models import WALK_TABLES
 from domain.schemas import RECORD_SCHEMAS, UTCDateTime
 from domain.times import parse_iso, utc_iso
 
+from ..conflict_log import SECRET_FIELDS
 from ..errors import UnsupportedSchemaVersion
 
 #: The WatermelonDB schema version `clients/watermelondb/schema.js` declares.
@@ -29,7 +30,7 @@ SCHEMA_VERSION = 1
 TABLES: tuple[str, ...] = tuple(m.__tablename__ for m in WALK_TABLES)
 IGNORED_RAW = frozenset({"_status", "_changed"})
 #: Never taken from a device, whatever the schema says.
-NOT_WRITABLE = frozenset({"id", "version", "created_at", "updated_at", "deleted_at", "password"})
+NOT_WRITABLE = frozenset({"id", "version", "created_at", "updated_at", "deleted_at"})
 
 
 def check_schema_version(version: int) -> None:
@@ -94,7 +95,8 @@ def from_raw(table: str, raw: dict[str, Any]) -> dict[str, Any]:
     """A pushed raw record -> our fields (writable columns only; the rest is ignored).
 
     Values that cannot be converted are passed on as they are, so the table's
-    schema rejects them with its own message. WatermelonDB sends every column,
+    schema rejects them with its own message; so is a password, which the engine
+    refuses (`password_not_synced`) rather than ignoring. WatermelonDB sends every column,
     null where the app set nothing: for a column that cannot be null, null means
     "not set", so a create gets the server's default and an update keeps the value.
     """
@@ -103,6 +105,9 @@ def from_raw(table: str, raw: dict[str, Any]) -> dict[str, Any]:
     not_null = _not_null(table)
     values: dict[str, Any] = {}
     for key, value in raw.items():
+        if key in SECRET_FIELDS and value is not None:
+            values[key] = "[not synced]"  # refused by the push; the value itself goes nowhere
+            continue
         if key not in allowed or key in IGNORED_RAW:
             continue
         kind = kinds.get(key)

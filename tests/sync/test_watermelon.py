@@ -808,3 +808,19 @@ def test_push_takes_last_pulled_at_from_the_url_as_watermelondb_docs_do(client, 
     assert client.get(f"/api/v1/customers/{cid}", headers=headers).json["notes"] == "from the URL"
     bad = client.post(f"{URL}?last_pulled_at=yesterday", json={"changes": changes}, headers=headers)
     assert bad.status_code == 422 and "last_pulled_at" in bad.json["error"]["fields"]
+
+
+def test_a_password_column_is_refused_not_ignored(client, world, login):
+    """An app that declares `password` on users: the push is not "applied with nothing
+    changed", the record is rejected with its own code, and the value is kept nowhere."""
+    admin = login("admin@example.com")
+    ts, local = synced(client, admin)
+    rep = str(world.users["rep.a"])
+    raw = {**local[("users", rep)], "password": "leaked-Secret-1", "name": "Renamed"}
+    answer = push(client, admin, {"users": {"created": [], "updated": [raw], "deleted": []}}, ts)
+    assert answer["experimentalRejectedIds"] == {"users": [rep]}
+    assert [r["code"] for r in answer["rejected"]] == ["password_not_synced"]
+    entries = client.get("/api/v1/conflicts", headers=admin)
+    assert "leaked-Secret-1" not in entries.get_data(as_text=True)
+    assert "password" not in str([e["lost_values"] for e in entries.json["items"]])
+    assert client.get(f"/api/v1/users/{rep}", headers=admin).json["name"] != "Renamed"
