@@ -33,10 +33,7 @@ from domain.models import (
     Visit,
 )
 
-from . import (
-    settings,
-    stored_json,  # noqa: F401  (its flush hook keeps each record's pull JSON)
-)
+from . import settings
 from .location import check_in_location
 from .records_json import record_json
 
