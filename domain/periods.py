@@ -1,7 +1,9 @@
 """Reporting periods: a month, an ISO week or a range of local days, and their weeks.
 
 A period is a range of local days in the configured time zone,
-`[first 00:00, last + 1 day 00:00)`; instants are compared in UTC.
+`[first 00:00, last + 1 day 00:00)`; instants are compared in UTC. Periods
+near years 1 and 9999 are refused (`PeriodError`), not left to overflow: the
+report needs the UTC instants of their days and the end of their last month.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from .times import FIRST_DAY, LAST_DAY
 
 MAX_PERIOD_DAYS = 366
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -117,6 +121,13 @@ class Week:
     end: datetime
 
 
+#: The days a period may cover: their midnights are instants in every zone, and so is
+#: the end of their last month (quotas are prorated by whole months).
+FIRST_PERIOD_DAY = FIRST_DAY
+LAST_PERIOD_DAY = date(LAST_DAY.year, 11, 30)
+OUT_OF_RANGE = f"A period must lie between {FIRST_PERIOD_DAY} and {LAST_PERIOD_DAY}."
+
+
 def parse_period(
     period: str | None,
     first: date | None,
@@ -125,6 +136,27 @@ def parse_period(
     zone: ZoneInfo,
 ) -> Period:
     """`period=YYYY-MM`, `period=YYYY-Www` (ISO week) or `from`+`to`; default: this month."""
+    where = "period" if period is not None else "to"
+    try:
+        found = _parse_period(period, first, last, today, zone)
+    except PeriodError:
+        raise
+    except (OverflowError, ValueError) as exc:  # a month or week ending past year 9999
+        raise PeriodError(where, OUT_OF_RANGE) from exc
+    if found.first < FIRST_PERIOD_DAY:
+        raise PeriodError("period" if period is not None else "from", OUT_OF_RANGE)
+    if found.last > LAST_PERIOD_DAY:
+        raise PeriodError(where, OUT_OF_RANGE)
+    return found
+
+
+def _parse_period(
+    period: str | None,
+    first: date | None,
+    last: date | None,
+    today: date,
+    zone: ZoneInfo,
+) -> Period:
     if period is not None and (first is not None or last is not None):
         raise PeriodError("period", "Give either period or from and to, not both.")
     if period is not None:

@@ -2,17 +2,28 @@
 
 One schema per table. Loading with `partial=True` validates a patch; fields
 marked `dump_only` are computed by the server and refused on input.
+
+Whatever a schema accepts must fit its column on SQLite and PostgreSQL alike
+(`domain.types`): a value PostgreSQL refuses only at commit would fail a push
+on every retry and block the phone's outbox. So text refuses NUL and unpaired
+surrogates, numbers are bounded by their columns, times by what both databases
+hand back, and free JSON values must be finite and shallow.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import InvalidOperation
+from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from .geometry import GeometryError, validate_polygon
-from .times import utc_iso
+from .orders import order_total
+from .times import FIRST_DAY, LAST_DAY, in_range, utc_iso
+from .types import JSON_INT_MAX, MONEY_MAX
 
 UUID_LIKE = fields.UUID
 ROLES = ("rep", "manager", "admin")
@@ -24,9 +35,90 @@ ORDER_STATUSES = ("draft", "submitted", "cancelled")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 
+#: Containers inside one field's value; a record needs 5 (a MultiPolygon's coordinates).
+MAX_JSON_DEPTH = 32
+NUL_MESSAGE = "Text may not contain NUL characters (U+0000)."
+SURROGATE_MESSAGE = "Text may not contain unpaired UTF-16 surrogates (U+D800 to U+DFFF)."
+NOT_FINITE_MESSAGE = "Numbers must be finite (no NaN or Infinity)."
+BIG_INT_MESSAGE = f"Integers in JSON values must lie within ±{JSON_INT_MAX}."
+DEEP_MESSAGE = f"Nested more than {MAX_JSON_DEPTH} levels deep."
+#: PostgreSQL text cannot hold U+0000; a lone surrogate cannot be written as UTF-8 at
+#: all (Python's `json` reads `"\ud800"` into one). A pair was already joined into one
+#: character by the JSON parser, so every surrogate left in a `str` is unpaired.
+_BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+def text_problem(text: str) -> str | None:
+    """Why this text cannot be stored (NUL, unpaired surrogate), or None."""
+    found = _BAD_TEXT.search(text)
+    if found is None:
+        return None
+    return NUL_MESSAGE if found.group() == "\x00" else SURROGATE_MESSAGE
+
+
+def printable(text: str) -> str:
+    """The text with NUL and unpaired surrogates spelled as `\\uXXXX`: safe to echo and store."""
+    return _BAD_TEXT.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+
+
+def value_problem(value: Any) -> str | None:
+    """The first reason a field's JSON value cannot be stored, or None.
+
+    Text anywhere (keys included) must be storable; inside lists and objects, numbers
+    must be finite (PostgreSQL's json has no NaN or Infinity) and integers within
+    `JSON_INT_MAX`, and nesting is limited. Scalars at the top are their field's
+    business. Walked with a stack, not recursion: a deep value must not exhaust it.
+    """
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            problem = text_problem(item)
+            if problem:
+                return problem
+        elif isinstance(item, (dict, list)):
+            if depth >= MAX_JSON_DEPTH:
+                return DEEP_MESSAGE
+            if isinstance(item, dict):
+                for key in item:
+                    problem = text_problem(key) if isinstance(key, str) else None
+                    if problem:
+                        return problem
+                items = item.values()
+            else:
+                items = item
+            stack.extend((inner, depth + 1) for inner in items)
+        elif depth and isinstance(item, float) and not math.isfinite(item):
+            return NOT_FINITE_MESSAGE
+        elif depth and isinstance(item, int) and abs(item) > JSON_INT_MAX:
+            return BIG_INT_MESSAGE
+    return None
+
+
+def storable_fields(data: Any) -> dict[str, list[str]]:
+    """Per field of an input object, why it cannot be stored (see `value_problem`)."""
+    errors: dict[str, list[str]] = {}
+    if not isinstance(data, dict):
+        return errors  # the schema itself answers "Invalid input type"
+    for key, value in data.items():
+        problem = text_problem(key) if isinstance(key, str) else None
+        if problem:
+            errors[printable(key)] = [problem]
+            continue
+        problem = value_problem(value)
+        if problem:
+            errors[str(key)] = [problem]
+    return errors
+
 
 class UTCDateTime(fields.DateTime):
-    """ISO-8601 in, ISO-8601 UTC with a `Z` out; a time without offset is UTC."""
+    """ISO-8601 in, ISO-8601 UTC with a `Z` out; a time without offset is UTC.
+
+    Refused unless it lies in `domain.times.EARLIEST`..`LATEST` (converting
+    `9999-12-31T23:59:59-12:00` to UTC would overflow).
+    """
+
+    default_error_messages = {"range": f"Give a time from {FIRST_DAY} to {LAST_DAY} (UTC)."}
 
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
@@ -36,8 +128,41 @@ class UTCDateTime(fields.DateTime):
     def _deserialize(self, value, attr, data, **kwargs):
         parsed: datetime = super()._deserialize(value, attr, data, **kwargs)
         if parsed.tzinfo is None:
-            return parsed.replace(tzinfo=UTC)
+            parsed = parsed.replace(tzinfo=UTC)
+        if not in_range(parsed):
+            raise self.make_error("range")
         return parsed.astimezone(UTC)
+
+
+class Day(fields.Date):
+    """A calendar day (`YYYY-MM-DD`) whose midnight every time zone can spell.
+
+    `last` is earlier for a day that starts a span (a week plan's first day).
+    """
+
+    def __init__(self, *, last: date = LAST_DAY, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.last = last
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        day: date = super()._deserialize(value, attr, data, **kwargs)
+        if not FIRST_DAY <= day <= self.last:
+            raise ValidationError(f"Give a day from {FIRST_DAY} to {self.last}.")
+        return day
+
+
+class Pattern(validate.Regexp):
+    """`validate.Regexp` that must match the whole text.
+
+    `re.match` lets `$` match before a final newline, so `"VND\\n"` passed
+    `^[A-Z]{3}$` and then did not fit PostgreSQL's `varchar(3)` (SQLite stored it).
+    The pattern stays as written for the OpenAPI document.
+    """
+
+    def __call__(self, value: str) -> str:
+        if not isinstance(value, str) or self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
 
 
 def _text(max_len: int, *, required: bool = False, allow_none: bool = True) -> fields.String:
@@ -71,15 +196,19 @@ class ExactDecimal(fields.Decimal):
             self.places = quantum
         if number.as_tuple().exponent < quantum.as_tuple().exponent:
             raise ValidationError(f"Use at most {-quantum.as_tuple().exponent} decimal places.")
-        return number.quantize(quantum)
+        try:
+            return number.quantize(quantum)
+        except InvalidOperation as exc:  # more digits than any column holds ("1e30")
+            raise ValidationError("Number too large.") from exc
 
 
 def _money(**kw) -> fields.Decimal:
-    return ExactDecimal(as_string=True, places=2, validate=validate.Range(min=0, max=10**12), **kw)
+    """An amount a `Money()` column holds (`domain.types.MONEY_MAX`)."""
+    return ExactDecimal(as_string=True, places=2, validate=validate.Range(0, MONEY_MAX), **kw)
 
 
 def _currency() -> fields.String:
-    return fields.String(validate=validate.Regexp(r"^[A-Z]{3}$", error="Use an ISO 4217 code."))
+    return fields.String(validate=Pattern(r"^[A-Z]{3}$", error="Use an ISO 4217 code."))
 
 
 class RecordSchema(Schema):
@@ -90,6 +219,14 @@ class RecordSchema(Schema):
     created_at = UTCDateTime(dump_only=True)
     updated_at = UTCDateTime(dump_only=True)
     deleted_at = UTCDateTime(dump_only=True, allow_none=True)
+
+    @pre_load
+    def _storable(self, data: Any, **kwargs: Any) -> Any:
+        """Text, numbers and nesting every field's column can store (see `value_problem`)."""
+        errors = storable_fields(data)
+        if errors:
+            raise ValidationError(errors)
+        return data
 
 
 class TeamSchema(RecordSchema):
@@ -105,7 +242,9 @@ class UserSchema(RecordSchema):
     territory_ids = fields.List(fields.UUID(), dump_only=True)
     home_lat = _latitude()
     home_lon = _longitude()
-    locale = fields.String(validate=validate.Regexp(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"))
+    locale = fields.String(
+        validate=[validate.Length(max=35), Pattern(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
+    )
     active = fields.Boolean()
     password = fields.String(load_only=True, validate=validate.Length(min=8, max=200))
 
@@ -121,6 +260,9 @@ class GeometryField(fields.Dict):
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
+        problem = value_problem(value)
+        if problem:  # before the polygon checks: `math.isfinite(10**400)` overflows
+            raise ValidationError(problem)
         try:
             return validate_polygon(value)
         except GeometryError as exc:
@@ -130,7 +272,7 @@ class GeometryField(fields.Dict):
 class TerritorySchema(RecordSchema):
     name = _text(120, required=True)
     team_id = fields.UUID(required=True)
-    color = fields.String(validate=validate.Regexp(r"^#[0-9a-fA-F]{6}$", error="Use #rrggbb."))
+    color = fields.String(validate=Pattern(r"^#[0-9a-fA-F]{6}$", error="Use #rrggbb."))
     geometry = GeometryField(allow_none=True)
     rep_ids = fields.List(fields.UUID(), validate=validate.Length(max=500))
 
@@ -149,7 +291,7 @@ class OpeningHoursField(fields.Dict):
                 if (
                     not isinstance(window, list)
                     or len(window) != 2
-                    or not all(isinstance(t, str) and _HHMM.match(t) for t in window)
+                    or not all(isinstance(t, str) and _HHMM.fullmatch(t) for t in window)
                 ):
                     raise ValidationError(f'{day}: each window is ["HH:MM", "HH:MM"].')
                 if window[0] >= window[1]:
@@ -163,7 +305,7 @@ class CustomerSchema(RecordSchema):
     city = _text(120)
     postal_code = _text(20)
     country = fields.String(
-        allow_none=True, validate=validate.Regexp(r"^[A-Z]{2}$", error="Use ISO 3166-1 alpha-2.")
+        allow_none=True, validate=Pattern(r"^[A-Z]{2}$", error="Use ISO 3166-1 alpha-2.")
     )
     lat = _latitude()
     lon = _longitude()
@@ -199,7 +341,7 @@ class ContactSchema(RecordSchema):
 class ProductSchema(RecordSchema):
     sku = fields.String(
         required=True,
-        validate=[validate.Length(min=1, max=64), validate.Regexp(r"^\S+$", error="No spaces.")],
+        validate=[validate.Length(min=1, max=64), Pattern(r"^\S+$", error="No spaces.")],
     )
     name = _text(200, required=True)
     unit_price = _money(required=True)
@@ -251,6 +393,22 @@ class OrderSchema(RecordSchema):
     total = ExactDecimal(as_string=True, places=2, dump_only=True)
     submitted_at = UTCDateTime(dump_only=True, allow_none=True)
     notes = _text(5000)
+
+    @validates_schema
+    def _total_fits(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """Each line may be valid and their sum still beyond the `total` column."""
+        check_order_total(data.get("lines"))
+
+
+def check_order_total(lines: list[dict[str, Any]] | None) -> None:
+    """Refuse, as an error of `lines`, lines whose total the `total` column cannot hold.
+
+    Lines without a `unit_price` (the product's price is filled in later, by
+    `sync.rules`) are counted when it is known: call this again then.
+    """
+    priced = [line for line in lines or () if line.get("unit_price") is not None]
+    if priced and order_total(priced) > MONEY_MAX:
+        raise ValidationError(f"The order total may not exceed {MONEY_MAX}.", "lines")
 
 
 class TaskSchema(RecordSchema):

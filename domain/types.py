@@ -1,4 +1,9 @@
-"""Column types that behave the same on SQLite and PostgreSQL."""
+"""Column types that behave the same on SQLite and PostgreSQL, and the limits of each.
+
+Validation takes its bounds from here (`domain.schemas`), so that a value the
+schemas accept fits the column on both databases: SQLite would store almost
+anything, PostgreSQL refuses it at commit, and a push would fail on every retry.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,14 @@ from decimal import Decimal
 
 from sqlalchemy import Numeric, String
 from sqlalchemy.types import DateTime, TypeDecorator
+
+from .times import clamped_utc
+
+#: PostgreSQL `integer` (SQLAlchemy `Integer`): 32 bits, on SQLite too.
+INT32_MIN = -(2**31)
+INT32_MAX = 2**31 - 1
+#: Integers inside JSON values: what JavaScript (and so every phone app) holds exactly.
+JSON_INT_MAX = 2**53 - 1
 
 
 class UTCDateTime(TypeDecorator):
@@ -28,9 +41,9 @@ class UTCDateTime(TypeDecorator):
     def process_bind_param(self, value: datetime | None, dialect):
         if value is None:
             return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        value = value.astimezone(UTC)
+        # Stored values are validated (`domain.times.EARLIEST`..`LATEST`); only a filter
+        # or a cursor can bring a time UTC cannot hold, and clamped it compares the same.
+        value = clamped_utc(value)
         return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect):
@@ -56,6 +69,11 @@ class Money(TypeDecorator):
         self.precision = precision
         self.scale = scale
 
+    @property
+    def max_value(self) -> Decimal:
+        """The largest amount the column holds: 999,999,999,999.99 for NUMERIC(14, 2)."""
+        return money_max(self.precision, self.scale)
+
     def load_dialect_impl(self, dialect):
         if dialect.name == "sqlite":
             return dialect.type_descriptor(String(self.precision + 2))
@@ -71,3 +89,12 @@ class Money(TypeDecorator):
         if value is None:
             return None
         return Decimal(value).quantize(Decimal(1).scaleb(-self.scale))
+
+
+def money_max(precision: int = 14, scale: int = 2) -> Decimal:
+    """The largest NUMERIC(precision, scale): `precision - scale` nines, then `scale` nines."""
+    return Decimal(10) ** (precision - scale) - Decimal(1).scaleb(-scale)
+
+
+#: The largest amount a `Money()` column holds.
+MONEY_MAX = money_max()

@@ -136,6 +136,15 @@ def handle_integrity_error(error: IntegrityError):
     return error_response(409, "conflict", "This change conflicts with a stored record.")
 
 
+def handle_recursion_error(error: RecursionError):
+    """Input nested deeper than Python's stack (JSON text inside a field or parameter,
+    parsed by a view) is the caller's error: 400, never a 500. Logged with its place,
+    since the view should have refused it first."""
+    log.error("recursion while handling a request: answered 400", exc_info=error)
+    db.session.rollback()
+    return error_response(400, "malformed_json", "The request is nested too deeply to read.")
+
+
 def handle_unexpected(error: Exception):
     log.exception("unhandled error")
     db.session.rollback()
@@ -146,4 +155,5 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(RecordError, handle_record_error)
     app.register_error_handler(IntegrityError, handle_integrity_error)
+    app.register_error_handler(RecursionError, handle_recursion_error)
     app.register_error_handler(Exception, handle_unexpected)

@@ -6,10 +6,15 @@ UTF-8 as is, keys in insertion order, non-string keys (list
 indexes in validation errors) as strings; values orjson does not know (Decimal,
 …) go through Flask's own conversions. Parsing stays with the standard
 library, so what requests may contain does not change.
+
+What orjson refuses to write (an unpaired surrogate echoed from a request,
+nesting deeper than 255, an integer beyond 64 bits) is written by the standard
+library instead, with `\\uXXXX` escapes: an answer is never a 500 for that.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -31,4 +36,7 @@ class OrjsonProvider(DefaultJSONProvider):
         return self._app.response_class(body, mimetype=self.mimetype)
 
     def _bytes(self, obj: Any) -> bytes:
-        return orjson.dumps(obj, default=self.default, option=orjson.OPT_NON_STR_KEYS)
+        try:
+            return orjson.dumps(obj, default=self.default, option=orjson.OPT_NON_STR_KEYS)
+        except orjson.JSONEncodeError:
+            return json.dumps(obj, default=self.default, separators=(",", ":")).encode()

@@ -4,6 +4,9 @@
 - `unmetered`: never turned away by the overload gate (probes, static files).
 - `on_ended_session(keep)`: what to keep of a request whose device session has
   ended, before it is refused (a revoked phone's push goes to the conflict log).
+- `checks_values_per_mutation`: the body's values are validated mutation by
+  mutation (the pushes), so `server/input_guard.py` does not refuse the whole
+  request for one bad text: that would block the phone's outbox on every retry.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from flask import Flask, current_app, request
 PUBLIC = "fieldsync_public"
 UNMETERED = "fieldsync_unmetered"
 ON_ENDED_SESSION = "fieldsync_on_ended_session"
+PER_MUTATION = "fieldsync_per_mutation"
 
 
 def public(view: Callable) -> Callable:
@@ -25,6 +29,11 @@ def public(view: Callable) -> Callable:
 
 def unmetered(view: Callable) -> Callable:
     setattr(view, UNMETERED, True)
+    return view
+
+
+def checks_values_per_mutation(view: Callable) -> Callable:
+    setattr(view, PER_MUTATION, True)
     return view
 
 

@@ -10,15 +10,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from domain.models import SyncedRecord
+from domain.times import shifted
 
 from .records_json import record_json
 
 
 def effective_time(changed_at: datetime | None, skew: timedelta, now: datetime) -> datetime:
-    """Rule 3: the device's edit time corrected by its clock skew, never in the future."""
+    """Rule 3: the device's edit time corrected by its clock skew, never in the future.
+
+    Held within the times fieldsync stores: a clock set to year 9999 (or 1) must not
+    overflow the sum and fail the push on every retry.
+    """
     if changed_at is None:
         return now
-    return min(changed_at + skew, now)
+    return min(shifted(changed_at, skew), now)
 
 
 def merge_fields(

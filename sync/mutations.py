@@ -3,6 +3,11 @@
 Kept apart from applying them (`push.py`): the HTTP layer validates a request
 with `PushRequestSchema`, and a revoked device's refused push is kept in the
 conflict log without being applied (`audit_refused_push`).
+
+A mutation's own values (`changed_at`, `base_version`, `fields`) are judged per
+mutation: one that cannot be used is `Refused`, and the push rejects that
+mutation alone. Refusing the whole request would refuse it on every retry and
+block the phone's outbox behind it.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from domain.models import RECORD_MODELS, DeviceSession, SyncedRecord, User
 from domain.schemas import UTCDateTime
+from domain.types import INT32_MAX, INT32_MIN
 
 from . import settings
 from .conflict_log import DeviceLog
@@ -37,18 +43,46 @@ def check_schema_version(version: int | None) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Refused:
+    """A mutation's value that failed validation: its mutation is rejected, not the push."""
+
+    messages: list[str]
+
+
+class _PerMutation:
+    """Mixed into a field: a value it refuses becomes `Refused` instead of an error."""
+
+    def deserialize(self, value: Any, attr: str | None = None, data: Any = None, **kwargs: Any):
+        try:
+            return super().deserialize(value, attr, data, **kwargs)  # type: ignore[misc]
+        except ValidationError as exc:
+            messages = exc.messages
+            return Refused(messages if isinstance(messages, list) else [str(messages)])
+
+
+class MutationTime(_PerMutation, UTCDateTime):
+    pass
+
+
+class MutationVersion(_PerMutation, fields.Integer):
+    pass
+
+
 class MutationSchema(Schema):
     id = fields.UUID(required=True)
     table = fields.String(required=True, validate=validate.OneOf(PUSH_TABLES))
     op = fields.String(required=True, validate=validate.OneOf(OPS))
     record_id = fields.UUID(required=True)
-    base_version = fields.Integer(allow_none=True, validate=validate.Range(min=0))
-    changed_at = UTCDateTime(allow_none=True)
+    #: Versions are `integer` columns.
+    base_version = MutationVersion(allow_none=True, validate=validate.Range(0, INT32_MAX))
+    changed_at = MutationTime(allow_none=True)
     fields = fields.Dict(keys=fields.String(), load_default=dict)
 
 
 class PushRequestSchema(Schema):
-    schema_version = fields.Integer(load_default=1)
+    #: Any other version answers 426 (`check_schema_version`).
+    schema_version = fields.Integer(load_default=1, validate=validate.Range(INT32_MIN, INT32_MAX))
     device_time = UTCDateTime(allow_none=True)
     mutations = fields.List(fields.Nested(MutationSchema), required=True)
 
@@ -59,13 +93,18 @@ class Mutation:
     table: str
     op: str
     record_id: uuid.UUID
-    base_version: int | None
-    changed_at: datetime | None
+    base_version: int | Refused | None
+    changed_at: datetime | Refused | None
     fields: dict[str, Any]
 
     @property
     def model(self) -> type[SyncedRecord]:
         return RECORD_MODELS[self.table]
+
+    def refused(self) -> dict[str, list[str]]:
+        """The mutation's own values that failed validation, per field (empty: none)."""
+        values = {"base_version": self.base_version, "changed_at": self.changed_at}
+        return {k: v.messages for k, v in values.items() if isinstance(v, Refused)}
 
 
 def claim_device(session: Session, device_session_id: uuid.UUID, now: datetime) -> bool:

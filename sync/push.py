@@ -165,7 +165,14 @@ class Pusher:
     # -- one mutation --------------------------------------------------------------------
 
     def _run(self, m: Mutation, skew: timedelta, *, isolated: bool) -> dict:
-        """Apply one mutation; every refusal is raised before anything is written."""
+        """Apply one mutation; every refusal is raised before anything is written.
+
+        A value that fails validation (its `changed_at`, `base_version` or a field)
+        rejects this mutation alone, never the push: that would fail on every retry.
+        """
+        refused = m.refused()
+        if refused:
+            return self._reject(m, Invalid(refused))
         edited_at = effective_time(m.changed_at, skew, self.now)
         try:
             if isolated:

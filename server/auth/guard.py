@@ -32,7 +32,7 @@ def authenticate_request() -> None:
     claims = decode_access_token(current_app.config, token.strip())
     try:
         session_id, user_id = uuid.UUID(claims["sid"]), uuid.UUID(claims["sub"])
-    except ValueError as exc:
+    except (ValueError, TypeError, AttributeError) as exc:  # not UUID text, whatever the type
         raise ApiError(401, "invalid_token", "The access token is not valid.") from exc
     # One query for both, and territories only when a view asks: eager-loading them
     # (and their reps…) on every request cost more than many whole requests.

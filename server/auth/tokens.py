@@ -27,9 +27,13 @@ def issue_access_token(config: dict[str, Any], user_id, session_id, now: datetim
 
 
 def decode_access_token(config: dict[str, Any], token: str) -> dict[str, Any]:
-    """Claims of a valid token, else 401: `alg` is pinned, so `none` never passes."""
+    """Claims of a valid token, else 401: `alg` is pinned, so `none` never passes.
+
+    PyJWT checks the registered claims' types; `sid` is ours, and a validly signed
+    token whose `sid` is a number or an object must be a 401 too, not a 500.
+    """
     try:
-        return jwt.decode(
+        claims = jwt.decode(
             token,
             config["SECRET_KEY"],
             algorithms=[config["JWT_ALGORITHM"]],
@@ -42,3 +46,6 @@ def decode_access_token(config: dict[str, Any], token: str) -> dict[str, Any]:
         raise ApiError(401, "token_expired", "The access token has expired; refresh it.") from exc
     except jwt.InvalidTokenError as exc:
         raise ApiError(401, "invalid_token", "The access token is not valid.") from exc
+    if not all(isinstance(claims.get(name), str) for name in ("sub", "sid")):
+        raise ApiError(401, "invalid_token", "The access token is not valid.")
+    return claims

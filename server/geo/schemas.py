@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from domain.schemas import CUSTOMER_STATUSES
+from domain.schemas import CUSTOMER_STATUSES, Day
 
 
 class FeatureCollectionSchema(Schema):
@@ -16,6 +16,9 @@ class BoundingBox(fields.String):
     """`west,south,east,north` in degrees."""
 
     def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if len(value) > 200:
+            raise ValidationError("Use bbox=west,south,east,north in degrees.")
         try:
             west, south, east, north = (float(v) for v in value.split(","))
         except ValueError as exc:
@@ -30,9 +33,9 @@ class CustomerGeoQuerySchema(Schema):
     rep_id = fields.UUID()
     status = fields.String(validate=validate.OneOf(CUSTOMER_STATUSES))
     overdue = fields.Boolean()
-    bbox = BoundingBox(metadata={"description": "west,south,east,north"})
+    bbox = BoundingBox(metadata={"description": "west,south,east,north", "maxLength": 200})
 
 
 class RouteGeoQuerySchema(Schema):
     rep_id = fields.UUID(required=True)
-    date = fields.Date(required=True)
+    date = Day(required=True)

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from marshmallow import Schema, fields, validate
 
 from domain import kpis
-from domain.schemas import ExactDecimal, UTCDateTime
+from domain.schemas import Day, ExactDecimal, Pattern, UTCDateTime
+from domain.types import MONEY_MAX
 
-CURRENCY = validate.Regexp(r"^[A-Z]{3}$", error="Use an ISO 4217 code.")
+CURRENCY = Pattern(r"^[A-Z]{3}$", error="Use an ISO 4217 code.")
 RATE = {"description": "A share in [0, 1], 4 places; null when the denominator is 0."}
 #: Highest values a quota accepts (the Money column holds 12 integer digits).
-MAX_REVENUE_TARGET = Decimal("999999999999.99")
+MAX_REVENUE_TARGET = MONEY_MAX
 MAX_VISITS_TARGET = 5000
 
 
@@ -22,10 +21,11 @@ def _doc(text: str) -> dict:
 
 class KpiQuerySchema(Schema):
     period = fields.String(
-        metadata=_doc("`YYYY-MM` (a month) or `YYYY-Www` (an ISO week). Default: this month.")
+        validate=validate.Length(max=20),
+        metadata=_doc("`YYYY-MM` (a month) or `YYYY-Www` (an ISO week). Default: this month."),
     )
-    from_ = fields.Date(data_key="from", metadata=_doc("First local day (with `to`)."))
-    to = fields.Date(metadata=_doc("Last local day, inclusive; at most 366 days after `from`."))
+    from_ = Day(data_key="from", metadata=_doc("First local day (with `to`)."))
+    to = Day(metadata=_doc("Last local day, inclusive; at most 366 days after `from`."))
     team_id = fields.UUID(metadata=_doc("Only this team's reps (one of yours)."))
     rep_id = fields.UUID(metadata=_doc("Only this rep (one you may see)."))
     currency = fields.String(
@@ -205,7 +205,7 @@ class KpiReportSchema(Schema):
 
 
 class QuotaQuerySchema(Schema):
-    month = fields.String(metadata=_doc("YYYY-MM"))
+    month = fields.String(validate=validate.Length(max=20), metadata=_doc("YYYY-MM"))
     team_id = fields.UUID()
     rep_id = fields.UUID()
 

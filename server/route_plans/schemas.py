@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from marshmallow import Schema, fields, validate, validates_schema
 from marshmallow.exceptions import ValidationError
 
-from domain.schemas import RoutePlanSchema, UTCDateTime
+from domain.schemas import Day, Pattern, RoutePlanSchema, UTCDateTime
+from domain.times import LAST_DAY
 
 from ..records.service import MAX_LIMIT
 
-HHMM = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error='Use "HH:MM" (24-hour clock).')
+HHMM = Pattern(r"^([01]\d|2[0-3]):[0-5]\d$", error='Use "HH:MM" (24-hour clock).')
+#: A week plan covers five working days from its first: at most a week, and its end.
+LAST_WEEK_START = LAST_DAY - timedelta(days=7)
 
 
 class PlaceSchema(Schema):
@@ -47,7 +52,7 @@ class DayOptionsSchema(ShiftOptionsSchema):
 
 class DayPlanRequestSchema(DayOptionsSchema):
     rep_id = fields.UUID(metadata={"description": "Default: yourself (reps plan only their own)."})
-    date = fields.Date(required=True)
+    date = Day(required=True)
     customer_ids = fields.List(
         fields.UUID(),
         metadata={"description": "Plan these customers instead of the due ones."},
@@ -61,14 +66,16 @@ class DayPlanRequestSchema(DayOptionsSchema):
 
 class WeekPlanRequestSchema(DayOptionsSchema):
     rep_id = fields.UUID()
-    week_start = fields.Date(
-        required=True, metadata={"description": "First of five working days (weekends skipped)."}
+    week_start = Day(
+        required=True,
+        last=LAST_WEEK_START,
+        metadata={"description": "First of five working days (weekends skipped)."},
     )
 
 
 class TeamPlanRequestSchema(ShiftOptionsSchema):
     territory_id = fields.UUID(required=True)
-    date = fields.Date(required=True)
+    date = Day(required=True)
 
 
 class ReoptimizeRequestSchema(PlaceSchema):
@@ -117,4 +124,4 @@ class RoutePlanQuerySchema(Schema):
     updated_since = UTCDateTime()
     include_deleted = fields.Boolean(load_default=False)
     rep_id = fields.UUID()
-    plan_date = fields.Date()
+    plan_date = Day()

@@ -24,7 +24,7 @@ from ..auth.guard import current_user, store
 from ..auth.sessions import session_error
 from ..errors import ApiError
 from ..extensions import db
-from ..markers import on_ended_session
+from ..markers import checks_values_per_mutation, on_ended_session
 from .schemas import (
     ConflictListSchema,
     ConflictQuerySchema,
@@ -74,6 +74,7 @@ def keep_refused_push(user: User, device: DeviceSession) -> None:
 @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 @blp.alt_response(426, response="UPGRADE_REQUIRED")
 @on_ended_session(keep_refused_push)
+@checks_values_per_mutation
 def push(body):
     """Apply queued mutations in order; one result each (`applied`, `merged`, `rejected`)."""
     check_schema_version(body["schema_version"])

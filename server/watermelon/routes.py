@@ -21,6 +21,7 @@ from ..auth.guard import current_user, store
 from ..auth.sessions import session_error
 from ..errors import ApiError, documented_errors
 from ..extensions import db
+from ..markers import checks_values_per_mutation
 from .schemas import (
     WatermelonPullQuerySchema,
     WatermelonPullResponseSchema,
@@ -41,6 +42,7 @@ MAX_PUSH_RECORDS = 5000
 
 
 @blp.route("/sync/watermelon")
+@checks_values_per_mutation
 class WatermelonSync(MethodView):
     @blp.arguments(WatermelonPullQuerySchema, location="query")
     @blp.response(200, WatermelonPullResponseSchema)
