@@ -25,6 +25,8 @@ from .errors import InvalidCursor
 
 #: The cursor format: 2 is signed and bound to its holder (ADR 0015).
 VERSION = "2"
+#: The most a cursor's payload may unpack to (a scope of many territories is a few KB).
+MAX_INFLATED = 1024 * 1024
 
 #: Largest sequence number: `(txid, MAX_SEQ)` means "all of transaction txid".
 MAX_SEQ = 2**63 - 1
@@ -163,8 +165,10 @@ class Cursor:
         if key is None or not hmac.compare_digest(mac, _mac(key, key_id, payload, holder)):
             raise _invalid()
         try:
-            body = json.loads(zlib.decompress(base64.urlsafe_b64decode(payload + "==")))
+            body = json.loads(_inflate(base64.urlsafe_b64decode(payload + "==")))
             txid, seq = (int(x) for x in body["p"])
+            if not (0 <= txid <= MAX_SEQ and 0 <= seq <= MAX_SEQ):
+                raise ValueError("position out of range")
             prior = body.get("o", False)
             return cls(
                 (txid, seq),
@@ -172,7 +176,7 @@ class Cursor:
                 tuple(Walk.from_json(w) for w in body["w"]),
                 None if prior is False else ScopeSpec.from_json(prior),
             )
-        except (binascii.Error, zlib.error, ValueError, KeyError, TypeError) as exc:
+        except (binascii.Error, zlib.error, ValueError, KeyError, TypeError, RecursionError) as exc:
             raise _invalid() from exc  # signed by us, yet unreadable: never, but never a 500
 
 
@@ -205,10 +209,19 @@ def _mac(key: bytes, key_id: str, payload: str, holder: Holder) -> str:
 def _unsigned(text: str) -> bool:
     """An unsigned cursor of the earlier format (`{"v": 1, …}`, compressed)?"""
     try:
-        body = json.loads(zlib.decompress(base64.urlsafe_b64decode(text + "==")))
-    except (binascii.Error, zlib.error, ValueError):
+        body = json.loads(_inflate(base64.urlsafe_b64decode(text + "==")))
+    except (binascii.Error, zlib.error, ValueError, RecursionError):
         return False
     return isinstance(body, dict) and body.get("v") == 1
+
+
+def _inflate(data: bytes) -> bytes:
+    """zlib's output, bounded: a short cursor must not unpack into megabytes."""
+    inflater = zlib.decompressobj()
+    out = inflater.decompress(data, MAX_INFLATED)
+    if inflater.unconsumed_tail:
+        raise ValueError("cursor too large")
+    return out
 
 
 def _invalid() -> InvalidCursor:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,6 +27,7 @@ from domain.models import (
     User,
     Visit,
 )
+from domain.schemas import check_order_total
 
 from .errors import Conflict, Forbidden, Invalid
 from .scopes import Scope
@@ -261,6 +263,10 @@ class WriteRules:
             values.setdefault("currency", product.currency)
         if errors:
             raise Invalid({"lines": errors})
+        try:  # prices filled from the products: the total must still fit its column
+            check_order_total(lines)
+        except ValidationError as exc:
+            raise Invalid(exc.normalized_messages()) from exc
         values["lines"] = [_line_json(line) for line in lines]
 
 

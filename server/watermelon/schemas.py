@@ -40,7 +40,7 @@ class MigrationField(fields.Field):
             return value
         try:
             return json.loads(value)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise ValidationError("Not JSON: give JSON.stringify(migration).") from exc
 
 

@@ -316,7 +316,7 @@ def _edited(table: str, raw: dict, current: dict, values: dict) -> dict:
         if kinds.get(key) == "json" and isinstance(mine, str) and isinstance(theirs, str):
             try:
                 same = json.loads(mine) == json.loads(theirs)
-            except ValueError:
+            except (ValueError, RecursionError):
                 same = False
         else:
             same = mine == theirs

@@ -122,7 +122,7 @@ def from_raw(table: str, raw: dict[str, Any]) -> dict[str, Any]:
                 continue
             try:
                 values[key] = json.loads(value)
-            except ValueError:
+            except (ValueError, RecursionError):
                 values[key] = value
         else:
             values[key] = value

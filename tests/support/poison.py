@@ -11,8 +11,6 @@ import uuid
 
 import pytest
 
-from tests.support.databases import on_postgres
-
 NEW = "new"  # a create: the bad record gets a fresh id
 
 
@@ -53,15 +51,6 @@ def nested(levels: int) -> list:
         value = [value]
     return value
 
-
-#: PostgreSQL's json has no NaN or Infinity: the conflict log, which keeps a rejected
-#: mutation's `fields` as sent, cannot store them (sync/conflict_log.py sanitises
-#: nothing yet), and the whole push fails at commit.
-CONFLICT_LOG_NOT_FINITE = pytest.mark.xfail(
-    on_postgres(),
-    reason="conflict log stores NaN/Infinity as sent: PostgreSQL json refuses them",
-    strict=True,
-)
 
 # (actor, table, op, target, fields, mutation keys, field named in the error)
 CASES = {
@@ -257,15 +246,11 @@ CASES = {
         "base_version",
     ),
 }
-NOT_FINITE = {"infinite_float", "nan_float", "infinity_in_json_field", "nan_in_json_field"}
 
 
 def push_params() -> list:
-    """Every case, as a push mutation (NaN and Infinity reach the conflict log)."""
-    return [
-        pytest.param(name, *case, id=name, marks=[CONFLICT_LOG_NOT_FINITE] * (name in NOT_FINITE))
-        for name, case in CASES.items()
-    ]
+    """Every case, as a push mutation (NaN and Infinity reach the conflict log too)."""
+    return [pytest.param(name, *case, id=name) for name, case in CASES.items()]
 
 
 def rest_params() -> list:

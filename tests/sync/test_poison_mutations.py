@@ -18,7 +18,6 @@ import pytest
 
 from sync.merge import effective_time
 from tests.support.poison import (
-    CONFLICT_LOG_NOT_FINITE,
     Lit,
     complete,
     post_json,
@@ -176,24 +175,11 @@ WM_CASES = {
     "date_at_year_1": ("tasks", {"due_at": DAY_ONE_MS}, "due_at"),
     "edit_time_at_year_1": ("customers", {"notes": "x", "updated_at": DAY_ONE_MS}, None),
 }
-WM_MARKS = {
-    "infinite_float": CONFLICT_LOG_NOT_FINITE,
-    "infinity_in_json_text": CONFLICT_LOG_NOT_FINITE,
-    "nan_in_json_text": CONFLICT_LOG_NOT_FINITE,
-    "deep_json_text": pytest.mark.xfail(
-        reason="sync/watermelon/raw.py:from_raw (and push.py:_edited) catch only ValueError "
-        "from json.loads: a RecursionError fails the whole push (400 via server/errors.py)",
-        strict=True,
-    ),
-}
 
 
 @pytest.mark.parametrize(
     ("name", "table", "raw_values", "field"),
-    [
-        pytest.param(name, *case, id=name, marks=[WM_MARKS[name]] if name in WM_MARKS else [])
-        for name, case in WM_CASES.items()
-    ],
+    [pytest.param(name, *case, id=name) for name, case in WM_CASES.items()],
 )
 def test_watermelon_push_rejects_the_poisoned_record_alone(
     client, world, login, name, table, raw_values, field
@@ -236,12 +222,6 @@ def test_watermelon_push_rejects_the_poisoned_record_alone(
     assert _record(client, admin, table, record_id) == before
 
 
-@pytest.mark.xfail(
-    reason="sync/rules.py:_check_order_lines fills a line's unit_price from the product after "
-    "the schema ran: domain.schemas.check_order_total must be called again there "
-    "(today SQLite stores the total, PostgreSQL answers 500)",
-    strict=True,
-)
 def test_an_order_total_from_product_prices_beyond_the_column_rejects_the_mutation(
     client, world, login
 ):
