@@ -31,7 +31,8 @@ class JsonHandler(BaseHTTPRequestHandler):
 def serving(handler: type[JsonHandler]) -> Iterator[str]:
     """Run `handler` on a free port; yield its base URL."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # A short poll: shutdown() waits for it, once per test.
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
