@@ -389,11 +389,17 @@ class ChangeLogEntry(Base):
     pull can stop before transactions that are still running (ADR 0005).
     `prev_*` hold where a record was before a move (a customer's territory and
     owner, a child's former customer's, a user's team), so that users who lose
-    it learn to `remove` it.
+    it learn to `remove` it. A write's row also carries the record's history
+    (`changes`, who, which mutation): one row per write serves pulls and
+    `GET …/history`; pulls stop reading rows past the log's retention, the
+    history keeps them for `SyncSettings.history_days`.
     """
 
     __tablename__ = "sync_changes"
-    __table_args__ = (Index("ix_sync_changes_position", "txid", "seq"),)
+    __table_args__ = (
+        Index("ix_sync_changes_position", "txid", "seq"),
+        Index("ix_sync_changes_record", "table_name", "record_id", "seq"),
+    )
 
     seq: Mapped[int] = mapped_column(_BIGINT, primary_key=True, autoincrement=True)
     # PostgreSQL fills it with the writing transaction's id (migration 0002).
@@ -408,27 +414,14 @@ class ChangeLogEntry(Base):
     #: A user's team before a move (or the team whose managers they joined or left).
     prev_team_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
-
-
-class HistoryEntry(Base):
-    """One write to a synced record: each changed field's old and new value, who wrote it,
-    from which device and mutation, and when (never a secret: values are the record's API
-    JSON, which holds none). Kept `SyncSettings.history_days`; read with the record's scope."""
-
-    __tablename__ = "record_history"
-    __table_args__ = (Index("ix_record_history_record", "table_name", "record_id", "seq"),)
-
-    seq: Mapped[int] = mapped_column(_BIGINT, primary_key=True, autoincrement=True)
-    table_name: Mapped[str] = mapped_column(String(32), nullable=False)
-    record_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)
-    #: "create", "update" or "delete".
-    op: Mapped[str] = mapped_column(String(8), nullable=False)
-    #: {field: [old, new]} in the record's JSON form.
-    changes: Mapped[dict] = mapped_column(JSON, nullable=False)
+    # The record's history, on the row of each write (none on rows that only re-send):
+    # each changed field's JSON {field: [old, new]}, the version the write made, and who
+    # (never a secret: the values are the record's API JSON, which holds none).
+    changes: Mapped[dict | None] = mapped_column(JSON)
+    version: Mapped[int | None] = mapped_column(Integer)
     user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     device_id: Mapped[str | None] = mapped_column(String(200))
     mutation_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
 
 
 class SyncMutation(Base):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import func, select
@@ -24,7 +25,6 @@ from domain.models import (
     ChangeLogEntry,
     Customer,
     CustomerChild,
-    HistoryEntry,
     Order,
     SyncedRecord,
     Team,
@@ -64,6 +64,17 @@ def _assign(session: Session, record: SyncedRecord, field: str, value: Any) -> N
 RESENT = "_resent"
 #: JSON fields that say when, not what: no history of their own.
 _UNRECORDED = frozenset({"version", "created_at", "updated_at"})
+#: Per table, the JSON fields the write path derives: they change with the fields written.
+_DERIVED_JSON = {
+    "orders": frozenset({"total", "submitted_at"}),
+    "visits": frozenset({"check_in_distance_m", "location_status"}),
+    "customers": frozenset({"last_visit_at"}),
+}
+
+
+def _history_keys(record: SyncedRecord, changed: list[str]) -> frozenset[str]:
+    """The JSON keys a write of `changed` may change: those, and what is derived."""
+    return frozenset(changed) | _DERIVED_JSON.get(record.__tablename__, frozenset())
 
 
 @dataclass(frozen=True)
@@ -97,33 +108,16 @@ def _stamp(record: SyncedRecord, fields: list[str], edited_at: datetime, actor: 
     record.field_meta = meta
 
 
-def _remember(
-    session: Session,
-    record: SyncedRecord,
-    op: str,
-    before: dict[str, Any],
-    actor: Actor,
-    now: datetime,
-) -> None:
-    """The record's history: each field whose JSON changed, old and new."""
-    after = record_json(record)
-    changes = {
+def _changes(
+    record: SyncedRecord, before: dict[str, Any], keys: frozenset[str] | None
+) -> dict[str, list[Any]]:
+    """Each JSON field among `keys` whose value differs from `before`: [old, new]."""
+    after = record_json(record, only=keys)
+    return {
         key: [before.get(key), value]
         for key, value in after.items()
         if key not in _UNRECORDED and before.get(key) != value
     }
-    session.add(
-        HistoryEntry(
-            table_name=record.__tablename__,
-            record_id=record.id,
-            op=op,
-            changes=changes,
-            user_id=actor.user_id,
-            device_id=actor.device_id,
-            mutation_id=actor.mutation_id,
-            changed_at=now,
-        )
-    )
 
 
 def create_record(
@@ -148,8 +142,10 @@ def create_record(
     _stamp(record, fields, edited_at or now, actor)
     _derive(session, record, {}, now, given=fields)
     session.add(record)
-    _log(session, record, "create", now)
-    _remember(session, record, "create", {}, actor, now)
+    session.info.setdefault(_PENDING, set()).add(model.__tablename__)
+    # A create's history says who and when; its values are the record's first state,
+    # which the next change's old values (or the record itself) show.
+    _log(session, record, "create", now, actor=actor, changes={})
     _derive_related(session, record, now)
     return record
 
@@ -176,7 +172,8 @@ def update_record(
         return []
     before = {field: _current(record, field) for field in changed}
     moved_from = _placement_before(session, record, before)
-    before_json = record_json(record)
+    keys = _history_keys(record, changed)
+    before_json = record_json(record, only=keys)
     _keep_write_order(session, type(record))
     for field in changed:
         _assign(session, record, field, values[field])
@@ -184,8 +181,9 @@ def update_record(
     record.updated_at = now
     _stamp(record, changed, edited_at or now, actor)
     _derive(session, record, before, now, given=changed)
-    _log(session, record, "move" if moved_from else "update", now, moved_from=moved_from)
-    _remember(session, record, "update", before_json, actor, now)
+    changes = _changes(record, before_json, keys)
+    kind = "move" if moved_from else "update"
+    _log(session, record, kind, now, moved_from=moved_from, actor=actor, changes=changes)
     _derive_related(session, record, now, before)
     return changed
 
@@ -196,12 +194,12 @@ def delete_record(
     """Tombstone the record: it stays, so devices learn of the delete."""
     if record.deleted_at is not None:
         return
-    before_json = record_json(record)
+    keys = frozenset({"deleted_at"})
+    before_json = record_json(record, only=keys)
     record.deleted_at = now
     record.version += 1
     record.updated_at = now
-    _log(session, record, "delete", now)
-    _remember(session, record, "delete", before_json, actor, now)
+    _log(session, record, "delete", now, actor=actor, changes=_changes(record, before_json, keys))
     _derive_related(session, record, now)
 
 
@@ -220,16 +218,28 @@ def resend_record(session: Session, record: SyncedRecord, *, now: datetime) -> N
     _log(session, record, "update", now)
 
 
+#: `session.info` key: tables this write path inserted into since the last such flush.
+_PENDING = "fieldsync_pending_inserts"
+
+
 def _keep_write_order(session: Session, model: type[SyncedRecord]) -> None:
     """Flush pending inserts that `model` refers to, so references are always stored.
 
     The unit of work orders only tables linked by relationships, not plain
     foreign keys; flushing just when a write refers to a table with pending
-    inserts keeps the rest of a push batch together in one flush.
+    inserts keeps the rest of a push batch together in one flush. The tables
+    are tracked as they are written, not found by scanning `session.new`, which
+    made a batch of inserts quadratic.
     """
-    referenced = {fk.column.table.name for fk in model.__table__.foreign_keys}
-    if any(obj.__tablename__ in referenced for obj in session.new):
+    pending = session.info.get(_PENDING)
+    if pending and pending & _referenced(model):
         session.flush()
+        pending.clear()
+
+
+@cache
+def _referenced(model: type[SyncedRecord]) -> frozenset[str]:
+    return frozenset(fk.column.table.name for fk in model.__table__.foreign_keys)
 
 
 def _derive(
@@ -293,7 +303,10 @@ def _log(
     now: datetime,
     *,
     moved_from: Placement | None = None,
+    actor: Actor = SERVER,
+    changes: dict[str, list[Any]] | None = None,
 ) -> None:
+    """The change-log row pulls read; with `changes`, also an entry of the record's history."""
     if isinstance(record, Customer):
         customer_id = record.id
     elif isinstance(record, CustomerChild):
@@ -311,6 +324,11 @@ def _log(
             prev_owner_id=moved_from.owner_id,
             prev_team_id=moved_from.team_id,
             changed_at=now,
+            changes=changes,
+            version=record.version if changes is not None else None,
+            user_id=actor.user_id,
+            device_id=actor.device_id,
+            mutation_id=actor.mutation_id,
         )
     )
 

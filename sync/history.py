@@ -1,8 +1,8 @@
 """Reading a record's history: who changed which field, from what, to what, and when.
 
-Written by the one write path (`changes._remember`); read with the record's own
-scope: whoever may see the record may see its history, and a rep never sees a
-colleague's private fields in it either.
+Written by the one write path on each write's change-log row (`changes._log`);
+read with the record's own scope: whoever may see the record may see its
+history, and a rep never sees a colleague's private fields in it either.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from domain.models import HistoryEntry, SyncedRecord, User
+from domain.models import ChangeLogEntry, SyncedRecord, User
 
 from .records_json import PRIVATE_USER_FIELDS
 from .store import RecordStore
@@ -28,12 +28,15 @@ def read_history(
 ) -> dict[str, Any]:
     """Newest first, a page at a time (`before`: the `seq` of the page's last entry)."""
     record = store.get(model, record_id, include_deleted=True)  # 404 outside the scope
-    query = select(HistoryEntry).where(
-        HistoryEntry.table_name == model.__tablename__, HistoryEntry.record_id == record.id
+    log = ChangeLogEntry
+    query = select(log).where(
+        log.table_name == model.__tablename__,
+        log.record_id == record.id,
+        log.changes.is_not(None),
     )
     if before is not None:
-        query = query.where(HistoryEntry.seq < before)
-    rows = store.session.scalars(query.order_by(HistoryEntry.seq.desc()).limit(limit + 1)).all()
+        query = query.where(log.seq < before)
+    rows = store.session.scalars(query.order_by(log.seq.desc()).limit(limit + 1)).all()
     hidden = PRIVATE_USER_FIELDS if _private(store, record) else ()
     items = [_entry(row, hidden) for row in rows[:limit]]
     more = len(rows) > limit
@@ -44,10 +47,11 @@ def _private(store: RecordStore, record: SyncedRecord) -> bool:
     return isinstance(record, User) and store.scope.is_rep and record.id != store.user.id
 
 
-def _entry(row: HistoryEntry, hidden: tuple[str, ...]) -> dict[str, Any]:
+def _entry(row: ChangeLogEntry, hidden: tuple[str, ...]) -> dict[str, Any]:
     return {
         "seq": row.seq,
-        "op": row.op,
+        "version": row.version,
+        "op": "update" if row.kind == "move" else row.kind,
         "changed_at": row.changed_at,
         "user_id": row.user_id,
         "device_id": row.device_id,

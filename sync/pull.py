@@ -176,7 +176,7 @@ class Puller:
         """
         while walk.table < len(WALK_TABLES):
             model = WALK_TABLES[walk.table]
-            query = self._walk_query(walk, model)
+            query = self._walk_query(walk, model, position)
             if query is None:
                 walk = Walk(walk.kind, walk.table + 1, None, walk.limit_to)
                 continue
@@ -190,7 +190,7 @@ class Puller:
                 for record in rows:
                     page.put(model.__tablename__, record, self.scope)
             else:
-                self._remove_walked(model, [r.id for r in rows], page)
+                self._remove_walked(model, [r.id for r in rows], page, position)
             if rows and len(rows) == room:
                 return False, Walk(walk.kind, walk.table, rows[-1].id, walk.limit_to)
             walk = Walk(walk.kind, walk.table + 1, None, walk.limit_to)
@@ -209,11 +209,16 @@ class Puller:
             for parent in self._load_visible({"customers": parents}).values():
                 page.put("customers", parent, self.scope)
 
-    def _walk_query(self, walk: Walk, model: type[SyncedRecord]):
+    def _walk_query(self, walk: Walk, model: type[SyncedRecord], position: Position):
         only = walk.limit_to
         if walk.kind == "remove":
             # NOT IN a subquery, not NOT(condition): NULL owners must count as "not mine".
-            invisible = model.id.not_in(select(model.id).where(self.scope.where(model)))
+            # What was created or moved since the cursor is the log's to judge: the device
+            # may never have held it (created in a territory after it was lost, say).
+            invisible = and_(
+                model.id.not_in(select(model.id).where(self.scope.where(model))),
+                model.id.not_in(self._placed_since(model, position)),
+            )
             partial = only is not None and not only.everything
             if model is Territory:
                 cond = Territory.id.in_(only.territories) if partial else true()
@@ -244,18 +249,32 @@ class Puller:
             return query.where(RoutePlan.rep_id.in_(only.members))
         return query  # teams, users, territories: small, send again
 
-    def _remove_walked(self, model: type[SyncedRecord], ids: list[uuid.UUID], page: Page) -> None:
+    def _remove_walked(
+        self, model: type[SyncedRecord], ids: list[uuid.UUID], page: Page, position: Position
+    ) -> None:
         for record_id in ids:
             page.remove(model.__tablename__, record_id)
         if model is Customer:
-            self._remove_children(ids, page)
+            self._remove_children(ids, page, since=position)
 
-    def _remove_children(self, customer_ids: list[uuid.UUID], page: Page) -> None:
+    def _remove_children(
+        self, customer_ids: list[uuid.UUID], page: Page, since: Position | None = None
+    ) -> None:
         for child in CHILD_TABLES:
-            for child_id in self.session.scalars(
-                select(child.id).where(child.customer_id.in_(customer_ids))
-            ):
+            query = select(child.id).where(child.customer_id.in_(customer_ids))
+            if since is not None:
+                query = query.where(child.id.not_in(self._placed_since(child, since)))
+            for child_id in self.session.scalars(query):
                 page.remove(child.__tablename__, child_id)
+
+    def _placed_since(self, model: type[SyncedRecord], position: Position) -> Select:
+        """Ids of `model` created or moved after `position`."""
+        log = ChangeLogEntry
+        return select(log.record_id).where(
+            log.table_name == model.__tablename__,
+            log.kind.in_(("create", "move")),
+            log_after(self.session, position),
+        )
 
     # -- the change log ----------------------------------------------------------------
 

@@ -47,13 +47,25 @@ def _writers(table: str) -> tuple[Writer, ...]:
     return tuple(writers)
 
 
+@cache
+def _writers_by_key(table: str) -> dict[str, Writer]:
+    return {writer[0]: writer for writer in _writers(table)}
+
+
 def _converter(field: fields.Field, key: str) -> Callable[[Any], Any]:
     return lambda value: field._serialize(value, key, None)
 
 
-def record_json(record: SyncedRecord, viewer: Scope | None = None) -> dict[str, Any]:
+def record_json(
+    record: SyncedRecord, viewer: Scope | None = None, *, only: frozenset[str] | None = None
+) -> dict[str, Any]:
+    """The record's JSON; `only`: just these keys (what a write may have changed)."""
     data = {}
-    for key, attribute, convert in _writers(record.__tablename__):
+    writers = _writers(record.__tablename__)
+    if only is not None:
+        by_key = _writers_by_key(record.__tablename__)
+        writers = tuple(by_key[key] for key in only if key in by_key)
+    for key, attribute, convert in writers:
         value = getattr(record, attribute)
         data[key] = value if convert is None or value is None else convert(value)
     mine = viewer is None or not viewer.is_rep or record.id == viewer.user_id

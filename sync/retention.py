@@ -12,7 +12,6 @@ from domain.models import (
     ChangeLogEntry,
     Contact,
     Customer,
-    HistoryEntry,
     Order,
     SyncMutation,
     SyncState,
@@ -25,9 +24,11 @@ from .positions import PRUNED_KEY
 
 
 def prune(session: Session, *, now: datetime | None = None) -> dict[str, int]:
-    """Drop change-log rows and tombstones older than the retention period.
+    """Retire the change log and drop tombstones older than the retention period.
 
-    Cursors older than the pruned position then get `reset: true`.
+    Cursors older than the retired position then get `reset: true`. The rows
+    themselves stay as the records' history until that retention ends too
+    (`history_days`, never shorter than the log's).
     """
     now = now or datetime.now(UTC)
     config = settings.current()
@@ -39,21 +40,19 @@ def prune(session: Session, *, now: datetime | None = None) -> dict[str, int]:
         .order_by(log.txid.desc(), log.seq.desc())
         .limit(1)
     ).first()
-    counts = {"log_rows": 0, "tombstones": 0, "mutations": 0, "history": 0}
+    counts = {"log_rows": 0, "tombstones": 0, "mutations": 0}
     counts["mutations"] = session.execute(
         SyncMutation.__table__.delete().where(
             SyncMutation.created_at < now - timedelta(days=config.idempotency_days)
         )
     ).rowcount
-    counts["history"] = session.execute(
-        HistoryEntry.__table__.delete().where(
-            HistoryEntry.changed_at < now - timedelta(days=config.history_days)
-        )
-    ).rowcount
     if last is None:
         return counts
+    kept_until = now - timedelta(days=max(config.history_days, config.retention_days))
     counts["log_rows"] = session.execute(
-        log.__table__.delete().where(tuple_(log.txid, log.seq) <= tuple_(*last))
+        log.__table__.delete().where(
+            tuple_(log.txid, log.seq) <= tuple_(*last), log.changed_at < kept_until
+        )
     ).rowcount
     state = session.get(SyncState, PRUNED_KEY)
     if state is None:

@@ -67,7 +67,8 @@ class FieldChangeSchema(Schema):
 
 
 class HistoryEntrySchema(Schema):
-    seq = fields.Integer(required=True)
+    seq = fields.Integer(required=True, metadata={"description": "Orders the entries."})
+    version = fields.Integer(required=True, metadata={"description": "The version it made."})
     op = fields.String(required=True, metadata={"enum": ["create", "update", "delete"]})
     changed_at = UTCDateTime(required=True)
     user_id = fields.UUID(allow_none=True, metadata={"description": "Null: the server itself."})

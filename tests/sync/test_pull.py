@@ -180,14 +180,21 @@ def test_a_cursor_older_than_the_retention_gets_reset(client, world, login, app)
     client.patch(
         f"/api/v1/contacts/{world.records['A']['contacts']}", json={"notes": "x"}, headers=headers
     )
+    contact = f"/api/v1/contacts/{world.records['A']['contacts']}/history"
     with app.app_context():
         counts = prune(db.session, now=datetime.now(UTC) + timedelta(days=91))
         db.session.commit()
-    assert counts["log_rows"] > 0
+    assert counts["log_rows"] == 0  # retired for pulls, kept as history
     response = client.get(PULL, query_string={"cursor": cursor}, headers=headers)
     assert response.json["reset"] is True
     changes, _, _ = pull_all(client, headers)
     assert ids_of(changes, "customers") == world_ids(world, "A", "customers")
+    assert len(client.get(contact, headers=headers).json["items"]) == 2
+    with app.app_context():
+        counts = prune(db.session, now=datetime.now(UTC) + timedelta(days=366))
+        db.session.commit()
+    assert counts["log_rows"] > 0
+    assert client.get(contact, headers=headers).json["items"] == []
 
 
 def test_pruning_drops_old_tombstones_but_keeps_recent_ones(client, world, login, app):

@@ -249,3 +249,30 @@ def test_no_remove_names_a_record_the_device_never_could_see(client, world, logi
     changes, _, _ = pull_all(client, rep_a, cursor)
     named = {c.get("id") or c["record"]["id"] for c in changes}
     assert not named & {*b.values(), other_id, str(uuid.UUID(int=0))}
+
+
+def test_what_joins_a_lost_territory_afterwards_is_not_named(client, world, login):
+    """Records created in (or moved into) territory A after rep.a lost it, before rep.a
+    pulled: rep.a never held them, so its removals do not name them."""
+    rep_a = login("rep.a@example.com")
+    _, cursor, _ = pull_all(client, rep_a)
+    _admin_patch(client, login, f"territories/{world.territories['A']}", {"rep_ids": []})
+    admin = login("admin@example.com", device_id="admin-2")
+    created = client.post(
+        "/api/v1/customers",
+        json={"name": "Later", "territory_id": str(world.territories["A"])},
+        headers=admin,
+    )
+    assert created.status_code == 201, created.json
+    later = created.json["id"]
+    contact = client.post(
+        "/api/v1/contacts", json={"customer_id": later, "name": "Later contact"}, headers=admin
+    ).json["id"]
+    moved_in = _records(world, "A2")["customers"]
+    _admin_patch(
+        client, login, f"customers/{moved_in}", {"territory_id": str(world.territories["A"])}
+    )
+    changes, _, _ = pull_all(client, rep_a, cursor)
+    named = {c.get("id") or c["record"]["id"] for c in changes}
+    assert set(_records(world, "A").values()) <= named
+    assert not named & {later, contact, moved_in}

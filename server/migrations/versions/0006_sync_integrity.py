@@ -1,4 +1,4 @@
-"""Sync integrity: a user's previous team in the change log; record history
+"""Sync integrity: a user's previous team and each record's history in the change log
 
 Revision ID: 0006
 Revises: 0005
@@ -6,8 +6,9 @@ Create Date: 2026-12-04 23:00:00.000000
 
 `sync_changes.prev_team_id`: a user who changes team (or joins or leaves a
 team's managers) is logged as a move with the team before, so that former
-teammates remove them (issue 14). `record_history`: each write's changed
-fields, old and new, with who wrote them. `uq_visits_one_open`: one open
+teammates remove them (issue 14). `changes`, `version`, `user_id`,
+`device_id`, `mutation_id`: each write's changed fields, old and new, and who
+wrote them (the record's history, `ix_sync_changes_record` to read it). `uq_visits_one_open`: one open
 visit (checked in, not out) per rep and customer.
 """
 from alembic import op
@@ -26,21 +27,12 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('sync_changes', schema=None) as batch_op:
         batch_op.add_column(sa.Column('prev_team_id', sa.Uuid(), nullable=True))
-    op.create_table(
-        'record_history',
-        sa.Column('seq', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-        sa.Column('table_name', sa.String(length=32), nullable=False),
-        sa.Column('record_id', sa.Uuid(), nullable=False),
-        sa.Column('op', sa.String(length=8), nullable=False),
-        sa.Column('changes', sa.JSON(), nullable=False),
-        sa.Column('user_id', sa.Uuid(), nullable=True),
-        sa.Column('device_id', sa.String(length=200), nullable=True),
-        sa.Column('mutation_id', sa.Uuid(), nullable=True),
-        sa.Column('changed_at', domain.types.UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint('seq', name=op.f('pk_record_history')),
-    )
-    op.create_index('ix_record_history_record', 'record_history', ['table_name', 'record_id', 'seq'])
-    op.create_index(op.f('ix_record_history_changed_at'), 'record_history', ['changed_at'])
+        batch_op.add_column(sa.Column('changes', sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column('version', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('user_id', sa.Uuid(), nullable=True))
+        batch_op.add_column(sa.Column('device_id', sa.String(length=200), nullable=True))
+        batch_op.add_column(sa.Column('mutation_id', sa.Uuid(), nullable=True))
+        batch_op.create_index('ix_sync_changes_record', ['table_name', 'record_id', 'seq'])
     _refuse_duplicate_open_visits()
     op.create_index(
         'uq_visits_one_open', 'visits', ['rep_id', 'customer_id'], unique=True,
@@ -70,8 +62,8 @@ def _refuse_duplicate_open_visits():
 
 def downgrade():
     op.drop_index('uq_visits_one_open', table_name='visits')
-    op.drop_index(op.f('ix_record_history_changed_at'), table_name='record_history')
-    op.drop_index('ix_record_history_record', table_name='record_history')
-    op.drop_table('record_history')
     with op.batch_alter_table('sync_changes', schema=None) as batch_op:
+        batch_op.drop_index('ix_sync_changes_record')
+        for column in ('mutation_id', 'device_id', 'user_id', 'version', 'changes'):
+            batch_op.drop_column(column)
         batch_op.drop_column('prev_team_id')

@@ -46,7 +46,7 @@ FAST = settings(
 #: Integers the API reads that no column holds: compared with the supported versions
 #: (any other answers 426), never stored. Not ours to bound (sync/, watermelon/ schemas).
 UNSTORED_INTEGERS = {"GET sync.pull.schema_version", "GET watermelon.WatermelonSync.schema_version"}
-#: Compared with a 64-bit column (`record_history.seq`): bounded by it, not by 32 bits.
+#: Compared with a 64-bit column (`sync_changes.seq`): bounded by it, not by 32 bits.
 BIGINT_INPUTS = {
     f"GET {table}.History.before" for table in RECORD_SCHEMAS if table != "route_plans"
 }
@@ -108,7 +108,7 @@ def test_every_integer_input_is_bounded_by_a_32_bit_column():
         for path, field in INPUT_FIELDS.items()
         if isinstance(field, fields.Integer)
         and path not in UNSTORED_INTEGERS
-        and not (path in BIGINT_INPUTS and _range(field) and _range(field).max <= 2**63 - 1)
+        and not (path in BIGINT_INPUTS and (r := _range(field)) and r.max <= 2**63 - 1)
         and not (
             (bounds := _range(field))
             and bounds.min is not None
