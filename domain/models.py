@@ -398,7 +398,8 @@ class ChangeLogEntry(Base):
     __tablename__ = "sync_changes"
     __table_args__ = (
         Index("ix_sync_changes_position", "txid", "seq"),
-        Index("ix_sync_changes_record", "table_name", "record_id", "seq"),
+        # Not (table_name, …): SQLite would then answer a pull's OR of tables from it.
+        Index("ix_sync_changes_record", "record_id", "seq"),
     )
 
     seq: Mapped[int] = mapped_column(_BIGINT, primary_key=True, autoincrement=True)

@@ -32,7 +32,7 @@ def upgrade():
         batch_op.add_column(sa.Column('user_id', sa.Uuid(), nullable=True))
         batch_op.add_column(sa.Column('device_id', sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column('mutation_id', sa.Uuid(), nullable=True))
-        batch_op.create_index('ix_sync_changes_record', ['table_name', 'record_id', 'seq'])
+        batch_op.create_index('ix_sync_changes_record', ['record_id', 'seq'])
     _refuse_duplicate_open_visits()
     op.create_index(
         'uq_visits_one_open', 'visits', ['rep_id', 'customer_id'], unique=True,
