@@ -8,8 +8,8 @@ Create Date: 2026-12-04 23:00:00.000000
 team's managers) is logged as a move with the team before, so that former
 teammates remove them (issue 14). `changes`, `version`, `user_id`,
 `device_id`, `mutation_id`: each write's changed fields, old and new, and who
-wrote them (the record's history, `ix_sync_changes_record` to read it). `uq_visits_one_open`: one open
-visit (checked in, not out) per rep and customer.
+wrote them (the record's history, `ix_sync_changes_record` to read it).
+`uq_visits_one_open`: one open visit (checked in, not out) per rep and customer.
 """
 from alembic import op
 import sqlalchemy as sa
