@@ -100,6 +100,7 @@ class WriteRules:
             self._require_visible("customer_id", Customer, values.get("customer_id"))
         if model in (Visit, Order):
             values.setdefault("rep_id", self.scope.user_id)
+            self._check_credit(values["rep_id"])
         if model is Visit:
             self._check_one_open_visit(values, None)
         if model.__tablename__ == "tasks":
@@ -127,6 +128,10 @@ class WriteRules:
             record.customer_id
         ):
             self._require_visible("customer_id", Customer, values["customer_id"])
+        if isinstance(record, (Visit, Order)):
+            self._check_own_work(record)
+            if values.get("rep_id", record.rep_id) != record.rep_id:
+                self._check_credit(values["rep_id"])
         if isinstance(record, Order):
             check_order_unlocked(record, values)
         if isinstance(record, Visit):
@@ -143,6 +148,8 @@ class WriteRules:
             and (record.owner_id != self.scope.user_id)
         ):
             raise Forbidden("Reps delete only the customers they own.")
+        if isinstance(record, (Visit, Order)):
+            self._check_own_work(record)
         if isinstance(record, Order) and record.status in LOCKED_ORDER_STATUSES:
             raise Conflict(f"A {record.status} order cannot be deleted.", code="order_locked")
         if isinstance(record, User) and record.id == self.scope.user_id:
@@ -154,6 +161,30 @@ class WriteRules:
         """Managers change users only among the reps of their teams."""
         if self.scope.is_manager and isinstance(record, User) and record.role != "rep":
             raise Forbidden("Managers change rep accounts only.")
+
+    def _check_credit(self, rep_id: uuid.UUID | None) -> None:
+        """Work is credited to whoever did it: a rep to themselves, a manager to the
+        people of their teams (an admin to anyone)."""
+        if self.scope.is_admin or rep_id is None:
+            return
+        if self.scope.is_rep and rep_id != self.scope.user_id:
+            raise Forbidden(
+                "Reps record their own visits and orders only.",
+                code="not_your_work",
+                fields={"rep_id": ["Leave it out: it is you."]},
+            )
+        if self.scope.is_manager and rep_id not in self.scope.member_ids:
+            raise Invalid({"rep_id": ["Choose someone in your teams."]})
+
+    def _check_own_work(self, record: Visit | Order) -> None:
+        """A rep changes or deletes only their own visits and orders: a colleague's
+        are their evidence (a manager may correct them, and the history shows it)."""
+        if self.scope.is_rep and record.rep_id != self.scope.user_id:
+            raise Forbidden(
+                f"This {record.__tablename__[:-1]} is a colleague's: only they or a manager "
+                "change it.",
+                code="not_your_work",
+            )
 
     def _check_one_open_visit(self, values: dict[str, Any], visit: Visit | None) -> None:
         """A rep is at a customer once at a time: a second check-in there while a visit is
