@@ -200,6 +200,14 @@ class Customer(SyncedRecord, PulledAsJson, Searchable, Base):
     opening_hours: Mapped[dict | None] = mapped_column(JSON)
     notes: Mapped[str | None] = mapped_column(Text)
     last_visit_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Coordinates are master data: set or approved by a manager (or an import), not by
+    #: a rep in the field. Check-ins are verified only against approved coordinates.
+    location_approved: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    #: A rep's new location for the customer, waiting for a manager (`sync.locations`).
+    proposed_lat: Mapped[float | None] = mapped_column(Float)
+    proposed_lon: Mapped[float | None] = mapped_column(Float)
+    proposed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    proposed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CustomerChild:
@@ -263,6 +271,8 @@ class Visit(CustomerChild, SyncedRecord, PulledAsJson, Base):
     check_in_lat: Mapped[float | None] = mapped_column(Float)
     check_in_lon: Mapped[float | None] = mapped_column(Float)
     check_in_accuracy_m: Mapped[float | None] = mapped_column(Float)
+    #: The phone's own signal that the position came from a mock-location app.
+    check_in_mocked: Mapped[bool | None] = mapped_column(Boolean)
     check_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     check_out_lat: Mapped[float | None] = mapped_column(Float)
     check_out_lon: Mapped[float | None] = mapped_column(Float)

@@ -320,6 +320,13 @@ class CustomerSchema(RecordSchema):
     opening_hours = OpeningHoursField(allow_none=True)
     notes = _text(5000)
     last_visit_at = UTCDateTime(dump_only=True, allow_none=True)
+    # A rep's lat/lon become a proposal a manager approves (sync.locations); the server
+    # keeps these.
+    location_approved = fields.Boolean(dump_only=True)
+    proposed_lat = fields.Float(dump_only=True, allow_none=True)
+    proposed_lon = fields.Float(dump_only=True, allow_none=True)
+    proposed_by = fields.UUID(dump_only=True, allow_none=True)
+    proposed_at = UTCDateTime(dump_only=True, allow_none=True)
 
     @validates_schema
     def _both_coordinates(self, data, **kwargs):
@@ -358,6 +365,10 @@ class VisitSchema(RecordSchema):
     check_in_lat = _latitude()
     check_in_lon = _longitude()
     check_in_accuracy_m = fields.Float(allow_none=True, validate=validate.Range(0, 100_000))
+    check_in_mocked = fields.Boolean(
+        allow_none=True,
+        metadata={"description": "The phone says the position came from a mock-location app."},
+    )
     check_out_at = UTCDateTime(allow_none=True)
     check_out_lat = _latitude()
     check_out_lon = _longitude()

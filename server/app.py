@@ -34,6 +34,7 @@ from .health import routes as health
 from .input_guard import reject_nul_characters
 from .json_provider import OrjsonProvider
 from .kpis import routes as kpis
+from .location_reviews import routes as location_reviews
 from .markers import mark_blueprint, public
 from .records import routes as records
 from .route_plans import routes as route_plans
@@ -118,6 +119,7 @@ def api_features() -> list[Blueprint]:
         geo.blp,
         kpis.blp,
         territory_design.blp,
+        location_reviews.blp,
     ]
 
 

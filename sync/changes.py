@@ -68,7 +68,7 @@ _UNRECORDED = frozenset({"version", "created_at", "updated_at"})
 _DERIVED_JSON = {
     "orders": frozenset({"total", "submitted_at"}),
     "visits": frozenset({"check_in_distance_m", "location_status"}),
-    "customers": frozenset({"last_visit_at"}),
+    "customers": frozenset({"last_visit_at", "proposed_at"}),
 }
 
 
@@ -253,11 +253,21 @@ def _derive(
     """What the server derives from the record itself, whoever writes it. (Fields that no
     API accepts, like `submitted_at`, only the server's own loaders can give.)"""
     record.derive()
-    if isinstance(record, Visit):
+    if isinstance(record, Visit) and _CHECK_IN_EVIDENCE & set(given):
         customer = session.get(Customer, record.customer_id)
         check_in_location(record, customer, settings.current().check_in_radius_m)
+    if isinstance(record, Customer) and "proposed_by" in given:
+        record.proposed_at = now if record.proposed_by else None
     if _became_submitted(record, before) and "submitted_at" not in given:
         record.submitted_at = now  # the server's time, not a device's claim
+
+
+#: A visit's check-in is judged when it is written (or moves to another customer), against
+#: the customer as it was then: a later approval of the location does not rewrite it.
+_CHECK_IN_EVIDENCE = frozenset(
+    {"check_in_at", "check_in_lat", "check_in_lon", "check_in_accuracy_m", "check_in_mocked"}
+    | {"customer_id"}
+)
 
 
 def _became_submitted(record: SyncedRecord, before: dict[str, Any]) -> bool:

@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from domain.models import ChangeLogEntry, SyncedRecord, User
+from domain.models import ChangeLogEntry, SyncedRecord
 
-from .records_json import PRIVATE_USER_FIELDS
+from .records_json import hidden_fields
 from .store import RecordStore
 
 
@@ -37,14 +37,10 @@ def read_history(
     if before is not None:
         query = query.where(log.seq < before)
     rows = store.session.scalars(query.order_by(log.seq.desc()).limit(limit + 1)).all()
-    hidden = PRIVATE_USER_FIELDS if _private(store, record) else ()
+    hidden = hidden_fields(record, store.scope)
     items = [_entry(row, hidden) for row in rows[:limit]]
     more = len(rows) > limit
     return {"items": items, "next_before": items[-1]["seq"] if more else None}
-
-
-def _private(store: RecordStore, record: SyncedRecord) -> bool:
-    return isinstance(record, User) and store.scope.is_rep and record.id != store.user.id
 
 
 def _entry(row: ChangeLogEntry, hidden: tuple[str, ...]) -> dict[str, Any]:

@@ -1,7 +1,10 @@
 """Is a check-in where the customer is? (server-derived visit fields).
 
 Check-ins made offline are never refused for their location: they are only
-flagged, so that a person can review the doubtful ones.
+flagged, so that a person can review the doubtful ones. Only a location a
+manager set or approved can verify one (`sync.locations`): a rep cannot move a
+customer, or create one at home, and then check in "verified" at 0 m. A fix
+the phone reports as mocked, or less accurate than the radius, is unverified.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ def check_in_location(visit: Visit, customer: Customer | None, radius_m: float) 
     ).meters
     visit.check_in_distance_m = round(distance, 1)
     accuracy = visit.check_in_accuracy_m
-    if accuracy is not None and accuracy > radius_m:
+    weak = (accuracy is not None and accuracy > radius_m) or visit.check_in_mocked
+    if weak or not customer.location_approved:
         visit.location_status = UNVERIFIED
     elif distance <= radius_m:
         visit.location_status = VERIFIED

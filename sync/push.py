@@ -33,6 +33,7 @@ from domain.schemas import RECORD_SCHEMAS
 from .changes import Actor, create_record, delete_record, update_record
 from .conflict_log import SECRET_FIELDS, DeviceLog
 from .errors import Conflict, Forbidden, Invalid, PasswordNotSynced, RecordError
+from .locations import pending_conflicts
 from .merge import effective_time, merge_fields
 from .mutations import Mutation
 from .records_json import record_json
@@ -222,6 +223,7 @@ class Pusher:
             self.store.rules.forget(model, record.id)
         for field, lost_value, kept_value, loser in losers:
             self._log_lost(m, record, field, lost_value, kept_value, loser)
+        lost += pending_conflicts(m.fields, record, winners)
         result = _result(m, "merged" if lost else "applied", record, self.scope)
         if lost:
             result["conflicts"] = lost

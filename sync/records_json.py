@@ -68,8 +68,14 @@ def record_json(
     for key, attribute, convert in writers:
         value = getattr(record, attribute)
         data[key] = value if convert is None or value is None else convert(value)
-    mine = viewer is None or not viewer.is_rep or record.id == viewer.user_id
-    if isinstance(record, User) and not mine:
-        for name in PRIVATE_USER_FIELDS:
-            data.pop(name, None)
+    for name in hidden_fields(record, viewer):
+        data.pop(name, None)
     return data
+
+
+def hidden_fields(record: SyncedRecord, viewer: Scope | None) -> tuple[str, ...]:
+    """Fields of `record` that `viewer` must not receive: a rep never gets a colleague's
+    home (pulls, REST and history alike; `None`: the server itself)."""
+    if not isinstance(record, User) or viewer is None or not viewer.is_rep:
+        return ()
+    return () if record.id == viewer.user_id else PRIVATE_USER_FIELDS

@@ -30,11 +30,18 @@ from domain.models import (
 from domain.schemas import check_order_total
 
 from .errors import Conflict, Forbidden, Invalid
+from .locations import route_location
 from .scopes import Scope
 
 #: Tables that only managers and admins write (protocol rule 5: `read_only`).
 MANAGED_TABLES = (User, Team, Territory, Product)
-CHECK_IN_FIELDS = ("check_in_at", "check_in_lat", "check_in_lon", "check_in_accuracy_m")
+CHECK_IN_FIELDS = (
+    "check_in_at",
+    "check_in_lat",
+    "check_in_lon",
+    "check_in_accuracy_m",
+    "check_in_mocked",
+)
 CHECK_OUT_FIELDS = ("check_out_at", "check_out_lat", "check_out_lon", "check_out_accuracy_m")
 LOCKED_ORDER_STATUSES = ("submitted", "cancelled")
 
@@ -96,6 +103,7 @@ class WriteRules:
             if self.scope.is_rep and values.get("owner_id") is None:
                 values["owner_id"] = self.scope.user_id
             self._check_customer_placement(values)
+            values["location_approved"] = not self.scope.is_rep
         if issubclass(model, CustomerChild):
             self._require_visible("customer_id", Customer, values.get("customer_id"))
         if model in (Visit, Order):
@@ -124,6 +132,7 @@ class WriteRules:
                 self._check_customer_placement(
                     {f: values.get(f, getattr(record, f)) for f in ("territory_id", "owner_id")}
                 )
+            route_location(record, values, self.scope)
         if isinstance(record, CustomerChild) and values.get("customer_id", record.customer_id) != (
             record.customer_id
         ):

@@ -491,9 +491,9 @@ async function expectPushFault(device, when) {
 
 /**
  * An older app, v1, without the `tasks` table and without `customers.tier`; the current app,
- * v2, is schema.js with a migration step adding both. The server knows one WatermelonDB
- * schema, version 1 (= schema.js; a higher `schema_version` is 426), so the app's v2 is the
- * server's 1: both apps send `schema_version=1`, and the v2 app's first sync carries
+ * v2, is schema.js with a migration step adding both. These test versions are not the
+ * server's schema versions (a `schema_version` above the server's is 426): both apps send
+ * `schema_version=1`, and the v2 app's first sync carries
  * WatermelonDB's `migration` ({from: 1, tables: [tasks], columns: [customers.tier]}), for
  * which the server sends every task and every customer's tier of the rep's scope.
  */

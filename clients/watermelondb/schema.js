@@ -10,7 +10,7 @@
 // `updated_at` on local edits; the server reads it as the edit time).
 import { appSchema, tableSchema } from '@nozbe/watermelondb'
 
-export const SCHEMA_VERSION = 1
+export const SCHEMA_VERSION = 2
 
 export const schema = appSchema({
   version: SCHEMA_VERSION,
@@ -97,6 +97,11 @@ export const schema = appSchema({
         { name: 'opening_hours', type: 'string', isOptional: true },
         { name: 'notes', type: 'string', isOptional: true },
         { name: 'last_visit_at', type: 'number', isOptional: true },  // server's
+        { name: 'location_approved', type: 'boolean' },  // server's (version 2)
+        { name: 'proposed_lat', type: 'number', isOptional: true },  // server's (version 2)
+        { name: 'proposed_lon', type: 'number', isOptional: true },  // server's (version 2)
+        { name: 'proposed_by', type: 'string', isOptional: true },  // server's (version 2)
+        { name: 'proposed_at', type: 'number', isOptional: true },  // server's (version 2)
       ],
     }),
     tableSchema({
@@ -129,6 +134,7 @@ export const schema = appSchema({
         { name: 'check_in_lat', type: 'number', isOptional: true },
         { name: 'check_in_lon', type: 'number', isOptional: true },
         { name: 'check_in_accuracy_m', type: 'number', isOptional: true },
+        { name: 'check_in_mocked', type: 'boolean', isOptional: true },  // version 2
         { name: 'check_out_at', type: 'number', isOptional: true },
         { name: 'check_out_lat', type: 'number', isOptional: true },
         { name: 'check_out_lon', type: 'number', isOptional: true },

@@ -145,7 +145,9 @@ def customers(
 
 
 def rep_positions(session: Session, scope: Scope) -> dict[str, Any]:
-    """Each visible rep at their latest verified check-in (reps with none are left out)."""
+    """Each visible rep at their latest verified check-in at a customer the caller may
+    see (reps with none are left out): a position is never shown where the caller
+    could not look, such as a colleague's visit in another team's territory."""
     reps = session.scalars(
         select(User).where(User.role == "rep", User.deleted_at.is_(None), scope.where(User))
     ).all()
@@ -155,6 +157,7 @@ def rep_positions(session: Session, scope: Scope) -> dict[str, Any]:
             Visit.rep_id.in_([r.id for r in reps]),
             Visit.location_status == "verified",
             Visit.deleted_at.is_(None),
+            scope.where(Visit),
         )
         .group_by(Visit.rep_id)
         .subquery()
@@ -168,7 +171,7 @@ def rep_positions(session: Session, scope: Scope) -> dict[str, Any]:
             Visit.customer_id,
         )
         .join(latest, and_(Visit.rep_id == latest.c.rep_id, Visit.check_in_at == latest.c.at))
-        .where(Visit.location_status == "verified")
+        .where(Visit.location_status == "verified", scope.where(Visit))
     ).all()
     names = {r.id: r.name for r in reps}
     seen: set[uuid.UUID] = set()

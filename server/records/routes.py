@@ -27,7 +27,7 @@ from .schemas import (
     page_schema,
     query_schema,
 )
-from .service import list_records
+from .service import list_records, shown
 
 
 def blueprints() -> list[Blueprint]:
@@ -66,7 +66,9 @@ def record_blueprint(resource: Resource) -> Blueprint:
         @blp.alt_response(401, response="UNAUTHORIZED")
         def get(self, args):
             """List the records you may see, a page at a time."""
-            return list_records(db.session, model, store().scope.where(model), args, filters)
+            scope = store().scope
+            page = list_records(db.session, model, scope.where(model), args, filters)
+            return {**page, "items": [shown(record, scope) for record in page["items"]]}
 
         @blp.arguments(create_schema)
         @blp.response(201, resource.schema)
@@ -89,7 +91,7 @@ def record_blueprint(resource: Resource) -> Blueprint:
         @blp.alt_response(404, response="NOT_FOUND")
         def get(self, record_id):
             """Fetch one record (404 when missing or outside your scope)."""
-            return store().get(model, record_id)
+            return shown(store().get(model, record_id), store().scope)
 
         @blp.arguments(patch_schema)
         @blp.response(200, resource.schema)

@@ -17,7 +17,8 @@ from sqlalchemy import Select, and_, or_, select
 
 from domain.models import SyncedRecord
 from domain.text import fold
-from sync import InvalidCursor
+from sync import InvalidCursor, Scope
+from sync.records_json import hidden_fields
 
 MAX_LIMIT = 500
 
@@ -78,3 +79,22 @@ def list_records(
         last = rows[-1]
         next_cursor = encode_cursor(last.sort_key if sort == "name" else last.updated_at, last.id)
     return {"items": rows, "next_cursor": next_cursor, "has_more": has_more}
+
+
+class _Redacted:
+    """A record as its viewer may see it: hidden fields read as absent, so the
+    schema leaves them out of the answer, as a pull does."""
+
+    def __init__(self, record: SyncedRecord, hidden: tuple[str, ...]):
+        self._record, self._hidden = record, hidden
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._hidden:
+            raise AttributeError(name)
+        return getattr(self._record, name)
+
+
+def shown(record: SyncedRecord, viewer: Scope) -> Any:
+    """`record` without what `viewer` may not see (a rep: a colleague's home)."""
+    hidden = hidden_fields(record, viewer)
+    return _Redacted(record, hidden) if hidden else record

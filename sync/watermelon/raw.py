@@ -25,7 +25,7 @@ from ..conflict_log import SECRET_FIELDS
 from ..errors import UnsupportedSchemaVersion
 
 #: The WatermelonDB schema version `clients/watermelondb/schema.js` declares.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: Tables in parent-first order (WatermelonDB's collections have our names).
 TABLES: tuple[str, ...] = tuple(m.__tablename__ for m in WALK_TABLES)
 IGNORED_RAW = frozenset({"_status", "_changed"})

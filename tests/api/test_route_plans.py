@@ -488,7 +488,9 @@ def nominatim(app, monkeypatch):
         yield FakeNominatim
 
 
-def test_addresses_are_geocoded_and_a_reps_correction_wins(app, client, shops, nominatim, login):
+def test_addresses_are_geocoded_and_a_reps_correction_is_approved_by_a_manager(
+    app, client, shops, nominatim, login
+):
     headers = login("rep.a@example.com")
     # The rep corrected the location offline, before the geocoder ran; it syncs after.
     corrected_at = datetime.now(UTC) - timedelta(hours=1)
@@ -512,7 +514,12 @@ def test_addresses_are_geocoded_and_a_reps_correction_wins(app, client, shops, n
             changed_at=corrected_at,
         ),
     ).json["results"][0]
-    assert result["status"] in ("applied", "merged"), result
+    assert result["status"] == "merged", result  # a rep's location waits for a manager
+    customer = client.get(f"/api/v1/customers/{shops['nowhere']}", headers=headers).json
+    assert (customer["proposed_lat"], customer["proposed_lon"]) == (10.7701, 106.7033)
+    manager = login("north.manager@example.com")
+    approve = f"/api/v1/location-reviews/{shops['nowhere']}/approve"
+    assert client.post(approve, headers=manager).status_code == 200
     customer = client.get(f"/api/v1/customers/{shops['nowhere']}", headers=headers).json
     assert (customer["lat"], customer["lon"]) == (10.7701, 106.7033)
     plan_day(client, headers)

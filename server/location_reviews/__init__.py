@@ -1,0 +1,1 @@
+"""Customer locations a rep proposed, for a manager to approve or reject."""
