@@ -214,6 +214,7 @@ def _peer_records(client, login, world: World) -> dict[str, str]:
         "conflict_id": conflict["id"],
         "session_id": device["id"],
         "rep_id": str(world.users["rep.b"]),
+        "customer_id": customer,
         "month": "2026-11",
         "users": str(world.users["rep.b"]),
         "teams": str(world.teams["South"]),
