@@ -8,6 +8,8 @@ import pytest
 
 from server import proxies
 from server.config import ConfigError, build_config
+from server.overload import Limits
+from server.serve import _Gunicorn, gunicorn_options
 
 
 def seen(trust: str, peer: str, headers: dict[str, str] | None = None) -> tuple[str, str]:
@@ -76,3 +78,8 @@ def test_invalid_settings_are_refused_at_start_up(tmp_path, monkeypatch, value):
     monkeypatch.setenv("FIELDSYNC_TRUSTED_PROXIES", value)
     with pytest.raises(ConfigError, match="FIELDSYNC_TRUSTED_PROXIES"):
         build_config(str(tmp_path), {"SECRET_KEY": "k" * 40})
+
+
+def test_gunicorn_leaves_forwarded_headers_to_the_middleware():
+    options = gunicorn_options("127.0.0.1", 8000, 1, Limits(), "")
+    assert _Gunicorn(options).cfg.forwarded_allow_ips == []
