@@ -147,3 +147,11 @@ def test_production_on_per_process_counts_is_warned_about(tmp_path, caplog, monk
         )
         dispose(app)
     assert any("per worker process" in record.getMessage() for record in caplog.records)
+
+
+def test_the_retired_login_limit_variables_are_named_at_start_up(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(logging.getLogger("server.config"), "disabled", False)
+    monkeypatch.setenv("FIELDSYNC_LOGIN_LIMIT_PER_ACCOUNT", "10 per minute")
+    with caplog.at_level(logging.WARNING, logger="server.config"):
+        build_config(str(tmp_path), {"SECRET_KEY": "k" * 40})
+    assert "FIELDSYNC_LOGIN_FAILURES_PER_ACCOUNT_ADDRESS" in caplog.text
