@@ -22,13 +22,14 @@ from domain.schemas import ExactDecimal
 from sync import SyncSettings, stored_json
 from sync import settings as sync_settings
 
-from . import overload
+from . import overload, proxies
 from .api_docs import routes as api_docs
 from .auth import routes as auth
+from .auth import throttle
 from .auth.guard import authenticate_request
 from .config import build_config, instance_path, section
 from .errors import ErrorSchema, handle_http_exception, register_error_handlers
-from .extensions import configure_sqlite, db, limiter, migrate
+from .extensions import configure_sqlite, db, migrate
 from .geo import routes as geo
 from .health import routes as health
 from .input_guard import reject_nul_characters
@@ -141,8 +142,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # SQLAlchemy sessions alike: a script or test writing through its own is covered too).
     stored_json.install(Session)
     migrate.init_app(app, db, directory=MIGRATIONS)
-    limiter.init_app(app)
     sync_settings.configure(section(SyncSettings, app.config))
+    # Sign-in failure counts, shared by the workers through RATELIMIT_STORAGE_URI.
+    app.extensions[throttle.EXTENSION] = throttle.build(
+        app.config["RATELIMIT_STORAGE_URI"],
+        section(throttle.ThrottleSettings, app.config),
+        production=app.config["FIELDSYNC_ENV"] == "production",
+    )
 
     # Unknown query parameters are refused (422), like unknown body fields: a misspelt filter
     # (`?stauts=active`) must not quietly answer as if there were none. Set on flask-smorest's
@@ -166,6 +172,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     overload.install(app, section(overload.Limits, app.config))  # 503 + Retry-After
     app.before_request(reject_nul_characters)
     app.before_request(authenticate_request)
+    # The client's address: the peer, or whom a trusted proxy names (TRUSTED_PROXIES).
+    app.wsgi_app = proxies.install(app.wsgi_app, proxies.parse(app.config["TRUSTED_PROXIES"]))
     # What start-up made (modules, NumPy/SciPy/shapely internals, the app) lives as long
     # as the process: keep it out of the collector's full passes, which otherwise
     # re-scan it while a large response is built (10,000-customer GeoJSON: 630 -> 240 ms).

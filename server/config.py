@@ -11,6 +11,7 @@ defaults. An environment variable's type is its field's type.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import secrets
 from pathlib import Path
@@ -18,8 +19,12 @@ from typing import Any, TypeVar
 
 from sync import SyncSettings
 
+from . import proxies
+from .auth.throttle import ThrottleSettings
 from .overload import Limits
 from .route_plans.settings import RoutingSettings
+
+log = logging.getLogger(__name__)
 
 MB = 1024 * 1024
 #: werkzeug's password hash method (`hash_password`). Tests use a cheap one; not settable by
@@ -33,7 +38,7 @@ class ConfigError(RuntimeError):
 
 
 #: The areas configured by `section()`.
-SECTIONS: tuple[type, ...] = (SyncSettings, RoutingSettings, Limits)
+SECTIONS: tuple[type, ...] = (SyncSettings, RoutingSettings, Limits, ThrottleSettings)
 
 DEFAULTS: dict[str, Any] = {
     "FIELDSYNC_ENV": "development",
@@ -44,11 +49,10 @@ DEFAULTS: dict[str, Any] = {
     # Long enough for a week in the field without a connection, and some.
     "REFRESH_TOKEN_TTL_SECONDS": 14 * 24 * 3600,
     "PASSWORD_HASH_METHOD": PASSWORD_HASH_METHOD,
-    "LOGIN_LIMIT_PER_IP": "30 per minute",
-    "LOGIN_LIMIT_PER_ACCOUNT": "10 per minute",
-    # Flask-Limiter's own keys.
+    # Sign-in failure counts (server/auth/throttle.py): `memory://` counts per process.
     "RATELIMIT_STORAGE_URI": "memory://",
-    "RATELIMIT_HEADERS_ENABLED": True,
+    # Who may say who the client is (server/proxies.py): nobody, X-Forwarded-* ignored.
+    "TRUSTED_PROXIES": "",
     # Flask's: the largest request body (a push of 500 mutations fits).
     "MAX_CONTENT_LENGTH": 2 * MB,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
@@ -69,8 +73,7 @@ ENVIRONMENT = {
     "FIELDSYNC_PREVIOUS_SECRET_KEYS": "PREVIOUS_SECRET_KEYS",
     "FIELDSYNC_ENV": "FIELDSYNC_ENV",
     "FIELDSYNC_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
-    "FIELDSYNC_LOGIN_LIMIT_PER_IP": "LOGIN_LIMIT_PER_IP",
-    "FIELDSYNC_LOGIN_LIMIT_PER_ACCOUNT": "LOGIN_LIMIT_PER_ACCOUNT",
+    "FIELDSYNC_TRUSTED_PROXIES": "TRUSTED_PROXIES",
     "FIELDSYNC_ACCESS_LOG": "ACCESS_LOG",
     "FIELDSYNC_MAP_TILE_URL": "MAP_TILE_URL",
     "FIELDSYNC_MAP_TILE_ATTRIBUTION": "MAP_TILE_ATTRIBUTION",
@@ -94,6 +97,18 @@ ENVIRONMENT = {
     "FIELDSYNC_MAX_WAITING": "OVERLOAD_MAX_WAITING",
     "FIELDSYNC_MAX_WAIT_MS": "OVERLOAD_MAX_WAIT_MS",
     "FIELDSYNC_RETRY_AFTER_MAX_S": "OVERLOAD_RETRY_AFTER_MAX_S",
+    # ThrottleSettings (sign-in)
+    "FIELDSYNC_LOGIN_FAILURES_PER_ACCOUNT_ADDRESS": "LOGIN_FAILURES_PER_ACCOUNT_ADDRESS",
+    "FIELDSYNC_LOGIN_FAILURES_PER_ADDRESS": "LOGIN_FAILURES_PER_ADDRESS",
+    "FIELDSYNC_LOGIN_SLOW_AFTER_PER_ACCOUNT": "LOGIN_SLOW_AFTER_PER_ACCOUNT",
+    "FIELDSYNC_LOGIN_SLOW_DELAY_MS": "LOGIN_SLOW_DELAY_MS",
+    "FIELDSYNC_LOGIN_KEY_PREFIX": "LOGIN_KEY_PREFIX",
+}
+
+#: Variables no longer read, and what replaced them: a start-up warning, not a silent no-op.
+RETIRED = {
+    "FIELDSYNC_LOGIN_LIMIT_PER_IP": "FIELDSYNC_LOGIN_FAILURES_PER_ADDRESS",
+    "FIELDSYNC_LOGIN_LIMIT_PER_ACCOUNT": "FIELDSYNC_LOGIN_FAILURES_PER_ACCOUNT_ADDRESS",
 }
 
 
@@ -142,6 +157,10 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
     config["SYNC_CURSOR_SECRETS"] = (config["SECRET_KEY"], *previous)
     for cls in SECTIONS:
         section(cls, config)  # refuse a bad value at start-up, not at the first request
+    try:
+        proxies.parse(config["TRUSTED_PROXIES"])
+    except ValueError as exc:
+        raise ConfigError(f"FIELDSYNC_TRUSTED_PROXIES: {exc}.") from exc
     return config
 
 
@@ -158,6 +177,9 @@ def _field_types() -> dict[str, type]:
 def _from_environment() -> dict[str, Any]:
     types = _field_types()
     values: dict[str, Any] = {}
+    for env, successor in RETIRED.items():
+        if env in os.environ:
+            log.warning("%s is no longer read; see %s in the README.", env, successor)
     for env, key in ENVIRONMENT.items():
         if env not in os.environ:
             continue

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify
+from limits.errors import StorageError
 from marshmallow import Schema, fields
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
@@ -77,13 +78,16 @@ class ErrorSchema(Schema):
 class ApiError(HTTPException):
     """Raised by views for errors that are not record rules (auth, cursors)."""
 
-    def __init__(self, status: int, code: str, message: str, *, fields=None, extra=None):
+    def __init__(
+        self, status: int, code: str, message: str, *, fields=None, extra=None, headers=None
+    ):
         super().__init__(message)
         self.code = status
         self.error_code = code
         self.message = message
         self.fields = fields
         self.extra = extra or {}
+        self.headers = headers or {}
 
 
 def error_response(status: int, code: str, message: str, fields=None, extra=None, headers=None):
@@ -104,7 +108,7 @@ def error_response(status: int, code: str, message: str, fields=None, extra=None
 def handle_http_exception(error: HTTPException):
     if isinstance(error, ApiError):
         return error_response(
-            error.code, error.error_code, error.message, error.fields, error.extra
+            error.code, error.error_code, error.message, error.fields, error.extra, error.headers
         )
     status = error.code or 500
     data = getattr(error, "data", None) or {}
@@ -145,6 +149,19 @@ def handle_recursion_error(error: RecursionError):
     return error_response(400, "malformed_json", "The request is nested too deeply to read.")
 
 
+def handle_storage_error(error: StorageError):
+    """The sign-in counters (Redis) cannot be reached: refuse for now rather than sign in
+    unthrottled."""
+    log.warning("rate-limit storage unavailable: %s", error)
+    db.session.rollback()
+    return error_response(
+        503,
+        "unavailable",
+        "Sign-in is unavailable for a moment; try again after the Retry-After delay.",
+        headers={"Retry-After": "2"},
+    )
+
+
 def handle_unexpected(error: Exception):
     log.exception("unhandled error")
     db.session.rollback()
@@ -156,4 +173,5 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(RecordError, handle_record_error)
     app.register_error_handler(IntegrityError, handle_integrity_error)
     app.register_error_handler(RecursionError, handle_recursion_error)
+    app.register_error_handler(StorageError, handle_storage_error)
     app.register_error_handler(Exception, handle_unexpected)

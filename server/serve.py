@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from gunicorn.app.base import BaseApplication
 from gunicorn.config import KNOWN_SETTINGS
 
@@ -25,18 +27,26 @@ class _Gunicorn(BaseApplication):
         return create_app()
 
 
+def gunicorn_options(
+    host: str, port: int, workers: int, limits: Limits, access_log: str
+) -> dict[str, Any]:
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        # gthread workers; beyond FIELDSYNC_MAX_IN_FLIGHT requests answer 503 (overload.py).
+        "threads": worker_threads(limits),
+        # FIELDSYNC_ACCESS_LOG="" turns the access log off (benchmarks).
+        "accesslog": access_log or None,
+        "timeout": 60,
+        # gunicorn believes X-Forwarded-Proto from 127.0.0.1 by default; the app's middleware
+        # (server/proxies.py, FIELDSYNC_TRUSTED_PROXIES) is the one judge of forwarded headers.
+        "forwarded_allow_ips": "",
+    } | (
+        # Recent gunicorn (27 here) opens a control socket at one fixed path per user: a
+        # second server (tests, benchmarks, another service) would collide with the first.
+        {"control_socket_disable": True} if "control_socket_disable" in _SETTINGS else {}
+    )
+
+
 def run_gunicorn(host: str, port: int, workers: int, limits: Limits, access_log: str) -> None:
-    _Gunicorn(
-        {
-            "bind": f"{host}:{port}",
-            "workers": workers,
-            # gthread workers; beyond FIELDSYNC_MAX_IN_FLIGHT requests answer 503 (overload.py).
-            "threads": worker_threads(limits),
-            # FIELDSYNC_ACCESS_LOG="" turns the access log off (benchmarks).
-            "accesslog": access_log or None,
-            "timeout": 60,
-        }
-        # Recent gunicorn (27 here) opens a control socket at one fixed path per user: a second
-        # server (tests, benchmarks, another service) would collide with the first.
-        | ({"control_socket_disable": True} if "control_socket_disable" in _SETTINGS else {})
-    ).run()
+    _Gunicorn(gunicorn_options(host, port, workers, limits, access_log)).run()

@@ -23,7 +23,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from domain.models import Base
-from server.extensions import db, limiter
+from server.auth import throttle
+from server.extensions import db
 from tests.support.databases import (
     DemoTemplate,
     database_under_test,
@@ -83,7 +84,7 @@ def _clean_database(request):
         with db.engine.begin() as conn:
             for table in reversed(Base.metadata.sorted_tables):
                 conn.execute(table.delete())
-    limiter.reset()
+    application.extensions[throttle.EXTENSION].reset()
 
 
 @pytest.fixture

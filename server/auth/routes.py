@@ -11,7 +11,7 @@ from domain.models import DeviceSession, User
 from domain.times import utc_now
 
 from ..errors import ApiError
-from ..extensions import db, limiter
+from ..extensions import db
 from ..markers import public
 from .guard import current_user, store
 from .schemas import (
@@ -30,19 +30,13 @@ from .sessions import (
     rotate_refresh_token,
     start_session,
 )
+from .throttle import EXTENSION as THROTTLE
+from .throttle import LoginThrottle
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Sign-in and devices.")
 
 
-def _account_key() -> str:
-    body = request.get_json(silent=True)
-    email = body.get("email") if isinstance(body, dict) else None
-    return f"login:{str(email).strip().lower()}" if email else f"login-ip:{request.remote_addr}"
-
-
 @blp.route("/auth/login", methods=["POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_account_key)
 @blp.arguments(LoginSchema)
 @blp.response(200, LoginResultSchema)
 @blp.alt_response(401, response="UNAUTHORIZED")
@@ -50,9 +44,30 @@ def _account_key() -> str:
 @blp.doc(security=[])
 @public
 def login(body):
-    """Sign in a device; answers an access token and a refresh token."""
+    """Sign in a device; answers an access token and a refresh token.
+
+    Too many wrong passwords from your address answer 429 `rate_limited` with `Retry-After`
+    (per account and address, and per address); an account under attack from many
+    addresses answers more slowly, never 429."""
+    throttle: LoginThrottle = current_app.extensions[THROTTLE]
+    attempt = throttle.attempt(body["email"], request.remote_addr)
+    verdict = throttle.check(attempt)
+    if verdict.retry_after:
+        raise ApiError(
+            429,
+            "rate_limited",
+            "Too many failed sign-ins from this address; try again after the Retry-After delay.",
+            headers={"Retry-After": str(verdict.retry_after)},
+        )
+    throttle.wait(verdict)
+    try:
+        user = authenticate(db.session, body["email"], body["password"])
+    except ApiError as error:
+        if error.error_code == "invalid_credentials":
+            throttle.failed(attempt)
+        raise
+    throttle.succeeded(attempt)
     now = utc_now()
-    user = authenticate(db.session, body["email"], body["password"])
     device = start_session(db.session, user, body["device_id"], body.get("device_name"), now)
     pair = issue_pair(db.session, current_app.config, device, now)
     db.session.commit()

@@ -35,9 +35,11 @@ TEST_CONFIG: dict[str, Any] = {
     "FIELDSYNC_ENV": "testing",
     "TESTING": True,
     "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
-    # Generous limits; the rate-limit tests tighten them with monkeypatch.
-    "LOGIN_LIMIT_PER_IP": "10000 per minute",
-    "LOGIN_LIMIT_PER_ACCOUNT": "10000 per minute",
+    # Generous sign-in limits; tests/api/test_login_throttle.py tightens them.
+    "LOGIN_FAILURES_PER_ACCOUNT_ADDRESS": "10000 per minute",
+    "LOGIN_FAILURES_PER_ADDRESS": "10000 per minute",
+    "LOGIN_SLOW_AFTER_PER_ACCOUNT": "10000 per minute",
+    "LOGIN_SLOW_DELAY_MS": 0,
 }
 
 
