@@ -132,9 +132,6 @@ def test_unreadable_settings_stop_the_start(tmp_path, monkeypatch):
 
 
 def test_production_on_per_process_counts_is_warned_about(tmp_path, caplog, monkeypatch):
-    # Alembic's logging set-up (server/migrations/env.py) disables loggers that exist when
-    # an earlier test migrates; a server process logs this before any migration.
-    monkeypatch.setattr(logging.getLogger("server.auth.throttle"), "disabled", False)
     with caplog.at_level(logging.WARNING, logger="server.auth.throttle"):
         build("memory://", ThrottleSettings(), production=False)
         assert not caplog.records
@@ -150,7 +147,6 @@ def test_production_on_per_process_counts_is_warned_about(tmp_path, caplog, monk
 
 
 def test_the_retired_login_limit_variables_are_named_at_start_up(tmp_path, monkeypatch, caplog):
-    monkeypatch.setattr(logging.getLogger("server.config"), "disabled", False)
     monkeypatch.setenv("FIELDSYNC_LOGIN_LIMIT_PER_ACCOUNT", "10 per minute")
     with caplog.at_level(logging.WARNING, logger="server.config"):
         build_config(str(tmp_path), {"SECRET_KEY": "k" * 40})
