@@ -34,7 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from .text import fold, search_key
+from .text import fold, fold_email, search_key
 from .types import Money, UTCDateTime
 
 NAMING = {
@@ -110,10 +110,6 @@ territory_reps = Table(
     ),
     Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
 )
-
-
-def fold_email(email: str) -> str:
-    return email.strip().lower()
 
 
 class Team(SyncedRecord, Searchable, Base):

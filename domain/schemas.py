@@ -22,6 +22,11 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate, val
 
 from .geometry import GeometryError, validate_polygon
 from .orders import order_total
+from .passwords import LENGTH_MESSAGE, password_problem
+from .passwords import MAX_LENGTH as MAX_PASSWORD
+from .passwords import MIN_LENGTH as MIN_PASSWORD
+from .passwords import POLICY as PASSWORD_POLICY
+from .text import fold_email
 from .times import FIRST_DAY, LAST_DAY, in_range, utc_iso
 from .types import JSON_INT_MAX, MONEY_MAX
 
@@ -234,11 +239,58 @@ class TeamSchema(RecordSchema):
     manager_ids = fields.List(fields.UUID(), validate=validate.Length(max=50))
 
 
+def _folded_email_is_an_email(value: str) -> None:
+    """What is stored and compared is the folded email (`fold_email`): it must still be an
+    email that fits its column (NFKC turns `⑴` into `(1)` and can lengthen text)."""
+    try:
+        validate.Email()(value)
+    except ValidationError:
+        return  # the field's own check says so
+    folded = fold_email(value)
+    validate.Length(max=254)(folded)
+    validate.Email()(folded)
+
+
+class PasswordPolicy(validate.Validator):
+    """`domain.passwords`: long enough, not only spaces, not a common password."""
+
+    def __call__(self, value: str) -> str:
+        problem = password_problem(value)
+        if problem is not None and problem != LENGTH_MESSAGE:  # `validate.Length` says that
+            raise ValidationError(problem)
+        return value
+
+
+def _password(*, required: bool = False) -> fields.String:
+    return fields.String(
+        load_only=True,
+        required=required,
+        validate=[
+            validate.Length(min=MIN_PASSWORD, max=MAX_PASSWORD, error=LENGTH_MESSAGE),
+            PasswordPolicy(),
+        ],
+        metadata={"description": PASSWORD_POLICY},
+    )
+
+
 class UserSchema(RecordSchema):
-    email = fields.Email(required=True, validate=validate.Length(max=254))
+    email = fields.Email(
+        required=True,
+        validate=[validate.Length(max=254), _folded_email_is_an_email],
+        metadata={
+            "description": "Stored and compared folded (NFKC, case folded, Turkish ı and İ "
+            "as i, trimmed): one account per folded email, deleted accounts included."
+        },
+    )
     name = _text(120, required=True)
     role = fields.String(validate=validate.OneOf(ROLES))
-    team_id = fields.UUID(allow_none=True)
+    team_id = fields.UUID(
+        allow_none=True,
+        metadata={
+            "description": "Required for reps, never null for them (a manager chooses one of "
+            "their teams). Managers lead teams through `teams.manager_ids`."
+        },
+    )
     territory_ids = fields.List(fields.UUID(), dump_only=True)
     home_lat = _latitude()
     home_lon = _longitude()
@@ -246,13 +298,11 @@ class UserSchema(RecordSchema):
         validate=[validate.Length(max=35), Pattern(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
     )
     active = fields.Boolean()
-    password = fields.String(load_only=True, validate=validate.Length(min=8, max=200))
+    password = _password()
 
 
 class UserCreateSchema(UserSchema):
-    password = fields.String(
-        load_only=True, required=True, validate=validate.Length(min=8, max=200)
-    )
+    password = _password(required=True)
 
 
 class GeometryField(fields.Dict):

@@ -8,6 +8,7 @@ in a column so that SQLite and PostgreSQL search and sort identically.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # Letters NFKD does not decompose but that users type without marks; the Arabic
@@ -36,6 +37,25 @@ def fold(text: str | None) -> str:
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(stripped.translate(_EXTRA_FOLDS).split())
+
+
+#: After case folding: the Turkish dotless ı, and the i and combining dot that a
+#: capital İ folds to, both read as i (NFKC and `casefold` keep them apart).
+_DOTTED_I = re.compile("i\u0307|ı")
+
+
+def fold_email(email: str) -> str:
+    """The one form of an email that is stored, compared for uniqueness and signed in with.
+
+    Compatibility forms are normalised (NFKC: fullwidth ａｄｍｉｎ, the Kelvin sign K,
+    ligatures such as ﬁ), then case folded (`str.casefold`: ß is ss), the Turkish
+    dotless and dotted i read as i, normalised again (a fold can leave a decomposed
+    letter) and stripped of white space, NFKC's ideographic space included. Folding a
+    folded email changes nothing.
+    """
+    folded = unicodedata.normalize("NFKC", email).casefold()
+    folded = _DOTTED_I.sub("i", folded)
+    return unicodedata.normalize("NFKC", folded).strip()
 
 
 def search_key(*parts: str | None) -> str:

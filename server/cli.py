@@ -41,10 +41,15 @@ def init_db() -> None:
 @click.option("--password", required=True)
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--name", default=None, help="Display name (default: the email's local part).")
-@click.option("--team", default=None, help="Team name or id; created if the name is new.")
+@click.option(
+    "--team",
+    default=None,
+    help="Team name or id; created if the name is new. Every rep needs one.",
+)
 @with_appcontext
 def create_user(email: str, password: str, role: str, name: str | None, team: str | None):
-    """Create a user (the first admin, typically)."""
+    """Create a user (the first admin, typically). The password must follow the policy
+    (at least 10 characters, not a common password); a rep needs --team."""
     from .auth.accounts import create_user_account
 
     try:

@@ -13,7 +13,7 @@ from marshmallow import Schema, fields
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from sync import RecordError
+from sync import EmailTaken, RecordError
 
 from . import i18n
 from .extensions import db
@@ -134,10 +134,20 @@ def handle_record_error(error: RecordError):
 
 
 def handle_integrity_error(error: IntegrityError):
-    """A unique key raced past the pre-checks: a conflict, not a crash."""
+    """A unique key raced past the pre-checks: a conflict, not a crash. A taken email gets
+    the pre-check's own answer (`EmailTaken`), so a race tells no more than it does."""
     db.session.rollback()
     log.info("integrity error: %s", error.orig)
+    if _violates_unique_email(error):
+        taken = EmailTaken()
+        return error_response(taken.status, taken.code, taken.message, taken.fields)
     return error_response(409, "conflict", "This change conflicts with a stored record.")
+
+
+def _violates_unique_email(error: IntegrityError) -> bool:
+    """PostgreSQL names the constraint; SQLite names the column."""
+    text = str(error.orig)
+    return "uq_users_email" in text or "UNIQUE constraint failed: users.email" in text
 
 
 def handle_recursion_error(error: RecursionError):

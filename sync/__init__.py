@@ -12,6 +12,7 @@ from .changes import Actor, create_record, delete_record, resend_record, update_
 from .conflict_log import list_conflicts, restore
 from .errors import (
     Conflict,
+    EmailTaken,
     Forbidden,
     Invalid,
     InvalidCursor,
@@ -38,6 +39,7 @@ from .store import RecordStore
 __all__ = [
     "Actor",
     "Conflict",
+    "EmailTaken",
     "Forbidden",
     "Invalid",
     "InvalidCursor",

@@ -34,6 +34,17 @@ class Conflict(RecordError):
     code = "conflict"
 
 
+class EmailTaken(Conflict):
+    """The folded email is another account's, current or deleted. The same answer whoever
+    holds it, so that it tells nothing about accounts the caller cannot see."""
+
+    code = "email_taken"
+    MESSAGE = "This email cannot be used: it belongs to another account, current or deleted."
+
+    def __init__(self) -> None:
+        super().__init__(self.MESSAGE, fields={"email": [self.MESSAGE]})
+
+
 class Invalid(RecordError):
     status = 422
     code = "validation_failed"

@@ -26,10 +26,11 @@ from domain.models import (
     Territory,
     User,
     Visit,
+    fold_email,
 )
 from domain.schemas import check_order_total
 
-from .errors import Conflict, Forbidden, Invalid
+from .errors import Conflict, EmailTaken, Forbidden, Invalid
 from .locations import route_location
 from .scopes import Scope
 
@@ -44,6 +45,7 @@ CHECK_IN_FIELDS = (
 )
 CHECK_OUT_FIELDS = ("check_out_at", "check_out_lat", "check_out_lon", "check_out_accuracy_m")
 LOCKED_ORDER_STATUSES = ("submitted", "cancelled")
+REP_NEEDS_TEAM = "Every rep belongs to a team: choose one."
 
 
 class WriteRules:
@@ -249,7 +251,7 @@ class WriteRules:
         if model is Order and "lines" in values:
             self._check_order_lines(values)
         if model is User:
-            self._check_user_values(values)
+            self._check_user_values(values, record)
         if model is Territory:
             if "team_id" in values:
                 self._require_visible("team_id", Team, values["team_id"])
@@ -272,14 +274,32 @@ class WriteRules:
                 {"rep_ids": [f"Not reps of this territory's team: {', '.join(strangers[:5])}."]}
             )
 
-    def _check_user_values(self, values: dict[str, Any]) -> None:
+    def _check_user_values(self, values: dict[str, Any], record: User | None = None) -> None:
+        """Every rep belongs to a team (for a manager, one of theirs); then, once the caller
+        may make this account, its folded email must be no other account's."""
         if "team_id" in values:
             self._require_visible("team_id", Team, values["team_id"])
+        role = values.get("role", record.role if record is not None else "rep")
+        team_id = values.get("team_id", record.team_id if record is not None else None)
+        placed = record is None or (role, team_id) != (record.role, record.team_id)
+        if role == "rep" and team_id is None and placed:
+            raise Invalid({"team_id": [REP_NEEDS_TEAM]})
         if self.scope.is_manager:
             if values.get("role", "rep") != "rep":
                 raise Forbidden("Managers create and edit rep accounts only.")
             if "team_id" in values and values["team_id"] not in self.scope.team_ids:
                 raise Invalid({"team_id": ["Choose one of your teams."]})
+        if "email" in values:
+            self._check_email_free(values["email"], record)
+
+    def _check_email_free(self, email: str, record: User | None) -> None:
+        """Deleted accounts keep their email (the unique index covers them); whichever
+        account holds it, visible or not, the answer is the same `EmailTaken`."""
+        holder = select(User.id).where(User.email == fold_email(email))
+        if record is not None:
+            holder = holder.where(User.id != record.id)
+        if self.session.scalar(holder.limit(1)) is not None:
+            raise EmailTaken()
 
     def _check_order_lines(self, values: dict[str, Any]) -> None:
         lines = values["lines"] or []

@@ -111,7 +111,7 @@ def world(app) -> World:
 def login(client):
     """`login(email)` -> headers carrying a fresh access token for that user."""
 
-    def _login(email: str, password: str = "password123", device_id: str = "test-device"):
+    def _login(email: str, password: str = "test-pass-2026", device_id: str = "test-device"):
         response = client.post(
             "/api/v1/auth/login",
             json={"email": email, "password": password, "device_id": device_id},

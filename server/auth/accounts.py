@@ -54,6 +54,8 @@ def create_user_account(
         "name": name or email.split("@")[0],
     }
     errors = UserCreateSchema().validate(values)
+    if role == "rep" and not team:
+        errors.setdefault("team", []).append("Every rep belongs to a team: give --team.")
     if errors:
         raise ValueError("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
     columns = account_columns(values)

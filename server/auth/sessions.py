@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from domain.models import DeviceSession, RefreshToken, User
+from domain.models import DeviceSession, RefreshToken, User, fold_email
 
 from ..errors import ApiError
 from .passwords import password_matches
@@ -25,7 +25,7 @@ def _hash_secret(secret: str) -> str:
 
 def authenticate(session: Session, email: str, password: str) -> User:
     user = session.scalar(
-        select(User).where(User.email == email.strip().lower(), User.deleted_at.is_(None))
+        select(User).where(User.email == fold_email(email), User.deleted_at.is_(None))
     )
     if not password_matches(user.password_hash if user else None, password):
         raise ApiError(401, "invalid_credentials", "Wrong email or password.")

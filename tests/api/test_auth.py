@@ -9,7 +9,7 @@ LOGIN = "/api/v1/auth/login"
 REFRESH = "/api/v1/auth/refresh"
 
 
-def sign_in(client, email, password="password123", device_id="phone", ip="10.0.0.1"):
+def sign_in(client, email, password="test-pass-2026", device_id="phone", ip="10.0.0.1"):
     return client.post(
         LOGIN,
         json={"email": email, "password": password, "device_id": device_id},
@@ -62,7 +62,7 @@ def test_a_disabled_account_cannot_sign_in_nor_use_its_tokens(client, world, log
         {},
         {"email": "rep.a@example.com"},
         {"email": "rep.a@example.com", "password": "x"},
-        {"email": 5, "password": "password123", "device_id": "d"},
+        {"email": 5, "password": "test-pass-2026", "device_id": "d"},
     ],
 )
 def test_incomplete_login_is_422(client, world, body):

@@ -21,7 +21,7 @@ def test_a_connection_lost_mid_request_answers_503_in_the_callers_language(app, 
         monkeypatch.setattr(db.session, "scalar", lost)
         response = app.test_client().post(
             "/api/v1/auth/login",
-            json={"email": "rep@example.com", "password": "password123", "device_id": "d"},
+            json={"email": "rep@example.com", "password": "test-pass-2026", "device_id": "d"},
             headers={"Accept-Language": "vi"},
         )
     assert calls, "the lost connection was never hit"

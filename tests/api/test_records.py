@@ -211,7 +211,13 @@ def test_order_and_visit_rules(client, world, login):
 
 def test_users_never_expose_passwords_and_emails_are_unique(client, world, login):
     headers = login("admin@example.com")
-    body = {"email": "Dup@Example.com", "name": "A", "role": "rep", "password": "long-enough-1"}
+    body = {
+        "email": "Dup@Example.com",
+        "name": "A",
+        "role": "rep",
+        "password": "long-enough-1",
+        "team_id": str(world.teams["North"]),
+    }
     created = client.post("/api/v1/users", json=body, headers=headers)
     assert created.status_code == 201 and created.json["email"] == "dup@example.com"
     assert "password" not in created.json and "password_hash" not in created.json

@@ -65,6 +65,8 @@ def test_init_db_is_idempotent_and_create_user_can_sign_in(env):
         "another-pass",
         "--role",
         "rep",
+        "--team",
+        "Sài Gòn",
     )
     assert duplicate.returncode != 0
     assert "already exists" in duplicate.stderr
@@ -98,7 +100,7 @@ def test_serve_answers_health_and_login(env):
             "--email",
             "a@example.com",
             "--password",
-            "password123",
+            "test-pass-2026",
             "--role",
             "admin",
         ).returncode
@@ -127,7 +129,7 @@ def test_serve_answers_health_and_login(env):
                 time.sleep(0.2)
         request = urllib.request.Request(
             f"{base}/api/v1/auth/login",
-            data=b'{"email": "a@example.com", "password": "password123", "device_id": "cli"}',
+            data=b'{"email": "a@example.com", "password": "test-pass-2026", "device_id": "cli"}',
             headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=5) as response:

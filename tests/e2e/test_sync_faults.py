@@ -256,9 +256,11 @@ def test_sigkill_in_the_middle_of_a_push_batch_then_restart_retry_is_exactly_onc
         "--email",
         "rep@example.com",
         "--password",
-        "password123",
+        "test-pass-2026",
         "--role",
         "rep",
+        "--team",
+        "Faults",
     )
     engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
     server = _Server(env, free_port(), tmp_path)
@@ -280,7 +282,7 @@ def test_sigkill_in_the_middle_of_a_push_batch_then_restart_retry_is_exactly_onc
         device = SyncClient(
             counting,
             email="rep@example.com",
-            password="password123",
+            password="test-pass-2026",
             path=str(tmp_path / "phone.db"),
             retries=60,
             backoff_s=0.05,
@@ -372,7 +374,7 @@ def test_the_client_waits_at_least_the_servers_retry_after(client, world):
         return inner(method, path, **kwargs)
 
     device = SyncClient(
-        busy_once, email="rep.a@example.com", password="password123", sleep=waits.append
+        busy_once, email="rep.a@example.com", password="test-pass-2026", sleep=waits.append
     )
     device.sync()
     assert waits == [7.0]

@@ -83,7 +83,7 @@ def make_machine(app):
                 device = SyncClient(
                     transport,
                     email=f"{key}@example.com",
-                    password="password123",
+                    password="test-pass-2026",
                     clock=lambda skew=skew: self._now() + skew,
                     sleep=lambda s: None,
                 )

@@ -3,7 +3,7 @@
 Team North: manager `north.manager`, territory A (rep `rep.a`), territory A2
 (rep `rep.a2`). Team South: manager `south.manager`, territory B (rep `rep.b`).
 An admin sees all. Each territory has one customer with a contact, a visit, an
-order and a task. Every user's password is `password123`.
+order and a task. Every user's password is `test-pass-2026`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from domain.models import (
 from server.auth.passwords import hash_password
 from sync.changes import create_record
 
-PASSWORD = "password123"
+PASSWORD = "test-pass-2026"
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 _HASH = None
 

@@ -29,4 +29,4 @@ def flask_transport(client, *, lose_responses: set[int] | None = None):
 def phone(client, email: str, **kwargs) -> SyncClient:
     kwargs.setdefault("sleep", lambda s: None)
     transport = kwargs.pop("transport", None) or flask_transport(client)
-    return SyncClient(transport, email=email, password="password123", **kwargs)
+    return SyncClient(transport, email=email, password="test-pass-2026", **kwargs)

@@ -606,7 +606,7 @@ def test_a_password_is_never_synced_nor_kept(client, world, login, caplog):
     assert (
         client.post(
             "/api/v1/auth/login",
-            json={"email": "rep.a@example.com", "password": "password123", "device_id": "d"},
+            json={"email": "rep.a@example.com", "password": "test-pass-2026", "device_id": "d"},
         ).status_code
         == 200
     )  # unchanged

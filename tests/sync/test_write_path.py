@@ -51,7 +51,12 @@ def test_push_and_rest_store_the_same_row_for_the_same_input(app, client, world,
         "tasks": {"customer_id": customer, "title": "Mang bảng giá mới"},
     }
     admin = login("admin@example.com")
-    user_input = {"email": "New.Rep@Example.COM", "name": "New Rep", "role": "rep"}
+    user_input = {
+        "email": "New.Rep@Example.COM",
+        "name": "New Rep",
+        "role": "rep",
+        "team_id": str(world.teams["North"]),
+    }
     for table, values in inputs.items():
         via_rest = client.post(f"/api/v1/{table}", json=values, headers=rep)
         assert via_rest.status_code == 201, (table, via_rest.json)
@@ -70,7 +75,7 @@ def test_push_and_rest_store_the_same_row_for_the_same_input(app, client, world,
         assert push_row == rest_row, table
     # Users: managers and admins write them; the email is folded either way.
     via_rest = client.post(
-        "/api/v1/users", json={**user_input, "password": "pw-123456"}, headers=admin
+        "/api/v1/users", json={**user_input, "password": "pw-12345678"}, headers=admin
     )
     [result] = results(
         client,

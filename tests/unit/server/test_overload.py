@@ -151,7 +151,7 @@ def test_an_unreachable_database_answers_503_database_unavailable(tmp_path):
     app = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=UNREACHABLE)
     response = app.test_client().post(
         "/api/v1/auth/login",
-        json={"email": "rep@example.com", "password": "password123", "device_id": "d"},
+        json={"email": "rep@example.com", "password": "test-pass-2026", "device_id": "d"},
     )
     assert response.status_code == 503
     assert response.json["error"]["code"] == "database_unavailable"
