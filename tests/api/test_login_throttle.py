@@ -18,13 +18,14 @@ from limits.storage import MemoryStorage
 from server import create_app
 from server.auth.throttle import EXTENSION, LoginThrottle, ThrottleSettings
 from tests.support.databases import TEST_CONFIG, dispose
+from tests.support.factories import PASSWORD
 
 LOGIN = "/api/v1/auth/login"
 ADMIN = "admin@example.com"
 GENEROUS = "10000 per minute"
 
 
-def sign_in(client, email=ADMIN, password="password123", ip="10.0.0.1", forwarded=None):
+def sign_in(client, email=ADMIN, password=PASSWORD, ip="10.0.0.1", forwarded=None):
     headers = {"X-Forwarded-For": forwarded} if forwarded else {}
     return client.post(
         LOGIN,

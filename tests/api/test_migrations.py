@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import os
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import Uuid, bindparam, create_engine, inspect, text
 
-from domain.models import Base
+from domain.models import Base, User
 from server import create_app
 from server.extensions import db
 from tests.support.databases import SECRET
@@ -69,3 +70,58 @@ def test_readyz_reports_pending_migrations(empty_database_url):
         db.engine.dispose()
     assert response.status_code == 503
     assert response.json["error"]["code"] == "migrations_pending"
+
+
+def _user_row(conn, email: str) -> uuid.UUID:
+    user_id = uuid.uuid4()
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    conn.execute(
+        User.__table__.insert().values(
+            id=user_id,
+            version=1,
+            created_at=when,
+            updated_at=when,
+            field_meta={},
+            email=email,
+            name="Old",
+            role="admin",
+            locale="en",
+            active=True,
+            password_hash="x",
+            search_text="",
+        )
+    )
+    return user_id
+
+
+def _by_id(query: str):
+    return text(query).bindparams(bindparam("id", type_=Uuid()))
+
+
+def test_stored_emails_are_folded_and_look_alikes_stop_the_upgrade(empty_database_url):
+    """Accounts made before emails were folded: one that folds to a new form is renamed
+    (phones learn it from the log); two that fold to one stop the upgrade."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "SECRET_KEY": SECRET})
+    directory = app.extensions["migrate"].directory
+    with app.app_context():
+        upgrade(directory=directory, revision="0006")
+        with db.engine.begin() as conn:
+            wide = _user_row(conn, "ｂｏｓｓ@example.com")
+            _user_row(conn, "kelvin@example.com")
+            clash = _user_row(conn, "\u212aelvin@example.com")  # KELVIN SIGN
+        with pytest.raises(SystemExit):  # flask-migrate logs the error (naming both), exits
+            upgrade(directory=directory)
+        with db.engine.connect() as conn:
+            assert MigrationContext.configure(conn).get_current_revision() == "0006"
+        with db.engine.begin() as conn:
+            conn.execute(User.__table__.delete().where(User.id == clash))
+        upgrade(directory=directory)
+        with db.engine.connect() as conn:
+            email, version = conn.execute(
+                _by_id("SELECT email, version FROM users WHERE id = :id"), {"id": wide}
+            ).one()
+            logged = conn.execute(
+                _by_id("SELECT COUNT(*) FROM sync_changes WHERE record_id = :id"), {"id": wide}
+            ).scalar()
+        assert (email, version, logged) == ("boss@example.com", 2, 1)
+        db.engine.dispose()
