@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -11,7 +12,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 
-from domain.models import Base
+from domain.models import Base, DeviceSession, User
 from server import create_app
 from server.extensions import db
 from tests.support.databases import SECRET
@@ -69,3 +70,37 @@ def test_readyz_reports_pending_migrations(empty_database_url):
         db.engine.dispose()
     assert response.status_code == 503
     assert response.json["error"]["code"] == "migrations_pending"
+
+
+def test_0007_ends_the_open_sessions_of_disabled_and_deleted_users(empty_database_url):
+    """Re-enabling an account after the upgrade must not revive a session left open before."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "SECRET_KEY": SECRET})
+    directory = app.extensions["migrate"].directory
+    now = datetime.now(UTC)
+    accounts = {"working": (True, None), "disabled": (False, None), "deleted": (True, now)}
+    with app.app_context():
+        upgrade(directory=directory, revision="0006")
+        for name, (active, deleted_at) in accounts.items():
+            user = User(
+                email=f"{name}@example.com",
+                name=name,
+                role="rep",
+                password_hash="x",
+                active=active,
+                deleted_at=deleted_at,
+                created_at=now,
+                updated_at=now,
+                field_meta={},
+            )
+            db.session.add(user)
+            db.session.flush()
+            db.session.add(
+                DeviceSession(user_id=user.id, device_id=name, created_at=now, last_seen_at=now)
+            )
+        db.session.commit()
+        upgrade(directory=directory)
+        db.session.expire_all()
+        ended = {d.device_id: d.end_reason for d in db.session.query(DeviceSession)}
+        assert ended == {"working": None, "disabled": "disabled", "deleted": "deleted"}
+        db.session.remove()
+        db.engine.dispose()
