@@ -362,7 +362,8 @@ class DeviceSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Why it ended: "logout", "revoked", "refresh_reuse" or "replaced".
+    # Why it ended: "logout", "revoked", "refresh_reuse", "replaced", or an account change
+    # (`sync.session_ends`): "password_changed", "disabled", "deleted".
     end_reason: Mapped[str | None] = mapped_column(String(20))
     wipe: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     revoked_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
@@ -383,6 +384,10 @@ class RefreshToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The token this one was spent for: a retry of a lost refresh answer gets it again.
+    replaced_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("refresh_tokens.id", ondelete="SET NULL"), index=True
+    )
 
 
 _BIGINT = BigInteger().with_variant(Integer, "sqlite")

@@ -30,6 +30,8 @@ MB = 1024 * 1024
 #: werkzeug's password hash method (`hash_password`). Tests use a cheap one; not settable by
 #: the environment, so a deployment cannot weaken it by accident.
 PASSWORD_HASH_METHOD = "scrypt"
+#: A longer grace would let a stolen refresh token share the owner's chain for longer.
+MAX_REFRESH_RETRY_WINDOW_SECONDS = 600
 T = TypeVar("T")
 
 
@@ -48,6 +50,9 @@ DEFAULTS: dict[str, Any] = {
     "ACCESS_TOKEN_TTL_SECONDS": 15 * 60,
     # Long enough for a week in the field without a connection, and some.
     "REFRESH_TOKEN_TTL_SECONDS": 14 * 24 * 3600,
+    # A spent refresh token presented again this soon, before its successor is used,
+    # gets that successor again (the answer was lost in a dead zone); 0: never.
+    "REFRESH_RETRY_WINDOW_SECONDS": 60,
     "PASSWORD_HASH_METHOD": PASSWORD_HASH_METHOD,
     # Sign-in failure counts (server/auth/throttle.py): `memory://` counts per process.
     "RATELIMIT_STORAGE_URI": "memory://",
@@ -74,6 +79,7 @@ ENVIRONMENT = {
     "FIELDSYNC_ENV": "FIELDSYNC_ENV",
     "FIELDSYNC_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
     "FIELDSYNC_TRUSTED_PROXIES": "TRUSTED_PROXIES",
+    "FIELDSYNC_REFRESH_RETRY_WINDOW_SECONDS": "REFRESH_RETRY_WINDOW_SECONDS",
     "FIELDSYNC_ACCESS_LOG": "ACCESS_LOG",
     "FIELDSYNC_MAP_TILE_URL": "MAP_TILE_URL",
     "FIELDSYNC_MAP_TILE_ATTRIBUTION": "MAP_TILE_ATTRIBUTION",
@@ -155,6 +161,11 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
     if isinstance(previous, str):
         previous = [key.strip() for key in previous.split(",") if key.strip()]
     config["SYNC_CURSOR_SECRETS"] = (config["SECRET_KEY"], *previous)
+    if not 0 <= config["REFRESH_RETRY_WINDOW_SECONDS"] <= MAX_REFRESH_RETRY_WINDOW_SECONDS:
+        raise ConfigError(
+            "FIELDSYNC_REFRESH_RETRY_WINDOW_SECONDS must be 0 to "
+            f"{MAX_REFRESH_RETRY_WINDOW_SECONDS} seconds."
+        )
     for cls in SECTIONS:
         section(cls, config)  # refuse a bad value at start-up, not at the first request
     try:
@@ -165,8 +176,9 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
 
 
 def _field_types() -> dict[str, type]:
-    """Config key -> the type of its section field's default (int, float, str…)."""
-    types = {}
+    """Config key -> the type of its default (int, float, str…): a section field's, or
+    a number in `DEFAULTS`."""
+    types = {key: type(value) for key, value in DEFAULTS.items() if type(value) in (int, float)}
     for cls in SECTIONS:
         for field in dataclasses.fields(cls):
             if field.default is not dataclasses.MISSING and field.default is not None:

@@ -69,10 +69,18 @@ class ErrorBodySchema(Schema):
 
 
 class ErrorSchema(Schema):
-    """The error envelope; `wipe` is set on `device_revoked`."""
+    """The error envelope; `wipe` is set on `device_revoked`, `reason` on the answers of
+    an ended device session."""
 
     error = fields.Nested(ErrorBodySchema, required=True)
     wipe = fields.Boolean()
+    reason = fields.String(
+        metadata={
+            "description": "Why the device session ended: logout, replaced, revoked, "
+            "refresh_reuse, password_changed, disabled, deleted.",
+            "example": "password_changed",
+        }
+    )
 
 
 class ApiError(HTTPException):

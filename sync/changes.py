@@ -36,6 +36,7 @@ from domain.models import (
 from . import settings
 from .location import check_in_location
 from .records_json import record_json
+from .session_ends import end_stale_sessions
 
 #: List fields that are stored as many-to-many links: field -> relationship.
 _LINK_FIELDS: dict[tuple[type, str], str] = {
@@ -184,7 +185,7 @@ def update_record(
     changes = _changes(record, before_json, keys)
     kind = "move" if moved_from else "update"
     _log(session, record, kind, now, moved_from=moved_from, actor=actor, changes=changes)
-    _derive_related(session, record, now, before)
+    _derive_related(session, record, now, before, actor)
     return changed
 
 
@@ -200,7 +201,7 @@ def delete_record(
     record.version += 1
     record.updated_at = now
     _log(session, record, "delete", now, actor=actor, changes=_changes(record, before_json, keys))
-    _derive_related(session, record, now)
+    _derive_related(session, record, now, actor=actor)
 
 
 def resend_record(session: Session, record: SyncedRecord, *, now: datetime) -> None:
@@ -344,7 +345,11 @@ def _log(
 
 
 def _derive_related(
-    session: Session, record: SyncedRecord, now: datetime, before: dict[str, Any] | None = None
+    session: Session,
+    record: SyncedRecord,
+    now: datetime,
+    before: dict[str, Any] | None = None,
+    actor: Actor = SERVER,
 ) -> None:
     """Keep what depends on this record right, through this same write path.
 
@@ -355,9 +360,13 @@ def _derive_related(
     - a territory's reps: each rep who joins or leaves gets a new version (their
       `territory_ids` changed);
     - a team's managers: each manager who joins or leaves is logged as moved, so
-      the team's members gain or remove them.
+      the team's members gain or remove them;
+    - a user's new password, disabling or deleting ends their device sessions
+      (`session_ends`).
     """
     before = before or {}
+    if isinstance(record, User):
+        end_stale_sessions(session, record, before, now, actor)
     if isinstance(record, Visit):
         refresh_last_visit(session, record.customer_id, now=now)
     elif isinstance(record, User) and "team_id" in before:

@@ -92,7 +92,9 @@ def test_refresh_rotates_and_each_refresh_token_works_once(client, world):
 
 def test_reusing_a_spent_refresh_token_revokes_the_device_session(client, world):
     first = sign_in(client, "rep.a@example.com").json
-    rotated = client.post(REFRESH, json={"refresh_token": first["refresh_token"]}).json
+    second = client.post(REFRESH, json={"refresh_token": first["refresh_token"]}).json
+    # Its successor is used: presenting the first token again is no lost-answer retry.
+    rotated = client.post(REFRESH, json={"refresh_token": second["refresh_token"]}).json
     reuse = client.post(REFRESH, json={"refresh_token": first["refresh_token"]})
     assert reuse.status_code == 401 and reuse.json["error"]["code"] == "refresh_token_reused"
     # The thief's and the owner's latest tokens are now both dead.

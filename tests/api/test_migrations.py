@@ -12,7 +12,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import Uuid, bindparam, create_engine, inspect, text
 
-from domain.models import Base, User
+from domain.models import Base, DeviceSession, User
 from server import create_app
 from server.extensions import db
 from tests.support.databases import SECRET
@@ -124,4 +124,37 @@ def test_stored_emails_are_folded_and_look_alikes_stop_the_upgrade(empty_databas
                 _by_id("SELECT COUNT(*) FROM sync_changes WHERE record_id = :id"), {"id": wide}
             ).scalar()
         assert (email, version, logged) == ("boss@example.com", 2, 1)
+
+
+def test_0008_ends_the_open_sessions_of_disabled_and_deleted_users(empty_database_url):
+    """Re-enabling an account after the upgrade must not revive a session left open before."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "SECRET_KEY": SECRET})
+    directory = app.extensions["migrate"].directory
+    now = datetime.now(UTC)
+    accounts = {"working": (True, None), "disabled": (False, None), "deleted": (True, now)}
+    with app.app_context():
+        upgrade(directory=directory, revision="0006")
+        for name, (active, deleted_at) in accounts.items():
+            user = User(
+                email=f"{name}@example.com",
+                name=name,
+                role="rep",
+                password_hash="x",
+                active=active,
+                deleted_at=deleted_at,
+                created_at=now,
+                updated_at=now,
+                field_meta={},
+            )
+            db.session.add(user)
+            db.session.flush()
+            db.session.add(
+                DeviceSession(user_id=user.id, device_id=name, created_at=now, last_seen_at=now)
+            )
+        db.session.commit()
+        upgrade(directory=directory)
+        db.session.expire_all()
+        ended = {d.device_id: d.end_reason for d in db.session.query(DeviceSession)}
+        assert ended == {"working": None, "disabled": "disabled", "deleted": "deleted"}
+        db.session.remove()
         db.engine.dispose()
