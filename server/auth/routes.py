@@ -81,7 +81,9 @@ def login(body):
 @blp.doc(security=[])
 @public
 def refresh(body):
-    """Spend a refresh token for a new pair (single use; reuse closes the session)."""
+    """Spend a refresh token for a new pair. Single use: sent again within
+    `REFRESH_RETRY_WINDOW_SECONDS` (60) while its successor is unused, it gets that same
+    successor (the answer was lost); any other reuse closes the session."""
     pair = rotate_refresh_token(db.session, current_app.config, body["refresh_token"], utc_now())
     db.session.commit()
     return pair

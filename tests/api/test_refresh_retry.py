@@ -21,6 +21,7 @@ from domain.times import utc_now
 from server.auth.sessions import rotate_refresh_token
 from server.errors import ApiError
 from server.extensions import db
+from tests.support.factories import PASSWORD
 
 LOGIN = "/api/v1/auth/login"
 REFRESH = "/api/v1/auth/refresh"
@@ -30,7 +31,7 @@ CUSTOMERS = "/api/v1/customers"
 def sign_in(client, device_id="phone"):
     response = client.post(
         LOGIN,
-        json={"email": "rep.a@example.com", "password": "password123", "device_id": device_id},
+        json={"email": "rep.a@example.com", "password": PASSWORD, "device_id": device_id},
     )
     assert response.status_code == 200, response.json
     return response.json

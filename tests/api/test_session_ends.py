@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from domain.models import DeviceSession
 from server.extensions import db
+from tests.support.factories import PASSWORD
 from tests.support.sync_calls import mutation, results
 
 LOGIN = "/api/v1/auth/login"
@@ -16,7 +17,7 @@ REFRESH = "/api/v1/auth/refresh"
 CUSTOMERS = "/api/v1/customers"
 
 
-def sign_in(client, email, device_id, password="password123"):
+def sign_in(client, email, device_id, password=PASSWORD):
     response = client.post(
         LOGIN, json={"email": email, "password": password, "device_id": device_id}
     )
