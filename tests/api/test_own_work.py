@@ -122,3 +122,11 @@ def test_a_manager_cannot_credit_someone_outside_their_teams(client, world, logi
     response = client.patch(url, json={"rep_id": str(world.users["rep.b"])}, headers=manager)
     assert response.status_code == 422
     assert "rep_id" in response.json["error"]["fields"]
+
+
+def test_the_refusal_speaks_the_reps_language(client, world, login):
+    rep = {**login("rep.a@example.com"), "Accept-Language": "vi"}
+    url = f"/api/v1/visits/{world.records['A']['visits']}"
+    response = client.patch(url, json={"rep_id": str(world.users["rep.a2"])}, headers=rep)
+    assert response.json["error"]["code"] == "not_your_work"
+    assert response.json["error"]["message"].startswith("Đây là công việc của đồng nghiệp")
