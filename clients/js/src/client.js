@@ -75,7 +75,7 @@ export class SyncClient extends Emitter {
     this.schemaVersion = schemaVersion
     this.batchSize = Math.max(1, Math.min(batchSize, MAX_PUSH))
     this.pullLimit = pullLimit
-    this.retry = { baseMs: 200, maxMs: 30_000, attempts: 6, ...retry }
+    this.retryOptions = { baseMs: 200, maxMs: 30_000, attempts: 6, ...retry }
     this._now = now
     this._sleep = sleep
     /** @type {Session | null} */
@@ -542,7 +542,7 @@ export class SyncClient extends Emitter {
    * @param {{body?: any, params?: Record<string, any>, token?: string, attempts?: number}} [options]
    * @returns {Promise<{status: number, body: any}>}
    */
-  async _send(method, path, { body, params, token, attempts = this.retry.attempts } = {}) {
+  async _send(method, path, { body, params, token, attempts = this.retryOptions.attempts } = {}) {
     let url = this.baseUrl + path
     if (params) {
       const query = new URLSearchParams()
@@ -575,7 +575,7 @@ export class SyncClient extends Emitter {
           throw new FieldsyncError('network', `No answer to ${method} ${path} after ${attempts} tries`, { cause })
         }
       }
-      const { baseMs, maxMs } = this.retry
+      const { baseMs, maxMs } = this.retryOptions
       const backoff = Math.min(baseMs * 2 ** (attempt - 1), maxMs)
       await this._sleep(Math.max(backoff * (0.5 + Math.random() / 2), waitAtLeast))
     }

@@ -53,7 +53,10 @@ export class DexieStorage {
 
   /** @template T @param {() => Promise<T>} fn @returns {Promise<T>} */
   transaction(fn) {
-    return this.db.transaction('rw', this.db.tables, fn)
+    // An async scope: Dexie keeps the transaction alive across the native awaits inside
+    // `fn` only when the scope itself is an async function (a plain arrow returning a
+    // promise commits too early: PrematureCommitError).
+    return this.db.transaction('rw', this.db.tables, async () => await fn())
   }
 
   /** @param {string} table @param {any[]} records */
