@@ -32,7 +32,7 @@ const REFRESH_MARGIN_MS = 60_000
  * @property {string} [deviceName]       shown to managers in the device list
  * @property {number} [schemaVersion]    the protocol version spoken; 1
  * @property {number} [batchSize]        mutations per push (at most 500); 100
- * @property {number} [pullLimit]        pull `limit` (1–5000); 500
+ * @property {number} [pullLimit]        pull `limit` (1–5000); 2000 (fewer round trips than the server's 500)
  * @property {RetryOptions} [retry]
  * @property {() => Date} [now]          the device clock (tests)
  * @property {(ms: number) => Promise<void>} [sleep]  how to wait between retries (tests)
@@ -61,7 +61,7 @@ export class SyncClient extends Emitter {
   /** @param {SyncClientOptions} options */
   constructor({
     baseUrl, storage, fetch = globalThis.fetch, deviceName, schemaVersion = 1,
-    batchSize = 100, pullLimit = 500, retry = {}, now = () => new Date(),
+    batchSize = 100, pullLimit = 2000, retry = {}, now = () => new Date(),
     sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   }) {
     super()
@@ -558,7 +558,10 @@ export class SyncClient extends Emitter {
     for (let attempt = 1; ; attempt++) {
       let waitAtLeast = 0
       try {
-        const res = await this._fetch(url, init)
+        // Called unbound: a browser's fetch throws "Illegal invocation" when its `this`
+        // is not the window (as `this._fetch(…)` would make it).
+        const send = this._fetch
+        const res = await send(url, init)
         const text = await res.text()
         let json = null
         try {
