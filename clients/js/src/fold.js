@@ -18,6 +18,7 @@ for (let i = 0; i < 10; i++) {
 const EXTRA_RE = new RegExp(`[${Object.keys(EXTRA).join('')}]`, 'gu')
 
 /** Python's str.casefold() beyond toLowerCase(): the full case foldings that matter in text. */
+/** @type {Record<string, string>} */
 const CASEFOLD = { 'ß': 'ss', 'ẞ': 'ss', 'ς': 'σ', 'ſ': 's', 'ﬅ': 'st', 'ﬆ': 'st' }
 const CASEFOLD_RE = /[ßẞςſﬅﬆ]/gu
 

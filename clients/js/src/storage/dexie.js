@@ -21,7 +21,9 @@ function strip(row) {
   return record
 }
 
-/** @implements {import('./interface.js').Storage} */
+/** @typedef {import('./interface.js').Storage} Storage */
+
+/** @implements {Storage} */
 export class DexieStorage {
   /**
    * @param {string} [name] the IndexedDB database name (one per signed-in app install)

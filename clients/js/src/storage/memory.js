@@ -8,7 +8,9 @@ import { matches } from './interface.js'
 
 const copy = (/** @type {any} */ v) => (v === undefined ? undefined : structuredClone(v))
 
-/** @implements {import('./interface.js').Storage} */
+/** @typedef {import('./interface.js').Storage} Storage */
+
+/** @implements {Storage} */
 export class MemoryStorage {
   constructor() {
     /** @type {Map<string, Map<string, {record: any, search: string}>>} */
@@ -116,7 +118,7 @@ export class MemoryStorage {
       this.meta.delete(key)
     }
     if (!keepOutbox) {
-      for (const map of [this.outbox, this.results]) {
+      for (const map of /** @type {Map<string, any>[]} */ ([this.outbox, this.results])) {
         const entries = [...map]
         map.clear()
         if (this._undo) this._undo.push(() => { map.clear(); for (const [k, v] of entries) map.set(k, v) })
