@@ -482,19 +482,32 @@ def report(r: dict) -> None:
         sdk_s = statistics.median(x["syncMs"] for x in sdk) / 1000
         searches = [s["ms"] for x in sdk for s in x["searches"]]
         p50, p95 = statistics.median(searches), percentile(searches, 0.95)
-        rows.append(("SDK runs", str(len(sdk)), "", ""))
-        rows.append(("SDK sync() applied to IndexedDB, s (median)", f"{sdk_s:.2f}", "", ""))
-        if wm_saved:
-            ratio = wm_saved / sdk_s
-            verdict = "PASS" if sdk_s <= wm_saved else "MISS"
+        rows.append(("SDK runs / records pulled", f"{len(sdk)} / {sdk[0]['records']:,}", "", ""))
+        fetch_errors = {x["defaultFetchError"] for x in sdk if x.get("defaultFetchError")}
+        if fetch_errors:
             rows.append(
                 (
-                    "WatermelonDB s / SDK s",
-                    f"{ratio:.2f}x",
-                    "at least as fast as WatermelonDB",
-                    verdict,
+                    "  NOTE: new SyncClient({baseUrl, storage}) could not sign in",
+                    "; ".join(fetch_errors)[-110:],
+                    "",
+                    "measured with fetch: (u, i) => fetch(u, i) passed in",
                 )
             )
+        rows.append(("SDK sync() applied to IndexedDB, s (median)", f"{sdk_s:.2f}", "", ""))
+        if wm:
+            wm_sync = statistics.median(x["syncMs"] for x in wm) / 1000
+            for label, wm_s in (
+                ("saved to IndexedDB, compared", wm_saved),
+                ("synchronize() resolved", wm_sync),
+            ):
+                rows.append(
+                    (
+                        f"WatermelonDB s / SDK s ({label})",
+                        f"{wm_s / sdk_s:.2f}x",
+                        "at least as fast as WatermelonDB (≥ 1.00x)",
+                        "PASS" if sdk_s <= wm_s else "MISS",
+                    )
+                )
         rows.append((f"SDK search p50 ms ({len(searches)} searches)", f"{p50:.1f}", "", ""))
         rows.append(
             (

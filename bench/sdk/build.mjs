@@ -19,6 +19,7 @@ const common = {
   platform: 'browser',
   target: 'chrome110',
   minify: true,
+  keepNames: true,
   sourcemap: false,
   logLevel: 'warning',
   define: { 'process.env.NODE_ENV': '"production"', global: 'globalThis' },

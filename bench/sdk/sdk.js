@@ -2,35 +2,66 @@
 // fresh IndexedDB (DexieStorage). `window.benchSdk({email, password, run, queries})` signs
 // in (not timed), times the first `sync()` (until it resolves: the records are applied to
 // IndexedDB), then times `search('customers', q, {limit: 50})` once per query.
+//
+// The client is made as an app makes it, `new SyncClient({baseUrl, storage})`. Should its
+// sign-in fail that way, the cause is returned (`defaultFetchError`) and the client is made
+// again with `fetch` passed in explicitly, so that the rest is still measured and the
+// table says so.
 import { SyncClient, DexieStorage } from '@fieldsync/client'
 
-window.benchSdk = async ({ email, password, run, queries }) => {
-  const c = new SyncClient({ baseUrl: location.origin, storage: new DexieStorage(`bench-${run}`) })
-  await c.signIn(email, password)
+async function signedIn(email, password, run) {
+  const baseUrl = location.origin
+  let c = new SyncClient({ baseUrl, storage: new DexieStorage(`bench-${run}`) })
+  try {
+    await c.signIn(email, password)
+    return { c, defaultFetchError: null }
+  } catch (error) {
+    stage = `signIn with fetch passed in, after ${error?.name}: ${error?.message} (cause ${error?.cause})`
+    const cause = error?.cause ? `${error.cause.name}: ${error.cause.message}` : ''
+    const defaultFetchError = `${error?.name}: ${error?.message}${cause ? ` (cause ${cause})` : ''}`
+    const storage = new DexieStorage(`bench-${run}-fetch`)
+    c = new SyncClient({ baseUrl, storage, fetch: (url, init) => fetch(url, init) })
+    await c.signIn(email, password)
+    return { c, defaultFetchError }
+  }
+}
+
+let stage = 'start'
+
+window.benchSdk = async (args) => {
+  try {
+    return await bench(args)
+  } catch (error) {
+    const detail = error && typeof error === 'object'
+      ? `${error.name}: ${error.message} code=${error.code} status=${error.status} ` +
+        `${JSON.stringify(error.body ?? error.details ?? null)?.slice(0, 300)} ` +
+        `cause=${error.cause?.name}: ${error.cause?.message}\n${error.stack}`
+      : String(error)
+    throw new Error(`during ${stage}: ${detail}`)
+  }
+}
+
+async function bench({ email, password, run, queries }) {
+  stage = 'signIn'
+  const { c, defaultFetchError } = await signedIn(email, password, run)
+  stage = 'sync'
   const t0 = performance.now()
   const result = await c.sync()
   const t1 = performance.now()
+  stage = 'search'
   const searches = []
   for (const q of queries) {
     const started = performance.now()
     const hits = await c.search('customers', q, { limit: 50 })
     const ms = performance.now() - started
-    searches.push({ q, ms, hits: hits.length, first: hits.slice(0, 3).map((h) => h.name ?? h.record?.name ?? null) })
+    searches.push({ q, ms, hits: hits.length })
   }
-  let records = null
-  try {
-    records = typeof c.count === 'function' ? await c.count() : null
-  } catch {
-    records = null
+  return {
+    syncMs: t1 - t0,
+    records: result?.pulled ?? null,
+    pushed: result?.pushed ?? null,
+    defaultFetchError,
+    indexedDB: (await indexedDB.databases()).map((d) => d.name),
+    searches,
   }
-  return { syncMs: t1 - t0, result: summarize(result), records, searches }
-}
-
-function summarize(result) {
-  if (result == null || typeof result !== 'object') return result ?? null
-  const out = {}
-  for (const [key, value] of Object.entries(result)) {
-    if (value == null || typeof value !== 'object') out[key] = value
-  }
-  return out
 }
