@@ -10,11 +10,15 @@ import { RUN, Rest, device, lossyFetch, pushesOf, skip } from './helpers.js'
 const ids = (rows) => rows.map((r) => r.id).sort()
 
 test('a first sync holds exactly the rep\'s scope, as the REST API lists it (Dexie)', { skip }, async () => {
-  const { client, storage } = await device('rep1', { dexie: true })
+  // Small pages, so that the first sync takes several (customers before their children).
+  const { client, storage, fetch } = await device('rep1', { dexie: true, pullLimit: 100 })
   const rest = await Rest.login('rep1')
   const { pushed, pulled } = await client.sync()
   assert.equal(pushed, 0)
   assert.ok(pulled > 0)
+  const pages = fetch.log.filter((r) => r.path === '/api/v1/sync/pull')
+  assert.ok(pages.length > 2, `${pages.length} pages`)
+  assert.ok(pages.slice(0, -1).every((r) => r.answer.has_more) && !pages.at(-1).answer.has_more)
   for (const table of TABLES) {
     const remote = await rest.list(table)
     const local = await storage.all(table)
@@ -141,6 +145,11 @@ test('a merged conflict and a rejection are stored and shown', { skip }, async (
   await manager.ok('PATCH', `/api/v1/customers/${customer.id}`, { phone: '+84 90 222 2222' })
   // A rep crediting a colleague with a visit: not_your_work.
   const visit = await client.create('visits', { customer_id: customer.id, rep_id: colleague.id })
+  // A rep editing a submitted order: order_locked.
+  const submitted = (await client.query('orders', { index: 'status', equals: 'submitted' }))
+    .find((o) => o.rep_id === me)
+  assert.ok(submitted, 'rep7 has no submitted order')
+  await client.update('orders', submitted.id, { notes: `too late ${RUN}` })
   await client.sync()
   const results = await client.conflicts()
   const conflict = results.find((r) => r.kind === 'conflict')
@@ -150,12 +159,16 @@ test('a merged conflict and a rejection are stored and shown', { skip }, async (
   assert.equal(conflict.server, '+84 90 222 2222')
   assert.equal(conflict.kept, 'server')
   assert.equal((await client.get('customers', customer.id)).phone, '+84 90 222 2222')
-  const rejection = results.find((r) => r.kind === 'rejection')
+  const rejection = results.find((r) => r.kind === 'rejection' && r.mutation.table === 'visits')
   assert.equal(rejection.code, 'not_your_work')
   assert.equal(rejection.mutation.record_id, visit.id)
-  assert.equal(await client.get('visits', visit.id), undefined)
-  await client.discard(conflict.id)
-  await client.discard(rejection.id)
+  assert.equal(await client.get('visits', visit.id), undefined) // a rejected create is dropped
+  const locked = results.find((r) => r.kind === 'rejection' && r.mutation.table === 'orders')
+  assert.equal(locked.code, 'order_locked')
+  assert.equal(locked.mutation.fields.notes, `too late ${RUN}`)
+  assert.notEqual((await client.get('orders', submitted.id)).notes, `too late ${RUN}`) // the server's copy
+  assert.equal(results.length, 3)
+  for (const r of results) await client.discard(r.id)
   assert.deepEqual(await client.conflicts(), [])
 })
 
