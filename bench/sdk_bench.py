@@ -431,6 +431,19 @@ def summary(side: str, outcome: dict) -> str:
     return f"sync() {outcome['syncMs'] / 1000:.2f} s, search p95 {p95:.1f} ms"
 
 
+def requests_row(label: str, runs: list[dict]) -> tuple[str, str, str, str]:
+    """The pull requests of a side's sync (resource timing): count, time, bytes."""
+    count = runs[0]["requests"]["count"]
+    seconds = statistics.median(x["requests"]["ms"] for x in runs) / 1000
+    megabytes = runs[0]["requests"]["bytes"] / 1e6
+    return (
+        f"  {label}: of which pull requests (first to last byte), s",
+        f"{seconds:.2f} ({count} request{'s' if count != 1 else ''}, {megabytes:.1f} MB)",
+        "",
+        "",
+    )
+
+
 def report(r: dict) -> None:
     wm, sdk = r["results"].get("watermelon", []), r["results"].get("sdk", [])
     rows = [("measure", "value", "goal", "")]
@@ -467,14 +480,7 @@ def report(r: dict) -> None:
         rows.append(
             ("WatermelonDB + saved to IndexedDB, s (median)", f"{wm_saved:.2f}", "", "compared")
         )
-        rows.append(
-            (
-                "WatermelonDB pull request alone, s (median)",
-                f"{statistics.median(x['pullMs'] for x in wm) / 1000:.2f}",
-                "",
-                "",
-            )
-        )
+        rows.append(requests_row("WatermelonDB", wm))
     else:
         rows.append(("WatermelonDB", "no run finished", "", r["errors"].get("watermelon", "")))
 
@@ -494,6 +500,7 @@ def report(r: dict) -> None:
                 )
             )
         rows.append(("SDK sync() applied to IndexedDB, s (median)", f"{sdk_s:.2f}", "", ""))
+        rows.append(requests_row("SDK", sdk))
         if wm:
             wm_sync = statistics.median(x["syncMs"] for x in wm) / 1000
             for label, wm_s in (

@@ -116,6 +116,7 @@ window.benchWatermelon = async ({ email, password, run }) => {
     },
   })
   const t1 = performance.now()
+  const requests = pullRequests(t0, t1)
   await persisted(loki)
   const t2 = performance.now()
   const counts = {}
@@ -132,6 +133,22 @@ window.benchWatermelon = async ({ email, password, run }) => {
     records,
     counts,
     persistence,
+    requests,
     indexedDB: (await indexedDB.databases()).map((d) => d.name),
+  }
+}
+
+/**
+ * The pull requests made between t0 and t1, from the browser's resource timing: how many,
+ * and the time from each request's start to its last byte summed (network and server,
+ * not the decoding or the writes), measured the same way on both sides.
+ */
+function pullRequests(t0, t1) {
+  const pulls = performance.getEntriesByType('resource').filter((e) =>
+    /\/api\/v1\/sync\/(pull|watermelon)/.test(e.name) && e.startTime >= t0 && e.responseEnd <= t1)
+  return {
+    count: pulls.length,
+    ms: pulls.reduce((sum, e) => sum + (e.responseEnd - e.startTime), 0),
+    bytes: pulls.reduce((sum, e) => sum + (e.encodedBodySize || 0), 0),
   }
 }
