@@ -32,7 +32,7 @@ const REFRESH_MARGIN_MS = 60_000
  * @property {string} [deviceName]       shown to managers in the device list
  * @property {number} [schemaVersion]    the protocol version spoken; 1
  * @property {number} [batchSize]        mutations per push (at most 500); 100
- * @property {number} [pullLimit]        pull `limit` (1–5000); 2000 (fewer round trips than the server's 500)
+ * @property {number} [pullLimit]        pull `limit` (1–5000); 5000 (fewer round trips than the server's 500)
  * @property {RetryOptions} [retry]
  * @property {() => Date} [now]          the device clock (tests)
  * @property {(ms: number) => Promise<void>} [sleep]  how to wait between retries (tests)
@@ -61,7 +61,7 @@ export class SyncClient extends Emitter {
   /** @param {SyncClientOptions} options */
   constructor({
     baseUrl, storage, fetch = globalThis.fetch, deviceName, schemaVersion = 1,
-    batchSize = 100, pullLimit = 2000, retry = {}, now = () => new Date(),
+    batchSize = 100, pullLimit = 5000, retry = {}, now = () => new Date(),
     sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   }) {
     super()
@@ -414,26 +414,41 @@ export class SyncClient extends Emitter {
     await this.storage.ack(batch.map((m) => m.id))
   }
 
-  /** Pull pages until `has_more` is false; each page and its cursor in one transaction. */
+  /**
+   * Pull pages until `has_more` is false; each page and its cursor in one transaction.
+   * The next page is asked for as soon as a page arrives (its cursor is in the answer),
+   * so the network and the server work while the device stores the page before.
+   */
   async _pull() {
     let pulled = 0
     let restart = false
+    let cursor = await this.storage.getMeta('cursor')
+    let next = this._pullPage(cursor)
     for (;;) {
-      const cursor = restart ? undefined : await this.storage.getMeta('cursor')
-      const params = { cursor, limit: this.pullLimit, schema_version: this.schemaVersion }
-      const res = await this._authed('GET', '/api/v1/sync/pull', { params })
+      const res = await next
       if (res.status === 400 && res.body?.error?.code === 'invalid_cursor' && !restart) {
         restart = true // a full sync from nothing, applied as a reset
+        next = this._pullPage(undefined)
         continue
       }
       if (res.status !== 200) throw errorFromAnswer(res.status, res.body)
       const page = res.body
       const reset = page.reset || restart
       restart = false
+      cursor = page.cursor
+      next = page.has_more ? this._pullPage(cursor) : null
+      // An unread next answer must not become an unhandled rejection if this apply fails.
+      next?.catch(() => {})
       await this.storage.transaction(() => this._applyPage(page.changes, page.cursor, reset))
       pulled += page.changes.length
-      if (!page.has_more) return pulled
+      if (!next) return pulled
     }
+  }
+
+  /** @param {string | undefined} cursor */
+  _pullPage(cursor) {
+    const params = { cursor, limit: this.pullLimit, schema_version: this.schemaVersion }
+    return this._authed('GET', '/api/v1/sync/pull', { params })
   }
 
   /**

@@ -1,8 +1,13 @@
 /**
  * DexieStorage: the storage interface on IndexedDB through Dexie 4. One object store per
- * synced table, keyed by `id`, with indexes on `customer_id`, `status`, `planned_at`,
- * `due_at`, `updated_at` and the folded search key `_search`; plus `_outbox` (ordered by
- * an auto-increment `seq`, unique mutation `id`), `_results` and `_meta`.
+ * synced table, keyed by `id`, with the indexes of `TABLE_INDEXES` (a query on another
+ * field scans); plus `_outbox` (ordered by an auto-increment `seq`, unique mutation `id`),
+ * `_results` and `_meta`.
+ *
+ * Records are stored as they are: no search key is computed while a first sync writes
+ * thousands of them. IndexedDB has no substring index, so search runs in memory over each
+ * table's folded search keys, made on the first search of a table and kept up to date by
+ * every write through this adapter (and dropped when a transaction fails).
  *
  * In Node (tests), pass IndexedDB from fake-indexeddb:
  * `new DexieStorage('name', { indexedDB, IDBKeyRange })`.
@@ -10,16 +15,7 @@
  */
 import Dexie from 'dexie'
 import { searchKey } from '../fold.js'
-import { INDEXES, TABLES } from './interface.js'
-
-const SEARCH = '_search'
-
-/** @param {any} row */
-function strip(row) {
-  if (!row) return undefined
-  const { [SEARCH]: _omit, ...record } = row
-  return record
-}
+import { matches, TABLE_INDEXES, TABLES } from './interface.js'
 
 /** @typedef {import('./interface.js').Storage} Storage */
 
@@ -41,8 +37,10 @@ export class DexieStorage {
       _results: '&id',
       _meta: '&key',
     }
-    for (const table of tables) stores[table] = ['&id', ...INDEXES, SEARCH].join(', ')
+    for (const table of tables) stores[table] = ['&id', ...(TABLE_INDEXES[table] || [])].join(', ')
     this.db.version(1).stores(stores)
+    /** Per table, id -> folded search key, once a search needed it. @type {Map<string, Map<string, string>>} */
+    this._keys = new Map()
   }
 
   /** @param {string} table */
@@ -58,48 +56,75 @@ export class DexieStorage {
     // An async scope: Dexie keeps the transaction alive across the native awaits inside
     // `fn` only when the scope itself is an async function (a plain arrow returning a
     // promise commits too early: PrematureCommitError).
-    return this.db.transaction('rw', this.db.tables, async () => await fn())
+    return this.db.transaction('rw', this.db.tables, async () => await fn()).catch((error) => {
+      this._keys.clear() // the writes were undone: so is what the search keys learnt of them
+      throw error
+    })
   }
 
   /** @param {string} table @param {any[]} records */
   async put(table, records) {
     if (!records.length) return
-    await this._t(table).bulkPut(records.map((r) => ({ ...r, [SEARCH]: searchKey(table, r) })))
+    await this._t(table).bulkPut(records)
+    const keys = this._keys.get(table)
+    if (keys) for (const record of records) keys.set(record.id, searchKey(table, record))
   }
 
   /** @param {string} table @param {string[]} ids */
   async delete(table, ids) {
-    if (ids.length) await this._t(table).bulkDelete(ids)
+    if (!ids.length) return
+    await this._t(table).bulkDelete(ids)
+    const keys = this._keys.get(table)
+    if (keys) for (const id of ids) keys.delete(id)
   }
 
   /** @param {string} table @param {string} id */
   async get(table, id) {
-    return strip(await this._t(table).get(id))
+    return this._t(table).get(id)
   }
 
   /** @param {string} table */
   async all(table) {
-    return (await this._t(table).toArray()).map(strip)
+    return this._t(table).toArray()
   }
 
   /** @param {string} table @param {string} index @param {any} value */
   async query(table, index, value) {
+    if (!(TABLE_INDEXES[table] || []).includes(index)) {
+      return this._t(table).filter((row) => matches(row[index], value)).toArray()
+    }
     const where = this._t(table).where(index)
-    const rows = value && typeof value === 'object' && Array.isArray(value.between)
-      ? await where.between(value.between[0], value.between[1], true, true).toArray()
-      : await where.equals(value).toArray()
-    return rows.map(strip)
+    return value && typeof value === 'object' && Array.isArray(value.between)
+      ? where.between(value.between[0], value.between[1], true, true).toArray()
+      : where.equals(value).toArray()
   }
 
   /** @param {string} table @param {string} foldedText @param {number} [limit] */
   async search(table, foldedText, limit = Infinity) {
-    let collection = this._t(table).filter((row) => Boolean(row[SEARCH]) && row[SEARCH].includes(foldedText))
-    if (Number.isFinite(limit)) collection = collection.limit(limit)
-    return (await collection.toArray()).map(strip)
+    const keys = await this._searchKeys(table)
+    const ids = []
+    for (const [id, key] of keys) {
+      if (ids.length >= limit) break
+      if (key && key.includes(foldedText)) ids.push(id)
+    }
+    return (await this._t(table).bulkGet(ids)).filter(Boolean)
+  }
+
+  /** @param {string} table */
+  async _searchKeys(table) {
+    let keys = this._keys.get(table)
+    if (!keys) {
+      keys = new Map()
+      // One read of the table (a cursor's round trip per record is many times slower).
+      for (const record of await this._t(table).toArray()) keys.set(record.id, searchKey(table, record))
+      this._keys.set(table, keys)
+    }
+    return keys
   }
 
   /** @param {{keepOutbox?: boolean}} [options] */
   async clear({ keepOutbox = false } = {}) {
+    this._keys.clear()
     await this.transaction(async () => {
       for (const table of this.tableNames) await this.db.table(table).clear()
       if (keepOutbox) {

@@ -88,8 +88,23 @@
  * @property {(id: string) => Promise<void>} removeResult
  */
 
-/** The indexed fields every table answers `query` on. */
+/** The fields every table answers `query` on. */
 export const INDEXES = ['customer_id', 'status', 'planned_at', 'due_at', 'updated_at']
+
+/**
+ * The fields an adapter keeps a real index on, per table: those that table has and an app
+ * looks records up by (a customer's children, the day's visits and tasks, statuses).
+ * Every index costs each write of a first sync; `query` on any other of `INDEXES` scans.
+ * @type {Record<string, string[]>}
+ */
+export const TABLE_INDEXES = {
+  customers: ['status'],
+  contacts: ['customer_id'],
+  visits: ['customer_id', 'planned_at', 'status'],
+  orders: ['customer_id', 'status'],
+  tasks: ['customer_id', 'due_at'],
+  route_plans: ['plan_date'],
+}
 
 /** The synced tables, in the order a first sync sends them. */
 export const TABLES = [
