@@ -20,7 +20,8 @@ fi
 
 # npm packages, each directory from its own lock file, again only when that file changed:
 # web/ (the manager map's browser libraries: Leaflet, Geoman, Chart.js) and
-# clients/watermelondb/ (WatermelonDB + LokiJS for the real-client sync test).
+# clients/watermelondb/ (WatermelonDB + LokiJS for the real-client sync test) and
+# clients/js/ (the JavaScript SDK: Dexie, decimal.js, fake-indexeddb for its tests).
 _fieldsync_npm_ci() {
   local dir=$1 why=$2 stamp want
   [ -f "$dir/package-lock.json" ] || return 0
@@ -34,4 +35,5 @@ _fieldsync_npm_ci() {
 }
 _fieldsync_npm_ci web "the map page (Node.js 18+)"
 _fieldsync_npm_ci clients/watermelondb "the WatermelonDB client test (Node.js 20+)"
+_fieldsync_npm_ci clients/js "the JavaScript SDK tests (Node.js 20+)"
 unset -f _fieldsync_npm_ci  # this file is sourced: leave no helper behind

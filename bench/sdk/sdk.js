@@ -1,0 +1,84 @@
+// Our side of ./bench/run sdk, bundled for the browser (build.mjs): @fieldsync/client on a
+// fresh IndexedDB (DexieStorage). `window.benchSdk({email, password, run, queries})` signs
+// in (not timed), times the first `sync()` (until it resolves: the records are applied to
+// IndexedDB), then times `search('customers', q, {limit: 50})` once per query.
+//
+// The client is made as an app makes it, `new SyncClient({baseUrl, storage})`. Should its
+// sign-in fail that way, the cause is returned (`defaultFetchError`) and the client is made
+// again with `fetch` passed in explicitly, so that the rest is still measured and the
+// table says so.
+import { SyncClient, DexieStorage } from '@fieldsync/client'
+
+async function signedIn(email, password, run) {
+  const baseUrl = location.origin
+  let c = new SyncClient({ baseUrl, storage: new DexieStorage(`bench-${run}`) })
+  try {
+    await c.signIn(email, password)
+    return { c, defaultFetchError: null }
+  } catch (error) {
+    stage = `signIn with fetch passed in, after ${error?.name}: ${error?.message} (cause ${error?.cause})`
+    const cause = error?.cause ? `${error.cause.name}: ${error.cause.message}` : ''
+    const defaultFetchError = `${error?.name}: ${error?.message}${cause ? ` (cause ${cause})` : ''}`
+    const storage = new DexieStorage(`bench-${run}-fetch`)
+    c = new SyncClient({ baseUrl, storage, fetch: (url, init) => fetch(url, init) })
+    await c.signIn(email, password)
+    return { c, defaultFetchError }
+  }
+}
+
+let stage = 'start'
+
+window.benchSdk = async (args) => {
+  try {
+    return await bench(args)
+  } catch (error) {
+    const detail = error && typeof error === 'object'
+      ? `${error.name}: ${error.message} code=${error.code} status=${error.status} ` +
+        `${JSON.stringify(error.body ?? error.details ?? null)?.slice(0, 300)} ` +
+        `cause=${error.cause?.name}: ${error.cause?.message}\n${error.stack}`
+      : String(error)
+    throw new Error(`during ${stage}: ${detail}`)
+  }
+}
+
+async function bench({ email, password, run, queries }) {
+  stage = 'signIn'
+  const { c, defaultFetchError } = await signedIn(email, password, run)
+  stage = 'sync'
+  const t0 = performance.now()
+  const result = await c.sync()
+  const t1 = performance.now()
+  const requests = pullRequests(t0, t1)
+  stage = 'search'
+  const searches = []
+  for (const q of queries) {
+    const started = performance.now()
+    const hits = await c.search('customers', q, { limit: 50 })
+    const ms = performance.now() - started
+    searches.push({ q, ms, hits: hits.length })
+  }
+  return {
+    syncMs: t1 - t0,
+    records: result?.pulled ?? null,
+    pushed: result?.pushed ?? null,
+    defaultFetchError,
+    requests,
+    indexedDB: (await indexedDB.databases()).map((d) => d.name),
+    searches,
+  }
+}
+
+/**
+ * The pull requests made between t0 and t1, from the browser's resource timing: how many,
+ * and the time from each request's start to its last byte summed (network and server,
+ * not the decoding or the writes), measured the same way on both sides.
+ */
+function pullRequests(t0, t1) {
+  const pulls = performance.getEntriesByType('resource').filter((e) =>
+    /\/api\/v1\/sync\/(pull|watermelon)/.test(e.name) && e.startTime >= t0 && e.responseEnd <= t1)
+  return {
+    count: pulls.length,
+    ms: pulls.reduce((sum, e) => sum + (e.responseEnd - e.startTime), 0),
+    bytes: pulls.reduce((sum, e) => sum + (e.encodedBodySize || 0), 0),
+  }
+}

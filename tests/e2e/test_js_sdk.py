@@ -1,0 +1,109 @@
+"""The JavaScript SDK (`clients/js`, `@fieldsync/client`) against a live server.
+
+One live server on its own copy of the demo data (tests/support/live_server.py), then
+`node --test clients/js/test/live/` with `FIELDSYNC_URL` and the demo credentials: a first
+sync equal to the rep's REST scope, offline writes pushed once each, a lost push answer
+retried without duplicates, a revoked device wiped, a reset that keeps the outbox, a
+merged conflict and a rejection, a refresh retried after its answer was lost. scripts/test
+runs this on SQLite and on PostgreSQL.
+
+The SDK's own unit tests (`npm test` in clients/js) run here too, so CI runs them.
+
+Needs Node.js 20+ and `clients/js/node_modules` (`npm ci --prefix clients/js`;
+scripts/_venv.sh does it). Without them the tests are skipped with the reason, except in
+CI (`CI=true`), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from functools import cache
+
+import pytest
+
+from server.demo import DOMAIN, PASSWORD
+from tests.support import ROOT
+from tests.support.live_server import LiveServer, live_demo_server, unavailable
+
+CLIENT = ROOT / "clients" / "js"
+TIMEOUT_S = 180
+
+
+@cache
+def node() -> str:
+    """The `node` to run the SDK's tests with, or skip (fail in CI) saying what is missing."""
+    path = shutil.which("node")
+    if path is None:
+        unavailable("Node.js is not installed: the JavaScript SDK tests need Node 20+.")
+    version = subprocess.run(
+        [path, "--version"], capture_output=True, text=True, timeout=30, check=False
+    ).stdout.strip()
+    major = re.match(r"v(\d+)\.", version)
+    if not major or int(major.group(1)) < 20:
+        unavailable(f"The JavaScript SDK tests need Node 20+, found {version or path}.")
+    if not (CLIENT / "node_modules" / "dexie").is_dir():
+        unavailable(
+            f"{CLIENT / 'node_modules'} is missing: run `npm ci --prefix clients/js`"
+            " (scripts/_venv.sh does)."
+        )
+    return path
+
+
+def run_node_tests(folder: str, url: str | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "FIELDSYNC_DOMAIN": DOMAIN, "FIELDSYNC_PASSWORD": PASSWORD}
+    env.pop("FIELDSYNC_URL", None)
+    if url:
+        env["FIELDSYNC_URL"] = url
+    try:
+        return subprocess.run(
+            [node(), "--test", "--test-reporter=spec", folder],
+            cwd=CLIENT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"node --test {folder} ran over {TIMEOUT_S} s\n{_output(exc)}", pytrace=False)
+
+
+def _output(result) -> str:
+    def text(value) -> str:
+        if isinstance(value, bytes):
+            return value.decode(errors="replace")
+        return value or ""
+
+    return f"--- stdout\n{text(result.stdout)}--- stderr\n{text(result.stderr)}"
+
+
+@pytest.fixture(scope="module")
+def sdk_server(demo) -> Iterator[LiveServer]:
+    node()  # skip before loading the demo data when the SDK cannot run
+    with live_demo_server(demo, "jssdk") as server:
+        yield server
+
+
+def _check(result: subprocess.CompletedProcess, what: str, skipped_ok: bool = False) -> None:
+    """Node's tests all passed (none skipped, unless `skipped_ok`: the live ones without a URL)."""
+    if result.returncode != 0:
+        pytest.fail(f"{what} exited {result.returncode}\n{_output(result)}", pytrace=False)
+    summary = re.search(r"ℹ pass (\d+).*?ℹ fail (\d+).*?ℹ skipped (\d+)", result.stdout, re.S)
+    assert summary, _output(result)
+    passed, failed, skipped = map(int, summary.groups())
+    assert failed == 0 and passed > 0 and (skipped_ok or skipped == 0), _output(result)
+    print(result.stdout)  # the spec report, shown with `pytest -s`
+
+
+def test_unit_tests():
+    """`npm test` without a server: the storage contract, the client, money and fold."""
+    node()
+    _check(run_node_tests("test/"), "node --test test/", skipped_ok=True)
+
+
+def test_live_server(sdk_server: LiveServer):
+    _check(run_node_tests("test/live/", url=sdk_server.url), "node --test test/live/")
