@@ -15,17 +15,15 @@ skipped with the reason, except in CI (`CI=true`), where that is a failure.
 from __future__ import annotations
 
 import os
-import re
-import shutil
 import subprocess
 from collections.abc import Iterator
-from functools import cache
 
 import pytest
 
 from server.demo import DOMAIN, PASSWORD
 from tests.support import ROOT
-from tests.support.live_server import LiveServer, live_demo_server, unavailable
+from tests.support.live_server import LiveServer, live_demo_server
+from tests.support.node import node_for
 
 CLIENT = ROOT / "clients" / "watermelondb"
 #: In the order scenarios.js runs them; `test_every_scenario_is_listed` keeps them in step.
@@ -43,24 +41,8 @@ SCENARIOS = (
 TIMEOUT_S = 180
 
 
-@cache
 def node() -> str:
-    """The `node` to run the client with, or skip (fail in CI) saying what is missing."""
-    path = shutil.which("node")
-    if path is None:
-        unavailable("Node.js is not installed: the WatermelonDB client test needs Node 20+.")
-    version = subprocess.run(
-        [path, "--version"], capture_output=True, text=True, timeout=30, check=False
-    ).stdout.strip()
-    major = re.match(r"v(\d+)\.", version)
-    if not major or int(major.group(1)) < 20:
-        unavailable(f"The WatermelonDB client test needs Node 20+, found {version or path}.")
-    if not (CLIENT / "node_modules" / "@nozbe" / "watermelondb").is_dir():
-        unavailable(
-            f"{CLIENT / 'node_modules'} is missing: run `npm ci --prefix clients/watermelondb`"
-            " (scripts/_venv.sh does)."
-        )
-    return path
+    return node_for("The WatermelonDB client test", CLIENT, "@nozbe/watermelondb")
 
 
 def run_client(*args: str, url: str | None = None) -> subprocess.CompletedProcess:
