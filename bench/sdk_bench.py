@@ -8,7 +8,7 @@ path into SQLite and served by `fieldsync serve` (one gunicorn worker). Headless
 IndexedDB), runs of the two sides interleaved:
 
 (a) @fieldsync/client (clients/js): `new SyncClient({baseUrl, storage: new
-    DexieStorage(...)})`, `signIn()`, then the first `sync()` is timed until it resolves
+    IndexedDBStorage(...)})`, `signIn()`, then the first `sync()` is timed until it resolves
     (applied to IndexedDB); then 200 searches `search('customers', q, {limit: 50})`.
 (b) WatermelonDB 0.28, LokiJS web adapter (`useIncrementalIndexedDB: true`, `useWebWorker:
     false`), schema of clients/watermelondb/, `synchronize()` against
@@ -532,6 +532,20 @@ def report(r: dict) -> None:
                         for s in last if s["hits"] != expected[s["q"]]})  # fmt: skip
         with_hits = sum(1 for s in last if s["hits"])
         rows.append(("SDK searches with results", f"{with_hits}/{len(last)}", "", ""))
+        kept = [x.get("persisted") or {} for x in sdk]
+        rows.append(
+            (
+                "SDK customers found after reopening IndexedDB (each run)",
+                ", ".join(
+                    f"{k.get('customers', 0):,}{'' if k.get('cursor') else ' (no cursor)'}"
+                    for k in kept
+                ),
+                f"{r['customers']:,}",
+                "PASS"
+                if all(k.get("customers") == r["customers"] and k.get("cursor") for k in kept)
+                else "MISS",
+            )
+        )
         rows.append(
             (
                 "  hit counts unlike the folded-substring reference",

@@ -4,13 +4,14 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb'
-import { DexieStorage, FieldsyncError, MemoryStorage, SyncClient } from '@fieldsync/client'
+import { DexieStorage, FieldsyncError, IndexedDBStorage, MemoryStorage, SyncClient } from '@fieldsync/client'
 import { FakeServer } from './support/fake-server.js'
 
 let n = 0
 const adapters = {
   memory: () => new MemoryStorage(),
   dexie: () => new DexieStorage(`client-${++n}`, { indexedDB: new IDBFactory(), IDBKeyRange }),
+  indexeddb: () => new IndexedDBStorage(`client-${++n}`, { indexedDB: new IDBFactory(), IDBKeyRange }),
 }
 
 async function setUp(make, options = {}) {

@@ -1,10 +1,12 @@
 /**
- * The storage interface: what a local store gives the SyncClient. Two adapters exist,
- * `MemoryStorage` (plain Maps, for tests and short-lived tools) and `DexieStorage`
- * (IndexedDB through Dexie, for browsers and PWAs). A SQLite adapter for React Native is
+ * The storage interface: what a local store gives the SyncClient. Three adapters exist:
+ * `MemoryStorage` (plain Maps, for tests and short-lived tools), `IndexedDBStorage`
+ * (records in memory, each transaction saved to IndexedDB as one log value: for browsers
+ * and PWAs) and `DexieStorage` (one IndexedDB value per record, for data too large to
+ * hold in memory). A SQLite adapter for React Native is
  * not part of this package: docs/js-sdk.md says what a native team implements.
  *
- * Rules every adapter keeps (test/storage-contract.js checks them on both):
+ * Rules every adapter keeps (test/storage-contract.js checks them on each):
  * - `transaction(fn)` runs `fn` all-or-nothing: when `fn` throws (or rejects), none of the
  *   writes it made through this storage remain, and the error is re-thrown. Transactions do
  *   not interleave with one another. Do not call `transaction` inside `fn`, and do not

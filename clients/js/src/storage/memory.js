@@ -1,6 +1,7 @@
 /**
  * MemoryStorage: the storage interface on plain Maps. Transactions keep an undo log and
- * roll it back when their function throws; they run one at a time.
+ * roll it back when their function throws; they run one at a time. Search keys are made
+ * on a record's first search, not on every write. `IndexedDBStorage` builds on it.
  * @module
  */
 import { searchKey } from '../fold.js'
@@ -13,7 +14,7 @@ const copy = (/** @type {any} */ v) => (v === undefined ? undefined : structured
 /** @implements {Storage} */
 export class MemoryStorage {
   constructor() {
-    /** @type {Map<string, Map<string, {record: any, search: string}>>} */
+    /** @type {Map<string, Map<string, {record: any, search: string | null}>>} */
     this.tables = new Map()
     /** @type {Map<string, any>} */
     this.meta = new Map()
@@ -33,6 +34,21 @@ export class MemoryStorage {
     if (!t) this.tables.set(table, (t = new Map()))
     return t
   }
+
+  /**
+   * What a subclass stores of a record given to `put` (here: a copy, so the caller's
+   * object stays theirs). @param {any} record
+   */
+  _own(record) {
+    return copy(record)
+  }
+
+  /**
+   * Told of every write, for a subclass that saves them: `kind` is `table` (with the table
+   * and record id), `meta`, `outbox` or `results` (with the key), or `clear`.
+   * @param {'table'|'meta'|'outbox'|'results'|'clear'} _kind @param {any} _name @param {any} [_key]
+   */
+  _touched(_kind, _name, _key) {}
 
   /** Note how to restore `map`'s entry `key` as it is now. @param {Map<any, any>} map @param {any} key */
   _remember(map, key) {
@@ -65,7 +81,8 @@ export class MemoryStorage {
     const t = this._table(table)
     for (const record of records) {
       this._remember(t, record.id)
-      t.set(record.id, { record: copy(record), search: searchKey(table, record) })
+      t.set(record.id, { record: this._own(record), search: null })
+      this._touched('table', table, record.id)
     }
   }
 
@@ -76,6 +93,7 @@ export class MemoryStorage {
       if (!t.has(id)) continue
       this._remember(t, id)
       t.delete(id)
+      this._touched('table', table, id)
     }
   }
 
@@ -101,6 +119,7 @@ export class MemoryStorage {
     const found = []
     for (const row of this.tables.get(table)?.values() || []) {
       if (found.length >= limit) break
+      row.search ??= searchKey(table, row.record)
       if (row.search && row.search.includes(foldedText)) found.push(copy(row.record))
     }
     return found
@@ -108,6 +127,7 @@ export class MemoryStorage {
 
   /** @param {{keepOutbox?: boolean}} [options] */
   async clear({ keepOutbox = false } = {}) {
+    this._touched('clear', keepOutbox)
     for (const [name, t] of this.tables) {
       this.tables.set(name, new Map())
       if (this._undo) this._undo.push(() => this.tables.set(name, t))
@@ -136,6 +156,7 @@ export class MemoryStorage {
     this._remember(this.meta, key)
     if (value === undefined) this.meta.delete(key)
     else this.meta.set(key, copy(value))
+    this._touched('meta', null, key)
   }
 
   /** @param {import('./interface.js').Mutation[]} mutations */
@@ -143,6 +164,7 @@ export class MemoryStorage {
     for (const m of mutations) {
       this._remember(this.outbox, m.id)
       this.outbox.set(m.id, copy(m))
+      this._touched('outbox', null, m.id)
     }
   }
 
@@ -162,7 +184,9 @@ export class MemoryStorage {
       const entries = [...this.outbox] // order matters: restore the whole queue
       this._undo.push(() => { this.outbox.clear(); for (const [k, v] of entries) this.outbox.set(k, v) })
     }
-    for (const id of ids) this.outbox.delete(id)
+    for (const id of ids) {
+      if (this.outbox.delete(id)) this._touched('outbox', null, id)
+    }
   }
 
   async outboxSize() {
@@ -174,6 +198,7 @@ export class MemoryStorage {
     for (const r of results) {
       this._remember(this.results, r.id)
       this.results.set(r.id, copy(r))
+      this._touched('results', null, r.id)
     }
   }
 
@@ -185,5 +210,6 @@ export class MemoryStorage {
   async removeResult(id) {
     this._remember(this.results, id)
     this.results.delete(id)
+    this._touched('results', null, id)
   }
 }

@@ -1,8 +1,8 @@
 // Helpers of the live suite: REST sessions as demo users, a fetch that loses answers,
-// and an SDK client on MemoryStorage or DexieStorage (fake-indexeddb).
+// and an SDK client on MemoryStorage, DexieStorage or IndexedDBStorage (fake-indexeddb).
 import { randomUUID } from 'node:crypto'
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb'
-import { DexieStorage, MemoryStorage, SyncClient } from '@fieldsync/client'
+import { DexieStorage, IndexedDBStorage, MemoryStorage, SyncClient } from '@fieldsync/client'
 
 export const BASE = (process.env.FIELDSYNC_URL || '').replace(/\/+$/, '')
 export const DOMAIN = process.env.FIELDSYNC_DOMAIN || 'demo.fieldsync.dev'
@@ -94,10 +94,13 @@ export function lossyFetch() {
 
 let n = 0
 /** A signed-in SDK client as `who`. */
-export async function device(who, { dexie = false, fetch: f = lossyFetch(), ...options } = {}) {
-  const storage = dexie
-    ? new DexieStorage(`live-${who}-${RUN}-${++n}`, { indexedDB: new IDBFactory(), IDBKeyRange })
-    : new MemoryStorage()
+export async function device(who, { adapter = 'memory', fetch: f = lossyFetch(), ...options } = {}) {
+  const name = `live-${who}-${RUN}-${++n}`
+  const storage = {
+    memory: () => new MemoryStorage(),
+    dexie: () => new DexieStorage(name, { indexedDB: new IDBFactory(), IDBKeyRange }),
+    indexeddb: () => new IndexedDBStorage(name, { indexedDB: new IDBFactory(), IDBKeyRange }),
+  }[adapter]()
   const client = new SyncClient({
     baseUrl: BASE, storage, fetch: f, deviceName: `sdk-live-${who}`,
     retry: { baseMs: 20, maxMs: 200, attempts: 5 }, ...options,

@@ -11,7 +11,7 @@ const ids = (rows) => rows.map((r) => r.id).sort()
 
 test('a first sync holds exactly the rep\'s scope, as the REST API lists it (Dexie)', { skip }, async () => {
   // Small pages, so that the first sync takes several (customers before their children).
-  const { client, storage, fetch } = await device('rep1', { dexie: true, pullLimit: 100 })
+  const { client, storage, fetch } = await device('rep1', { adapter: 'indexeddb', pullLimit: 100 })
   const rest = await Rest.login('rep1')
   const { pushed, pulled } = await client.sync()
   assert.equal(pushed, 0)
@@ -73,7 +73,7 @@ test('offline creates, edits and deletes are pushed once each and land on the se
 })
 
 test('a push whose answer is lost is sent again and applied once', { skip }, async () => {
-  const { client, fetch } = await device('rep5', { dexie: true })
+  const { client, fetch } = await device('rep5', { adapter: 'dexie' })
   const rest = await Rest.login('rep5')
   await client.sync()
   const customer = await client.create('customers', { name: `SDK lost answer ${RUN}`, owner_id: client.user.id })
