@@ -12,6 +12,7 @@ import http.client
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -471,3 +472,29 @@ def print_columns(rows: Sequence[Sequence[object]]) -> None:
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)))
+
+
+def full_pull(port: int, token: str) -> tuple[int, str]:
+    """Every page of a first pull: how many changes, and the last cursor."""
+    records, cursor = 0, None
+    while True:
+        path = "/api/v1/sync/pull?limit=5000" + (f"&cursor={cursor}" if cursor else "")
+        status, page = request(port, "GET", path, token=token)
+        assert status == 200, page
+        records += len(page["changes"])
+        cursor = page["cursor"]
+        if not page["has_more"]:
+            return records, cursor
+
+
+def find_chromium() -> str | None:
+    """Debian's Chromium (or `CHROMIUM_PATH`), for the browser tests and the SDK bench."""
+    for candidate in (
+        os.environ.get("CHROMIUM_PATH"),
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+        "/usr/bin/chromium",
+    ):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None

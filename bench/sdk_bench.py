@@ -29,9 +29,7 @@ import argparse
 import http.client
 import http.server
 import json
-import os
 import random
-import shutil
 import statistics
 import subprocess
 import tempfile
@@ -44,12 +42,13 @@ from pathlib import Path
 from bench.common import (
     PASSWORD,
     ROOT,
+    find_chromium,
+    full_pull,
     login,
     migrated_app,
     percentile,
     print_columns,
     record_writer,
-    request,
     start_server,
     stop_server,
 )
@@ -194,16 +193,7 @@ def seed(url: str, customers: int, children: int) -> dict:
 
 def scope_records(port: int) -> int:
     """How many records the rep's first pull holds (our protocol, all pages)."""
-    token = login(port, REP, "bench-count")
-    records, cursor = 0, None
-    while True:
-        path = "/api/v1/sync/pull?limit=5000" + (f"&cursor={cursor}" if cursor else "")
-        status, page = request(port, "GET", path, token=token)
-        assert status == 200, page
-        records += len(page["changes"])
-        cursor = page["cursor"]
-        if not page["has_more"]:
-            return records
+    return full_pull(port, login(port, REP, "bench-count"))[0]
 
 
 # -- the page's origin: bundles here, /api/* forwarded to the server ------------------------
@@ -295,16 +285,10 @@ def proxy_server(api_port: int) -> http.server.ThreadingHTTPServer:
 
 
 def chromium_path() -> str:
-    """Debian's Chromium, found as the browser tests find it (tests/e2e/browser)."""
-    for candidate in (
-        os.environ.get("CHROMIUM_PATH"),
-        shutil.which("chromium"),
-        shutil.which("chromium-browser"),
-        "/usr/bin/chromium",
-    ):
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    raise SystemExit("Chromium is not installed: apt-get install -y chromium")
+    path = find_chromium()
+    if path is None:
+        raise SystemExit("Chromium is not installed: apt-get install -y chromium")
+    return path
 
 
 #: The same work before and after the throttle: how much slower the page really runs.

@@ -26,6 +26,7 @@ from bench import common
 from bench.common import (
     Sizes,
     database_url,
+    full_pull,
     load_sync_data,
     login,
     percentile,
@@ -71,21 +72,6 @@ class RssSampler(threading.Thread):
         self.running = False
         self.join()
         return self.peak
-
-
-# -- pulls ---------------------------------------------------------------------------------
-
-
-def full_pull(port: int, token: str) -> tuple[int, str]:
-    records, cursor = 0, None
-    while True:
-        path = "/api/v1/sync/pull?limit=5000" + (f"&cursor={cursor}" if cursor else "")
-        status, page = request(port, "GET", path, token=token)
-        assert status == 200, page
-        records += len(page["changes"])
-        cursor = page["cursor"]
-        if not page["has_more"]:
-            return records, cursor
 
 
 # -- scenarios ----------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from domain.models import (
 )
 
 from . import settings
-from .location import check_in_location
+from .location import CHECK_IN_FIELDS, check_in_location
 from .records_json import record_json
 from .session_ends import end_stale_sessions
 
@@ -265,10 +265,7 @@ def _derive(
 
 #: A visit's check-in is judged when it is written (or moves to another customer), against
 #: the customer as it was then: a later approval of the location does not rewrite it.
-_CHECK_IN_EVIDENCE = frozenset(
-    {"check_in_at", "check_in_lat", "check_in_lon", "check_in_accuracy_m", "check_in_mocked"}
-    | {"customer_id"}
-)
+_CHECK_IN_EVIDENCE = frozenset({*CHECK_IN_FIELDS, "customer_id"})
 
 
 def _became_submitted(record: SyncedRecord, before: dict[str, Any]) -> bool:

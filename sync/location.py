@@ -14,6 +14,14 @@ from geopy.distance import geodesic
 from domain.models import Customer, Visit
 
 VERIFIED, OUT_OF_RANGE, UNVERIFIED = "verified", "out_of_range", "unverified"
+#: A visit's check-in evidence: written once (`rules`), judged when written (`changes`).
+CHECK_IN_FIELDS = (
+    "check_in_at",
+    "check_in_lat",
+    "check_in_lon",
+    "check_in_accuracy_m",
+    "check_in_mocked",
+)
 
 
 def check_in_location(visit: Visit, customer: Customer | None, radius_m: float) -> None:

@@ -52,9 +52,8 @@ def approval(record: Customer) -> dict[str, Any]:
     return {"lat": record.proposed_lat, "lon": record.proposed_lon, **settled}
 
 
-def rejection(record: Customer) -> dict[str, Any]:
-    """The write that rejects a pending proposal (the coordinates stay as they are)."""
-    return dict.fromkeys(PROPOSAL)
+#: The write that rejects a pending proposal (the coordinates stay as they are).
+REJECTION: dict[str, Any] = dict.fromkeys(PROPOSAL)
 
 
 def pending_conflicts(sent: dict[str, Any], record: Customer, values: dict[str, Any]) -> list[dict]:

@@ -219,23 +219,11 @@ class Puller:
                 model.id.not_in(select(model.id).where(self.scope.where(model))),
                 model.id.not_in(self._placed_since(model, position)),
             )
+            held = _HELD_IN.get(model)
+            if held is None:
+                return None
             partial = only is not None and not only.everything
-            if model is Territory:
-                cond = Territory.id.in_(only.territories) if partial else true()
-                return select(model).where(cond, invisible)
-            if model is Customer:
-                cond = _placed_in(only) if partial else true()
-                return select(model).where(cond, invisible)
-            if model is RoutePlan:
-                cond = RoutePlan.rep_id.in_(only.members) if partial else true()
-                return select(model).where(cond, invisible)
-            if model is Team:
-                cond = Team.id.in_(only.teams) if partial else true()
-                return select(model).where(cond, invisible)
-            if model is User:
-                cond = _people_of(only) if partial else true()
-                return select(model).where(cond, invisible)
-            return None
+            return select(model).where(held(only) if partial else true(), invisible)
         query = select(model).where(model.deleted_at.is_(None), self.scope.where(model))
         if only is None:
             return query
@@ -442,3 +430,14 @@ def _people_of(spec: ScopeSpec):
         User.team_id.in_(spec.teams),
         User.id.in_(select(team_managers.c.user_id).where(team_managers.c.team_id.in_(spec.teams))),
     )
+
+
+#: Per table whose records a scope can lose, which of them a partial scope (what the
+#: device held of a lost part) covers.
+_HELD_IN = {
+    Territory: lambda spec: Territory.id.in_(spec.territories),
+    Customer: _placed_in,
+    RoutePlan: lambda spec: RoutePlan.rep_id.in_(spec.members),
+    Team: lambda spec: Team.id.in_(spec.teams),
+    User: _people_of,
+}

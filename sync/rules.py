@@ -31,18 +31,12 @@ from domain.models import (
 from domain.schemas import check_order_total
 
 from .errors import Conflict, EmailTaken, Forbidden, Invalid
+from .location import CHECK_IN_FIELDS
 from .locations import route_location
 from .scopes import Scope
 
 #: Tables that only managers and admins write (protocol rule 5: `read_only`).
 MANAGED_TABLES = (User, Team, Territory, Product)
-CHECK_IN_FIELDS = (
-    "check_in_at",
-    "check_in_lat",
-    "check_in_lon",
-    "check_in_accuracy_m",
-    "check_in_mocked",
-)
 CHECK_OUT_FIELDS = ("check_out_at", "check_out_lat", "check_out_lon", "check_out_accuracy_m")
 LOCKED_ORDER_STATUSES = ("submitted", "cancelled")
 REP_NEEDS_TEAM = "Every rep belongs to a team: choose one."

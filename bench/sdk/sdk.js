@@ -8,6 +8,7 @@
 // again with `fetch` passed in explicitly, so that the rest is still measured and the
 // table says so.
 import { SyncClient, IndexedDBStorage } from '@fieldsync/client'
+import { pullRequests } from './timing.js'
 
 async function signedIn(email, password, run) {
   const baseUrl = location.origin
@@ -72,20 +73,5 @@ async function bench({ email, password, run, queries }) {
     requests,
     indexedDB: (await indexedDB.databases()).map((d) => d.name),
     searches,
-  }
-}
-
-/**
- * The pull requests made between t0 and t1, from the browser's resource timing: how many,
- * and the time from each request's start to its last byte summed (network and server,
- * not the decoding or the writes), measured the same way on both sides.
- */
-function pullRequests(t0, t1) {
-  const pulls = performance.getEntriesByType('resource').filter((e) =>
-    /\/api\/v1\/sync\/(pull|watermelon)/.test(e.name) && e.startTime >= t0 && e.responseEnd <= t1)
-  return {
-    count: pulls.length,
-    ms: pulls.reduce((sum, e) => sum + (e.responseEnd - e.startTime), 0),
-    bytes: pulls.reduce((sum, e) => sum + (e.encodedBodySize || 0), 0),
   }
 }

@@ -14,6 +14,7 @@ import { setGenerator } from '@nozbe/watermelondb/utils/common/randomId'
 import LoggerPkg from '@nozbe/watermelondb/utils/common/logger'
 import { schema } from '../../clients/watermelondb/schema.js'
 import { migrations } from '../../clients/watermelondb/migrations.js'
+import { pullRequests } from './timing.js'
 
 // CommonJS modules imported from an ES module: their `exports`, default under `.default`.
 const LokiJSAdapter = LokiPkg.default || LokiPkg
@@ -135,20 +136,5 @@ window.benchWatermelon = async ({ email, password, run }) => {
     persistence,
     requests,
     indexedDB: (await indexedDB.databases()).map((d) => d.name),
-  }
-}
-
-/**
- * The pull requests made between t0 and t1, from the browser's resource timing: how many,
- * and the time from each request's start to its last byte summed (network and server,
- * not the decoding or the writes), measured the same way on both sides.
- */
-function pullRequests(t0, t1) {
-  const pulls = performance.getEntriesByType('resource').filter((e) =>
-    /\/api\/v1\/sync\/(pull|watermelon)/.test(e.name) && e.startTime >= t0 && e.responseEnd <= t1)
-  return {
-    count: pulls.length,
-    ms: pulls.reduce((sum, e) => sum + (e.responseEnd - e.startTime), 0),
-    bytes: pulls.reduce((sum, e) => sum + (e.encodedBodySize || 0), 0),
   }
 }

@@ -12,7 +12,7 @@ from sqlalchemy import or_, select
 
 from domain.models import Customer
 from sync import Conflict, Forbidden, RecordStore
-from sync.locations import approval, rejection
+from sync.locations import REJECTION, approval
 
 MAX_ITEMS = 500
 
@@ -44,7 +44,7 @@ def reject(store: RecordStore, customer_id: uuid.UUID) -> Customer:
             "No proposed location to reject: move the customer or approve where it is.",
             code="nothing_to_review",
         )
-    store.update(Customer, customer.id, rejection(customer))
+    store.update(Customer, customer.id, dict(REJECTION))
     return customer
 
 

@@ -16,17 +16,15 @@ CI (`CI=true`), where that is a failure.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from collections.abc import Iterator
 
 import pytest
 
-from server.demo import DOMAIN, PASSWORD
 from tests.support import ROOT
 from tests.support.live_server import LiveServer, live_demo_server
-from tests.support.node import node_for
+from tests.support.node import node_for, output, run_node
 
 CLIENT = ROOT / "clients" / "js"
 TIMEOUT_S = 180
@@ -37,31 +35,7 @@ def node() -> str:
 
 
 def run_node_tests(folder: str, url: str | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "FIELDSYNC_DOMAIN": DOMAIN, "FIELDSYNC_PASSWORD": PASSWORD}
-    env.pop("FIELDSYNC_URL", None)
-    if url:
-        env["FIELDSYNC_URL"] = url
-    try:
-        return subprocess.run(
-            [node(), "--test", "--test-reporter=spec", folder],
-            cwd=CLIENT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT_S,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"node --test {folder} ran over {TIMEOUT_S} s\n{_output(exc)}", pytrace=False)
-
-
-def _output(result) -> str:
-    def text(value) -> str:
-        if isinstance(value, bytes):
-            return value.decode(errors="replace")
-        return value or ""
-
-    return f"--- stdout\n{text(result.stdout)}--- stderr\n{text(result.stderr)}"
+    return run_node(node(), ["--test", "--test-reporter=spec", folder], CLIENT, url, TIMEOUT_S)
 
 
 @pytest.fixture(scope="module")
@@ -74,11 +48,11 @@ def sdk_server(demo) -> Iterator[LiveServer]:
 def _check(result: subprocess.CompletedProcess, what: str, skipped_ok: bool = False) -> None:
     """Node's tests all passed (none skipped, unless `skipped_ok`: the live ones without a URL)."""
     if result.returncode != 0:
-        pytest.fail(f"{what} exited {result.returncode}\n{_output(result)}", pytrace=False)
+        pytest.fail(f"{what} exited {result.returncode}\n{output(result)}", pytrace=False)
     summary = re.search(r"ℹ pass (\d+).*?ℹ fail (\d+).*?ℹ skipped (\d+)", result.stdout, re.S)
-    assert summary, _output(result)
+    assert summary, output(result)
     passed, failed, skipped = map(int, summary.groups())
-    assert failed == 0 and passed > 0 and (skipped_ok or skipped == 0), _output(result)
+    assert failed == 0 and passed > 0 and (skipped_ok or skipped == 0), output(result)
     print(result.stdout)  # the spec report, shown with `pytest -s`
 
 

@@ -14,16 +14,14 @@ skipped with the reason, except in CI (`CI=true`), where that is a failure.
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterator
 
 import pytest
 
-from server.demo import DOMAIN, PASSWORD
 from tests.support import ROOT
 from tests.support.live_server import LiveServer, live_demo_server
-from tests.support.node import node_for
+from tests.support.node import node_for, output, run_node
 
 CLIENT = ROOT / "clients" / "watermelondb"
 #: In the order scenarios.js runs them; `test_every_scenario_is_listed` keeps them in step.
@@ -46,34 +44,7 @@ def node() -> str:
 
 
 def run_client(*args: str, url: str | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "FIELDSYNC_DOMAIN": DOMAIN, "FIELDSYNC_PASSWORD": PASSWORD}
-    if url:
-        env["FIELDSYNC_URL"] = url
-    try:
-        return subprocess.run(
-            [node(), "scenarios.js", *args],
-            cwd=CLIENT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT_S,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(
-            f"node scenarios.js {' '.join(args)} ran over {TIMEOUT_S} s\n"
-            f"{_output(exc.stdout, exc.stderr)}",
-            pytrace=False,
-        )
-
-
-def _output(stdout, stderr) -> str:
-    def text(value) -> str:
-        if isinstance(value, bytes):
-            return value.decode(errors="replace")
-        return value or ""
-
-    return f"--- stdout\n{text(stdout)}--- stderr\n{text(stderr)}"
+    return run_node(node(), ["scenarios.js", *args], CLIENT, url, TIMEOUT_S)
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +56,7 @@ def wm_server(demo) -> Iterator[LiveServer]:
 
 def test_every_scenario_is_listed():
     result = run_client("--list")
-    assert result.returncode == 0, _output(result.stdout, result.stderr)
+    assert result.returncode == 0, output(result)
     assert tuple(result.stdout.split()) == SCENARIOS
 
 
@@ -94,8 +65,7 @@ def test_scenario(wm_server: LiveServer, scenario: str):
     result = run_client(scenario, url=wm_server.url)
     if result.returncode != 0:
         pytest.fail(
-            f"node scenarios.js {scenario} exited {result.returncode}\n"
-            f"{_output(result.stdout, result.stderr)}",
+            f"node scenarios.js {scenario} exited {result.returncode}\n{output(result)}",
             pytrace=False,
         )
-    assert f"ok   {scenario}" in result.stdout, _output(result.stdout, result.stderr)
+    assert f"ok   {scenario}" in result.stdout, output(result)

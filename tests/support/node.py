@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
 from functools import cache
 from pathlib import Path
+
+import pytest
+
+from server.demo import DOMAIN, PASSWORD
 
 from .live_server import unavailable
 
@@ -35,3 +40,35 @@ def node_for(what: str, client: Path, package: str) -> str:
             " (scripts/_venv.sh does)."
         )
     return path
+
+
+def output(result: subprocess.CompletedProcess | subprocess.TimeoutExpired) -> str:
+    """A run's standard output and error, for a failure message."""
+
+    def text(value: str | bytes | None) -> str:
+        return value.decode(errors="replace") if isinstance(value, bytes) else value or ""
+
+    return f"--- stdout\n{text(result.stdout)}--- stderr\n{text(result.stderr)}"
+
+
+def run_node(
+    node: str, args: list[str], client: Path, url: str | None = None, timeout_s: int = 180
+) -> subprocess.CompletedProcess:
+    """`node *args` in `client` with the demo credentials (and `FIELDSYNC_URL`, a live
+    server, when given); running over `timeout_s` fails the test with what it printed."""
+    env = {**os.environ, "FIELDSYNC_DOMAIN": DOMAIN, "FIELDSYNC_PASSWORD": PASSWORD}
+    env.pop("FIELDSYNC_URL", None)
+    if url:
+        env["FIELDSYNC_URL"] = url
+    try:
+        return subprocess.run(
+            [node, *args],
+            cwd=client,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"node {' '.join(args)} ran over {timeout_s} s\n{output(exc)}", pytrace=False)

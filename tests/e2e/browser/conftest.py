@@ -13,31 +13,18 @@ except in CI (`CI=true`), where that is a failure.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bench.common import find_chromium
 from server.demo import DOMAIN, PASSWORD
 from server.web import routes as web_routes
 from tests.support import ROOT
 from tests.support.live_server import LiveServer, live_demo_server, unavailable
 
 ARTIFACTS = ROOT / "artifacts"
-
-
-def chromium_path() -> str | None:
-    for candidate in (
-        os.environ.get("CHROMIUM_PATH"),
-        shutil.which("chromium"),
-        shutil.which("chromium-browser"),
-        "/usr/bin/chromium",
-    ):
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    return None
 
 
 @pytest.fixture(scope="session")
@@ -53,7 +40,7 @@ def live_server(demo) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="session")
 def browser():
-    path = chromium_path()
+    path = find_chromium()
     if path is None:
         unavailable("Chromium is not installed: apt-get install chromium (./scripts/test does).")
     try:
