@@ -214,7 +214,8 @@ function drawChart(trend) {
         position: rtl ? "right" : "left",
         beginAtZero: true,
         title: { display: true, text: t("kpi.visits_completed") },
-        ticks: { callback: (v) => fmt.integer(v) },
+        // Whole visits only: 0.1 steps printed as integers read "0 0 … 1 1".
+        ticks: { precision: 0, callback: (v) => fmt.integer(v) },
       },
       revenue: {
         type: "linear",

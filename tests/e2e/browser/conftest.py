@@ -62,12 +62,18 @@ def browser():
         playwright.stop()
 
 
-def new_page(browser, live_server: LiveServer, locale: str = "en-US", bypass_csp: bool = True):
+def new_page(
+    browser,
+    live_server: LiveServer,
+    locale: str = "en-US",
+    bypass_csp: bool = True,
+    viewport: tuple[int, int] = (1440, 900),
+):
     """A page in a fresh context. `bypass_csp`: Playwright's `wait_for_function` evaluates
     its predicate with `eval`, which the page's Content-Security-Policy forbids."""
     context = browser.new_context(
         locale=locale,
-        viewport={"width": 1440, "height": 900},
+        viewport={"width": viewport[0], "height": viewport[1]},
         base_url=live_server.url,
         bypass_csp=bypass_csp,
     )
