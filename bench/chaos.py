@@ -67,6 +67,7 @@ class Options:
     own_customers: int = 10
     shared_customers: int = 5
     workers: int = 3
+    servers: int = 1
     kills: int = 4
     restarts: int = 1
     drop: float = 0.2
@@ -103,7 +104,15 @@ def parse_args(argv: list[str] | None = None) -> tuple[Options, str | None]:
     parser.add_argument(
         "--shared-customers", type=int, help="per team, each with a contact (default 5, quick 2)"
     )
-    parser.add_argument("--workers", type=int, help="gunicorn workers (default 3, quick 2)")
+    parser.add_argument(
+        "--workers", type=int, help="gunicorn workers per app server (default 3, quick 2)"
+    )
+    parser.add_argument(
+        "--servers",
+        type=int,
+        default=1,
+        help="app servers on the one database; each phone's requests alternate between them",
+    )
     parser.add_argument("--kills", type=int, help="worker SIGKILLs (default 4, quick 2)")
     parser.add_argument("--restarts", type=int, default=1, help="PostgreSQL restarts")
     parser.add_argument(
@@ -149,6 +158,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[Options, str | None]:
         own_customers=args.own_customers or (5 if quick else 10),
         shared_customers=args.shared_customers or (2 if quick else 5),
         workers=args.workers or (2 if quick else 3),
+        servers=args.servers,
         kills=args.kills if args.kills is not None else (2 if quick else 4),
         restarts=args.restarts,
         drop=args.drop,
@@ -161,6 +171,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[Options, str | None]:
         quick=quick,
         self_test=args.self_test,
     )
+    if options.servers < 1:
+        parser.error("--servers must be at least 1")
     if options.own_customers < 2 or options.shared_customers < 1:
         parser.error("--own-customers must be at least 2 and --shared-customers at least 1")
     return options, args.json
@@ -180,7 +192,9 @@ def start_fieldsync(url: str, options: Options, workdir: Path) -> tuple[subproce
     )
 
 
-def start_proxy(upstream: int, options: Options, workdir: Path) -> tuple[subprocess.Popen, int]:
+def start_proxy(
+    upstreams: list[int], options: Options, workdir: Path
+) -> tuple[subprocess.Popen, int]:
     port = free_port()
     proxy = subprocess.Popen(
         [
@@ -189,8 +203,7 @@ def start_proxy(upstream: int, options: Options, workdir: Path) -> tuple[subproc
             "bench.chaos_proxy",
             "--port",
             str(port),
-            "--upstream",
-            str(upstream),
+            *(f"--upstream={upstream}" for upstream in upstreams),
             "--drop-push",
             str(options.drop),
             "--drop-pull",
@@ -213,9 +226,9 @@ def start_proxy(upstream: int, options: Options, workdir: Path) -> tuple[subproc
 class Chaos(threading.Thread):
     """Kills workers and restarts PostgreSQL as the acknowledged mutations pass fractions."""
 
-    def __init__(self, master: int, cluster, metrics: Metrics, options: Options):
+    def __init__(self, masters: list[int], cluster, metrics: Metrics, options: Options):
         super().__init__(daemon=True)
-        self.master, self.cluster, self.metrics = master, cluster, metrics
+        self.masters, self.cluster, self.metrics = masters, cluster, metrics
         self.random = random.Random(options.seed)
         kills = options.kills
         fractions = [0.1 + 0.8 * i / (kills - 1) for i in range(kills)] if kills > 1 else [0.3]
@@ -234,7 +247,7 @@ class Chaos(threading.Thread):
                     return
             at = time.perf_counter() - self.started
             if action == "kill":
-                workers = worker_pids(self.master)
+                workers = [pid for master in self.masters for pid in worker_pids(master)]
                 if not workers:
                     self.events.append({"action": "kill", "at_s": at, "error": "no worker"})
                     continue
@@ -278,17 +291,17 @@ def drive(
     plan: Plan,
     options: Options,
     cluster,
-    server: subprocess.Popen,
-    server_port: int,
+    servers: list[tuple[subprocess.Popen, int]],
     proxy_port: int,
 ) -> tuple[list[Device], Metrics, Chaos, dict]:
-    direct = f"http://127.0.0.1:{server_port}"
+    # Outside the drain (initial sync, final pull) phone i talks to app server i mod N.
+    direct = [f"http://127.0.0.1:{port}" for _, port in servers]
     metrics = Metrics(0)
     people = plan.reps + plan.managers
     devices = [
         Device(
             person,
-            direct,
+            direct[i % len(direct)],
             metrics,
             seed=options.seed * 100_003 + i,
             retries=options.retries,
@@ -325,7 +338,7 @@ def drive(
     threads = [threading.Thread(target=sync, args=(d,), daemon=True) for d in devices]
     for thread in threads:
         thread.start()
-    chaos = Chaos(server.pid, cluster, metrics, options)
+    chaos = Chaos([server.pid for server, _ in servers], cluster, metrics, options)
     metrics.recording = True
     gate.wait()
     chaos.started = time.perf_counter()
@@ -338,9 +351,10 @@ def drive(
     timings["drain_s"] = max(d.finished_at for d in devices) - (
         metrics.first_request or chaos.started
     )
-    # Quiet again: every phone pulls once more, straight from the server.
-    for device in devices:
-        device.transport.base_url = direct
+    # Quiet again: every phone pulls once more, straight from an app server (another one
+    # than before the dead zone when there are several).
+    for i, device in enumerate(devices):
+        device.transport.base_url = direct[(i + 1) % len(direct)]
     started = time.perf_counter()
     _pool_map(lambda d: d.client.pull(), [d for d in devices if d.error is None])
     timings["final_pull_s"] = time.perf_counter() - started
@@ -363,20 +377,21 @@ def run(options: Options) -> dict:
                 options.shared_customers,
             )
             mark = time.perf_counter()
-            server, server_port = start_fieldsync(cluster.url, options, workdir)
-            timings["server_start_s"] = time.perf_counter() - mark
+            servers: list[tuple[subprocess.Popen, int]] = []
             proxy = None
             try:
-                proxy, proxy_port = start_proxy(server_port, options, workdir)
-                devices, metrics, chaos, phases = drive(
-                    plan, options, cluster, server, server_port, proxy_port
-                )
+                for _ in range(options.servers):
+                    servers.append(start_fieldsync(cluster.url, options, workdir))
+                timings["server_start_s"] = time.perf_counter() - mark
+                proxy, proxy_port = start_proxy([port for _, port in servers], options, workdir)
+                devices, metrics, chaos, phases = drive(plan, options, cluster, servers, proxy_port)
                 timings |= phases
-                workers_after = len(worker_pids(server.pid))
+                workers_after = sum(len(worker_pids(server.pid)) for server, _ in servers)
             finally:
                 if proxy is not None:
                     stop_server(proxy)
-                stop_server(server)
+                for server, _ in servers:
+                    stop_server(server)
             proxy_stats = json.loads((workdir / "stats.json").read_text())
             mark = time.perf_counter()
             verdict = verify(cluster.url, devices, workdir / "dropped.jsonl")
@@ -529,7 +544,8 @@ def print_report(r: dict) -> None:
     print(
         f"chaos: {r['phones']['reps']} reps + {r['phones']['managers']} managers, "
         f"{r['mutations']:,} queued mutations ({r['shared_mutations']:,} on shared records), "
-        f"push batches of {o['push_batch']}, {o['workers']} gunicorn workers, "
+        f"push batches of {o['push_batch']}, {o['servers']} app server(s) x "
+        f"{o['workers']} gunicorn workers, "
         f"PostgreSQL ({where}), {o['drop']:.0%} of push answers lost after the commit"
     )
 
@@ -577,6 +593,12 @@ def print_report(r: dict) -> None:
             " / ".join(str(r["results"].get(k, 0)) for k in ("applied", "merged", "rejected")),
         ),
         ("conflict-log entries", f"{r['conflict_log_entries']:,}"),
+        (
+            "requests per app server (through the proxy)",
+            " / ".join(
+                f"{v:,}" for k, v in sorted(r["proxy"].items()) if k.startswith("upstream.")
+            ),
+        ),
         ("(i) acknowledged mutations missing", str(r["zeros"]["acknowledged_missing"])),
         ("(ii) mutations applied twice", str(r["zeros"]["applied_twice"])),
         ("(iii) changes a phone failed to pull", str(r["zeros"]["not_pulled"])),

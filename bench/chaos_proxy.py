@@ -1,7 +1,7 @@
 """A small HTTP proxy that loses responses after the server answered (and so committed).
 
-    python -m bench.chaos_proxy --port P --upstream U --drop-push 0.2 --out DIR
-        [--drop-pull 0.1] [--seed N]
+    python -m bench.chaos_proxy --port P --upstream U [--upstream U2 …] --drop-push 0.2
+        --out DIR [--drop-pull 0.1] [--seed N]
 
 One request per client connection (the reference client's urllib transport sends
 `Connection: close`): read the request, forward it to the server, read the whole answer,
@@ -9,6 +9,10 @@ then either pass it on or, for `--drop-push` of the push requests answered 200, 
 client's connection without a byte: the server has committed the push, the phone never
 learns it and retries with the same mutation ids. The results the phone never saw are kept
 in DIR/dropped.jsonl, so the bench can check that the retry replays exactly them.
+
+With several `--upstream` app servers, each client's requests alternate between them
+(the client is its bearer token; requests without one alternate among themselves): a
+phone's push goes to one server and its next request to the other, which must agree.
 
 The proxy also tells apart what the phone cannot: a server connection closed before the
 whole answer (a worker killed with SIGKILL) and a refused connection to the server. On
@@ -47,8 +51,11 @@ def _content_length(head: bytes) -> int | None:
 
 
 class Proxy:
-    def __init__(self, upstream: int, drop_push: float, drop_pull: float, out: Path, seed: int):
-        self.upstream = upstream
+    def __init__(
+        self, upstreams: list[int], drop_push: float, drop_pull: float, out: Path, seed: int
+    ):
+        self.upstreams = upstreams
+        self.turns: Counter[bytes] = Counter()
         self.rates = {"push": drop_push, "pull": drop_pull, "other": 0.0}
         self.random = random.Random(seed)
         self.stats: Counter[str] = Counter()
@@ -66,9 +73,11 @@ class Proxy:
             length = _content_length(head) or 0
             body = await reader.readexactly(length) if length else b""
             self.stats[f"{kind}.requests"] += 1
+            upstream = self._next_upstream(head)
+            self.stats[f"upstream.{upstream}"] += 1
             try:
                 upstream_reader, upstream_writer = await asyncio.open_connection(
-                    "127.0.0.1", self.upstream
+                    "127.0.0.1", upstream
                 )
             except OSError:
                 self.stats[f"{kind}.upstream_refused"] += 1
@@ -106,6 +115,17 @@ class Proxy:
             with contextlib.suppress(Exception):
                 writer.close()
 
+    def _next_upstream(self, head: bytes) -> int:
+        """The other app server than this client's previous request went to."""
+        client = b""
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"authorization":
+                client = value.strip()
+        turn = self.turns[client]
+        self.turns[client] += 1
+        return self.upstreams[turn % len(self.upstreams)]
+
     def _keep_dropped(self, body: bytes) -> None:
         results = json.loads(body)["results"]
         self.dropped.write(json.dumps({"results": results}, separators=(",", ":")) + "\n")
@@ -133,7 +153,9 @@ async def serve(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--upstream", type=int, required=True)
+    parser.add_argument(
+        "--upstream", type=int, action="append", required=True, help="an app server's port"
+    )
     parser.add_argument("--drop-push", type=float, default=0.2)
     parser.add_argument("--drop-pull", type=float, default=0.0, help="of pull answers")
     parser.add_argument("--out", required=True)

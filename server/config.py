@@ -124,6 +124,12 @@ def instance_path() -> str | None:
     return os.environ.get("FIELDSYNC_INSTANCE_PATH") or None
 
 
+def serving_config() -> dict[str, Any]:
+    """The defaults and the environment, without the checks and derived keys of
+    `build_config`: what gunicorn's settings need before any app exists."""
+    return dict(DEFAULTS) | _from_environment()
+
+
 def section(cls: type[T], config: dict[str, Any]) -> T:
     """The settings `cls` from the config's `<CONFIG_PREFIX><FIELD>` keys (none: its default)."""
     prefix = cls.CONFIG_PREFIX  # type: ignore[attr-defined]

@@ -1,4 +1,15 @@
-"""Run the app under gunicorn from Python, without a separate config file."""
+"""gunicorn's settings for fieldsync, in one place for both ways of starting it.
+
+`fieldsync serve` runs gunicorn from Python with these settings; the production
+command, `gunicorn --config deploy/gunicorn.conf.py --bind … --workers …`
+(README, "Production"), loads the same ones through `deploy/gunicorn.conf.py`.
+So what the docs show, what CI starts (tests/e2e/test_production_stack.py) and
+what `fieldsync serve` runs cannot drift apart.
+
+The service is meant to sit behind a buffering proxy (deploy/nginx.conf): nginx
+holds slow clients and hands gunicorn whole requests, so a `gthread` thread is
+never tied to a phone's slow socket (ADR 0026).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +21,14 @@ from gunicorn.config import KNOWN_SETTINGS
 from .overload import Limits, worker_threads
 
 _SETTINGS = {setting.name for setting in KNOWN_SETTINGS}
+#: The WSGI application, as gunicorn's `wsgi_app` setting names it.
+WSGI_APP = "server.app:create_app()"
+#: Seconds a worker may spend on one request before the master replaces it.
+TIMEOUT_S = 60
+#: Seconds an idle keep-alive connection is kept: longer than nginx's upstream
+#: `keepalive_timeout` (4 s in deploy/nginx.conf), so nginx closes first and never
+#: sends a request on a connection gunicorn is closing.
+KEEPALIVE_S = 5
 
 
 class _Gunicorn(BaseApplication):
@@ -27,25 +46,40 @@ class _Gunicorn(BaseApplication):
         return create_app()
 
 
-def gunicorn_options(
-    host: str, port: int, workers: int, limits: Limits, access_log: str
-) -> dict[str, Any]:
+def gunicorn_settings(limits: Limits, access_log: str) -> dict[str, Any]:
+    """Every setting but the address and the number of workers (given on the command line)."""
     return {
-        "bind": f"{host}:{port}",
-        "workers": workers,
-        # gthread workers; beyond FIELDSYNC_MAX_IN_FLIGHT requests answer 503 (overload.py).
+        "worker_class": "gthread",
+        # Beyond FIELDSYNC_MAX_IN_FLIGHT requests answer 503 (overload.py): room to work,
+        # to wait and to refuse at once.
         "threads": worker_threads(limits),
         # FIELDSYNC_ACCESS_LOG="" turns the access log off (benchmarks).
         "accesslog": access_log or None,
-        "timeout": 60,
+        "timeout": TIMEOUT_S,
+        "graceful_timeout": 30,
+        "keepalive": KEEPALIVE_S,
         # gunicorn believes X-Forwarded-Proto from 127.0.0.1 by default; the app's middleware
         # (server/proxies.py, FIELDSYNC_TRUSTED_PROXIES) is the one judge of forwarded headers.
         "forwarded_allow_ips": "",
     } | (
         # Recent gunicorn (27 here) opens a control socket at one fixed path per user: a
-        # second server (tests, benchmarks, another service) would collide with the first.
+        # second server (tests, benchmarks, another app server) would collide with the first.
         {"control_socket_disable": True} if "control_socket_disable" in _SETTINGS else {}
     )
+
+
+def gunicorn_options(
+    host: str, port: int, workers: int, limits: Limits, access_log: str
+) -> dict[str, Any]:
+    return {"bind": f"{host}:{port}", "workers": workers} | gunicorn_settings(limits, access_log)
+
+
+def settings_from_environment() -> dict[str, Any]:
+    """`gunicorn_settings` for the environment's FIELDSYNC_* settings (deploy/gunicorn.conf.py)."""
+    from .config import section, serving_config
+
+    config = serving_config()
+    return gunicorn_settings(section(Limits, config), config["ACCESS_LOG"])
 
 
 def run_gunicorn(host: str, port: int, workers: int, limits: Limits, access_log: str) -> None:

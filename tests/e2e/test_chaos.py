@@ -1,9 +1,10 @@
 """The chaos bench, small: the three zeros hold through kills, a crash-restart and lost answers.
 
-`python -m bench.chaos --quick --self-test`: 20 reps (and 2 managers) with 20 queued
-mutations each sync at once through a proxy that loses 20 % of the push answers after the
-commit, while a gunicorn worker is killed with SIGKILL twice and PostgreSQL is restarted
-once with `-m immediate`. Then: no acknowledged mutation missing from the data and the
+`python -m bench.chaos --quick --servers 2 --workers 1 --self-test`: 20 reps (and 2
+managers) with 20 queued mutations each sync at once through a proxy that loses 20 % of
+the push answers after the commit and sends each phone's requests to two app servers in
+turn (on the one database: scale-out, issue 19), while a gunicorn worker is killed with
+SIGKILL twice and PostgreSQL is restarted once with `-m immediate`. Then: no acknowledged mutation missing from the data and the
 conflict log, none applied twice, no change a phone failed to pull, every phone done; and
 the self-test breaks the data once per zero to show each check can fail. See docs/chaos.md.
 
@@ -42,7 +43,8 @@ def test_the_three_zeros_hold_through_kills_a_restart_and_lost_answers(tmp_path)
     report_path = tmp_path / "chaos.json"
     started = time.monotonic()
     run = subprocess.run(
-        [sys.executable, "-m", "bench.chaos", "--quick", "--self-test", "--json", str(report_path)],
+        [sys.executable, "-m", "bench.chaos", "--quick", "--servers", "2", "--workers", "1"]
+        + ["--self-test", "--json", str(report_path)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -58,7 +60,11 @@ def test_the_three_zeros_hold_through_kills_a_restart_and_lost_answers(tmp_path)
     assert report["zeros"] == ZEROS, report["examples"]
     chaos = report["chaos"]
     assert (chaos["kills"], chaos["restarts"]) == (2, 1), chaos["events"]
-    assert chaos["workers_after"] == report["options"]["workers"]  # gunicorn replaced them
+    options = report["options"]
+    assert chaos["workers_after"] == options["workers"] * options["servers"]  # replaced
+    # Both app servers served the phones (each phone's requests alternate between them).
+    served = [count for key, count in report["proxy"].items() if key.startswith("upstream.")]
+    assert len(served) == 2 and min(served) > 0, report["proxy"]
     assert chaos["server_tracebacks"] == 0
     retries = report["retries"]
     assert retries["of_which_dropped_by_proxy"] > 0
