@@ -107,13 +107,23 @@ class ThrowawayCluster:
             "--no-sync",
             "--no-instructions",
         )
+        self._start()
+        create_database(DATABASE, self.admin_url)
+
+    def _start(self) -> None:
         options = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1"
             " -c max_connections=200 -c shared_buffers=64MB"
         )
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start")
         _wait_ready(self.admin_url)
-        create_database(DATABASE, self.admin_url)
+
+    def while_stopped(self, *command: str) -> None:
+        """Stop the server cleanly, run one of its tools on the data directory (`pg_resetwal
+        -e N`: the data directory comes last), and start it again."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+        self._run(*command, "-D", str(self.data))
+        self._start()
 
     def restart(self) -> float:
         """Crash-restart (`-m immediate`: no checkpoint, recovery from the WAL); seconds taken."""

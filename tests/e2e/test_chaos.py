@@ -4,9 +4,10 @@
 managers) with 20 queued mutations each sync at once through a proxy that loses 20 % of
 the push answers after the commit and sends each phone's requests to two app servers in
 turn (on the one database: scale-out, issue 19), while a gunicorn worker is killed with
-SIGKILL twice and PostgreSQL is restarted once with `-m immediate`. Then: no acknowledged mutation missing from the data and the
-conflict log, none applied twice, no change a phone failed to pull, every phone done; and
-the self-test breaks the data once per zero to show each check can fail. See docs/chaos.md.
+SIGKILL twice and PostgreSQL is restarted once with `-m immediate`. Then: no acknowledged
+mutation missing from the data and the conflict log, none applied twice, no change a phone
+failed to pull, every phone done; and the self-test breaks the data once per zero to show
+each check can fail. See docs/chaos.md.
 
 The bench runs its own throwaway PostgreSQL cluster (never the shared server, whose restart
 would break the other tests), so it needs the server binaries (`initdb`, `pg_ctl`). It runs
@@ -43,8 +44,10 @@ def test_the_three_zeros_hold_through_kills_a_restart_and_lost_answers(tmp_path)
     report_path = tmp_path / "chaos.json"
     started = time.monotonic()
     run = subprocess.run(
-        [sys.executable, "-m", "bench.chaos", "--quick", "--servers", "2", "--workers", "1"]
-        + ["--self-test", "--json", str(report_path)],
+        [
+            *(sys.executable, "-m", "bench.chaos", "--quick", "--servers", "2", "--workers", "1"),
+            *("--self-test", "--json", str(report_path)),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
