@@ -14,6 +14,7 @@ Without nginx, openssl or Redis it skips with the reason, and fails in CI.
 
 from __future__ import annotations
 
+import http.client
 import json
 import select
 import socket
@@ -27,6 +28,8 @@ from server.demo import DOMAIN, PASSWORD
 from tests.support.databases import on_postgres
 from tests.support.stack import Stack, production_stack
 
+#: Failed sign-ins one address may make in a minute (30 by default): fewer, for a quick test.
+FAILURES_PER_ADDRESS = 10
 SLOW_CLIENTS = 40
 TRICKLE_EVERY_S = 3.0
 SLOW_FOR_S = 30.0
@@ -37,7 +40,11 @@ WITHIN_S = 2.0
 def stack(demo):
     if not on_postgres():
         pytest.skip("runs in the PostgreSQL run (TEST_DATABASE_URL=postgresql://…)")
-    with demo.copy("stack") as url, production_stack(url, servers=2, workers=1) as running:
+    limits = {"FIELDSYNC_LOGIN_FAILURES_PER_ADDRESS": f"{FAILURES_PER_ADDRESS} per minute"}
+    with (
+        demo.copy("stack") as url,
+        production_stack(url, servers=2, workers=1, extra_env=limits) as running,
+    ):
         yield running
 
 
@@ -174,3 +181,71 @@ def test_the_proxy_answers_as_the_service_does(stack):
     plain.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
     assert plain.recv(100).startswith(b"HTTP/1.1 301")
     plain.close()
+
+
+def test_without_the_proxy_the_same_slow_clients_starve_an_app_server(stack):
+    """What nginx prevents: 20 trickling connections straight to one app server (gunicorn
+    alone, as `fieldsync serve` faced the network before) hold its threads, and its
+    `/healthz` stops answering; it recovers once they go."""
+    port = stack.app_ports[0]
+
+    def health(timeout: float) -> int | None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        try:
+            conn.request("GET", "/healthz")
+            return conn.getresponse().status
+        except (OSError, http.client.HTTPException):
+            return None
+        finally:
+            conn.close()
+
+    assert health(2) == 200
+    slow = []
+    for _ in range(20):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n")
+        slow.append(sock)
+    try:
+        time.sleep(1)
+        for sock in slow:
+            sock.sendall(b"X-Slow: 1\r\n")
+        assert health(WITHIN_S) is None  # no answer within 2 s
+    finally:
+        for sock in slow:
+            sock.close()
+    deadline = time.monotonic() + 10
+    while health(2) != 200:
+        assert time.monotonic() < deadline, "the app server did not recover"
+
+
+def test_sign_in_limits_hold_across_app_servers_whatever_the_client_claims(stack):
+    """Failed sign-ins from one address, each claiming another address in its own
+    `X-Forwarded-For` and spread over both app servers by nginx: the 11th is refused
+    (FIELDSYNC_LOGIN_FAILURES_PER_ADDRESS, 10 a minute here). nginx replaces the header
+    with the real peer, the service believes nginx only, and both app servers count in the
+    one Redis (with per-process counts the refusal would come near the 21st).
+    Runs last: it uses up this address's failures for a minute."""
+    statuses = []
+    for attempt in range(FAILURES_PER_ADDRESS + 1):
+        conn = stack.connection()
+        body = {"email": f"nobody{attempt}@{DOMAIN}", "password": "wrong-pass-2026"}
+        conn.request(
+            "POST",
+            "/api/v1/auth/login",
+            body=json.dumps(body | {"device_id": "stack-test"}),
+            headers={
+                "Content-Type": "application/json",
+                "X-Forwarded-For": f"203.0.113.{attempt}",
+            },
+        )
+        response = conn.getresponse()
+        response.read()
+        statuses.append(response.status)
+        conn.close()
+    assert statuses == [401] * FAILURES_PER_ADDRESS + [429]
+    upstreams = [
+        json.loads(line)["upstream"]
+        for line in stack.access_log().splitlines()
+        if '"path":"/api/v1/auth/login"' in line
+    ]
+    assert len(set(upstreams[-FAILURES_PER_ADDRESS - 1 :])) == 2

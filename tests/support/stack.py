@@ -81,9 +81,15 @@ def _consecutive_free_ports(count: int) -> int:
 
 @contextmanager
 def production_stack(
-    database_url: str, *, servers: int = 2, workers: int = 1, seconds: float = 120
+    database_url: str,
+    *,
+    servers: int = 2,
+    workers: int = 1,
+    seconds: float = 120,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[Stack]:
-    """`scripts/serve-cluster` on `database_url`, once nginx and each app server answer."""
+    """`scripts/serve-cluster` on `database_url`, once nginx and each app server answer;
+    its log is kept in `Stack.log` while it runs."""
     nginx_or_skip()
     first = _consecutive_free_ports(servers)
     http_port, https_port = free_port(), free_port()
@@ -91,14 +97,18 @@ def production_stack(
     with tempfile.TemporaryDirectory(prefix="fieldsync-stack-") as tmp:
         directory = Path(tmp) / "nginx"
         log = Path(tmp) / "cluster.log"
-        env = os.environ | {
-            "DATABASE_URL": database_url,
-            "FIELDSYNC_ENV": "production",
-            "FIELDSYNC_SECRET_KEY": secrets.token_urlsafe(48),
-            "FIELDSYNC_RATELIMIT_STORAGE_URI": REDIS_URL,
-            "FIELDSYNC_LOGIN_KEY_PREFIX": f"stack-test-{secrets.token_hex(4)}",
-            "FIELDSYNC_INSTANCE_PATH": tmp,
-        }
+        env = (
+            os.environ
+            | {
+                "DATABASE_URL": database_url,
+                "FIELDSYNC_ENV": "production",
+                "FIELDSYNC_SECRET_KEY": secrets.token_urlsafe(48),
+                "FIELDSYNC_RATELIMIT_STORAGE_URI": REDIS_URL,
+                "FIELDSYNC_LOGIN_KEY_PREFIX": f"stack-test-{secrets.token_hex(4)}",
+                "FIELDSYNC_INSTANCE_PATH": tmp,
+            }
+            | (extra_env or {})
+        )
         command = [sys.executable, str(ROOT / "scripts" / "serve-cluster")]
         command += ["--servers", str(servers), "--workers", str(workers)]
         command += ["--first-port", str(first), "--http-port", str(http_port)]
@@ -124,9 +134,12 @@ def production_stack(
             yield stack
         finally:
             if process.poll() is None:
+                stopping = time.monotonic()
                 process.send_signal(signal.SIGTERM)  # it stops nginx and the app servers
                 try:
                     process.wait(45)
                 except subprocess.TimeoutExpired:
                     os.killpg(process.pid, signal.SIGKILL)
                     process.wait()
+                print(f"(serve-cluster stopped in {time.monotonic() - stopping:.1f} s)")
+                print(log.read_text(errors="replace")[-3000:])
