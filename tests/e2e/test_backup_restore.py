@@ -23,11 +23,22 @@ import pytest
 
 from bench.chaos_pg import ThrowawayCluster, find_bindir
 from server.demo import DOMAIN, PASSWORD
+from tests.support import ROOT
 from tests.support.databases import dispose, migrated_app, on_postgres
 from tests.support.live_server import unavailable
 from tests.support.sync_calls import mutation, pull_all, results
 
 EDITS = 20
+#: The epoch a fresh cluster needs, exactly as docs/operations.md runs it.
+EPOCH_SQL = (
+    "SELECT (greatest((SELECT coalesce(max(txid), 0) FROM sync_changes), "
+    "(SELECT coalesce(max((value->>0)::bigint), 0) FROM sync_state "
+    "WHERE key = 'log_pruned_through')) >> 32) + 2"
+)
+
+
+def test_the_documented_restore_step_is_the_one_tested():
+    assert EPOCH_SQL in (ROOT / "docs" / "operations.md").read_text()
 
 
 def _libpq(url: str) -> str:
@@ -96,9 +107,7 @@ def test_a_restore_from_pg_dump_loses_no_acknowledged_mutation(demo, tmp_path):
         # The documented step: the new cluster's transaction ids after every position the
         # dump (and the phones' cursors) hold.
         with psycopg.connect(cluster.url) as conn:
-            epoch = conn.execute(
-                "SELECT (coalesce(max(txid), 0) >> 32) + 2 FROM sync_changes"
-            ).fetchone()[0]
+            epoch = conn.execute(EPOCH_SQL).fetchone()[0]
         cluster.while_stopped("pg_resetwal", "-e", str(epoch))
         with psycopg.connect(cluster.url) as conn:
             now, highest = conn.execute(
