@@ -27,16 +27,15 @@ class _Gunicorn(BaseApplication):
         return create_app()
 
 
-def gunicorn_options(
-    host: str, port: int, workers: int, limits: Limits, access_log: str
-) -> dict[str, Any]:
+def gunicorn_options(host: str, port: int, workers: int, limits: Limits) -> dict[str, Any]:
     return {
         "bind": f"{host}:{port}",
         "workers": workers,
         # gthread workers; beyond FIELDSYNC_MAX_IN_FLIGHT requests answer 503 (overload.py).
         "threads": worker_threads(limits),
-        # FIELDSYNC_ACCESS_LOG="" turns the access log off (benchmarks).
-        "accesslog": access_log or None,
+        # The app writes the access log itself, as JSON lines without query strings
+        # (server/telemetry.py, FIELDSYNC_ACCESS_LOG); gunicorn's own would write them.
+        "accesslog": None,
         "timeout": 60,
         # gunicorn believes X-Forwarded-Proto from 127.0.0.1 by default; the app's middleware
         # (server/proxies.py, FIELDSYNC_TRUSTED_PROXIES) is the one judge of forwarded headers.
@@ -48,5 +47,5 @@ def gunicorn_options(
     )
 
 
-def run_gunicorn(host: str, port: int, workers: int, limits: Limits, access_log: str) -> None:
-    _Gunicorn(gunicorn_options(host, port, workers, limits, access_log)).run()
+def run_gunicorn(host: str, port: int, workers: int, limits: Limits) -> None:
+    _Gunicorn(gunicorn_options(host, port, workers, limits)).run()
