@@ -39,9 +39,10 @@ ENVIRONMENTS = ("development", "testing", "production")
 #: Secrets (the signing key, the metrics token) are at least this long.
 MIN_SECRET_LENGTH = 32
 #: Production's key must be this hard to guess (zxcvbn's estimate, log10 of guesses:
-#: 30 is about 100 bits). A random 32-character hex or 43-character url-safe key passes;
-#: `kkkk…`, `change-me-change-me…` or a repeated word do not.
-MIN_SECRET_GUESSES_LOG10 = 30
+#: 25 is about 83 bits). Random keys of 32 hex characters (128 bits; estimated 27 to 35)
+#: or 43 url-safe ones pass; `kkkk…`, `change-me-change-me…`, a repeated word or a phrase
+#: like `fieldsync-production-secret-key-2026` (23.5) do not.
+MIN_SECRET_GUESSES_LOG10 = 25
 T = TypeVar("T")
 
 

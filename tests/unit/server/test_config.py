@@ -1,7 +1,6 @@
 """Configuration: safe defaults, and production refuses to run without a secret."""
 
 import os
-import secrets
 
 import pytest
 from sqlalchemy import text
@@ -112,6 +111,7 @@ def test_an_unknown_environment_stops_the_start(tmp_path, monkeypatch, value):
         "change-me-change-me-change-me-change-me",
         "abcdefghijklmnopqrstuvwxyz0123456789",
         "Xq9" * 12,
+        "fieldsync-production-secret-key-2026",
     ],
 )
 def test_production_refuses_a_guessable_secret_key(tmp_path, key):
@@ -122,7 +122,13 @@ def test_production_refuses_a_guessable_secret_key(tmp_path, key):
 
 
 @pytest.mark.parametrize(
-    "key", [secrets.token_urlsafe(32), secrets.token_hex(16), secrets.token_hex(32)]
+    "key",
+    [
+        # secrets.token_urlsafe(32), token_hex(16) (128 bits, the shortest), token_hex(32)
+        "BqLFzhuSW172XMl9TBkiqbqvamfeMMvPP1dnoyV0P6E",
+        "401a6977b81500a5c7e597b068a3ee78",
+        "1aa38841a1e4eaf51703dc1b29b79e7b4abd04adc2a75a003c7481343da250cf",
+    ],
 )
 def test_production_takes_a_random_secret_key(tmp_path, key):
     config = build_config(str(tmp_path), {"FIELDSYNC_ENV": "production", "SECRET_KEY": key})
