@@ -32,13 +32,11 @@ from typing import Any
 import orjson
 from flask import Flask, Response, g, request
 
-from .metrics.service import Metrics
+from .metrics.service import ERROR_CODE, SYNC, Metrics
 
 ROUTE = "fieldsync.route"
 USER = "fieldsync.user"
 REQUEST_ID = "fieldsync.request_id"
-ERROR_CODE = "fieldsync.error_code"
-SYNC = "fieldsync.sync"
 REQUEST_ID_HEADER = "X-Request-ID"
 #: An incoming request id is kept only if it is this plain (nginx's `$request_id` is 32 hex).
 _PLAIN_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")

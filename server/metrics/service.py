@@ -33,6 +33,10 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 #: `app.extensions` key of the app's `Metrics`.
 EXTENSION = "fieldsync.metrics"
+#: WSGI environ keys where the app notes, for the metrics, a refusal's error code and what
+#: a sync pull or push carried (server/telemetry.py writes them).
+ERROR_CODE = "fieldsync.error_code"
+SYNC = "fieldsync.sync"
 #: Request methods counted by name; anything else is `other` (bounded label values).
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
@@ -117,9 +121,9 @@ class Metrics:
             method if method in METHODS else "other", route or "unmatched", str(status)
         ).observe(seconds)
         if status in REFUSALS:
-            code = environ.get("fieldsync.error_code") or "unknown"
+            code = environ.get(ERROR_CODE) or "unknown"
             self.refusals.labels(str(status), code).inc()
-        sync = environ.get("fieldsync.sync")
+        sync = environ.get(SYNC)
         if sync is None or status != 200:
             return
         kind, protocol, records, replayed = sync
