@@ -226,16 +226,16 @@ def environment(value: Any) -> str:
 
 
 def strong_secret(secret: str) -> bool:
-    """Hard enough to guess: zxcvbn's estimate (its first 64 characters: the estimate grows
-    with the square of the length, and 64 random characters are plenty)."""
+    """Hard enough to guess, by zxcvbn's estimate of its first 64 characters (zxcvbn's time
+    grows with the square of the length; 64 random characters are plenty)."""
     from zxcvbn import zxcvbn  # a large module, loaded only for production's check
 
     return zxcvbn(secret[:64])["guesses_log10"] >= MIN_SECRET_GUESSES_LOG10
 
 
 def _check_metrics(config: dict[str, Any]) -> None:
-    token = config.get("METRICS_TOKEN")
-    if token is not None and (len(token) < MIN_SECRET_LENGTH or token == config["SECRET_KEY"]):
+    token = config.get("METRICS_TOKEN")  # empty: off, like unset
+    if token and (len(token) < MIN_SECRET_LENGTH or token == config["SECRET_KEY"]):
         raise ConfigError(
             f"FIELDSYNC_METRICS_TOKEN must be at least {MIN_SECRET_LENGTH} characters long "
             "and differ from FIELDSYNC_SECRET_KEY."
