@@ -15,14 +15,14 @@ are `server.serve.gunicorn_settings`, the same `fieldsync serve` runs:
 - `forwarded_allow_ips` empty: gunicorn itself believes no `X-Forwarded-*` header; the
   app does, from the proxies FIELDSYNC_TRUSTED_PROXIES names (server/proxies.py). Behind
   nginx on the same host: `FIELDSYNC_TRUSTED_PROXIES=127.0.0.1`.
-- the access log from FIELDSYNC_ACCESS_LOG (`-`: standard output, empty: none).
+- no gunicorn access log: the app writes its own, as JSON lines without query strings
+  or tokens (server/telemetry.py, FIELDSYNC_ACCESS_LOG).
 
 Workers: about 2 per core the host gives the service (the work is CPU: JSON, merges,
 route solving). The environment (DATABASE_URL, FIELDSYNC_SECRET_KEY…) is the service's:
 see docs/operations.md. Metrics: with several workers, prometheus_client needs
-PROMETHEUS_MULTIPROC_DIR (an empty directory per app server, made before start) and a
-`child_exit` hook; the metrics endpoint's settings add it here (docs/operations.md,
-"Monitor").
+PROMETHEUS_MULTIPROC_DIR (an empty directory per app server, made before start; systemd's
+`RuntimeDirectory=`); see docs/operations.md, "Monitor".
 """
 
 from server.serve import WSGI_APP, settings_from_environment

@@ -22,7 +22,7 @@ from domain.schemas import ExactDecimal
 from sync import SyncSettings, stored_json
 from sync import settings as sync_settings
 
-from . import overload, proxies
+from . import cache_control, fairness, overload, proxies, telemetry
 from .api_docs import routes as api_docs
 from .auth import routes as auth
 from .auth import throttle
@@ -37,6 +37,9 @@ from .json_provider import OrjsonProvider
 from .kpis import routes as kpis
 from .location_reviews import routes as location_reviews
 from .markers import mark_blueprint, public
+from .metrics import routes as metrics
+from .metrics.service import EXTENSION as METRICS
+from .metrics.service import Metrics
 from .records import routes as records
 from .route_plans import routes as route_plans
 from .sync import routes as sync
@@ -62,7 +65,9 @@ API_SPEC = {
         "security": [{"bearerAuth": []}],
         "components": {
             "securitySchemes": {
-                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                # `/metrics`: FIELDSYNC_METRICS_TOKEN, not a user's token (ADR 0027).
+                "metricsToken": {"type": "http", "scheme": "bearer"},
             }
         },
     },
@@ -85,7 +90,7 @@ class FieldsyncApi(Api):
     def register_blueprint(self, blp, *, parameters=None, **options):
         """Document 400 `malformed_json` on every operation that reads a JSON body, and
         503 (`overloaded`, `database_unavailable`: server/overload.py) on every operation
-        but the health probes, which answer 503 themselves."""
+        but the health probes, which answer 503 themselves, and `/metrics`, never refused."""
         for methods in blp._docs.values():
             for method, doc in methods.items():
                 if not doc or method == "parameters":
@@ -93,7 +98,7 @@ class FieldsyncApi(Api):
                 arguments = doc.get("arguments") or {}
                 if any(p.get("in") == "json" for p in arguments.get("parameters", [])):
                     arguments.setdefault("responses", {}).setdefault(400, "BAD_REQUEST")
-                if blp.name != "health":
+                if blp.name not in ("health", "metrics"):
                     responses = doc.setdefault("response", {}).setdefault("responses", {})
                     responses.setdefault(503, ["SERVICE_UNAVAILABLE"])
         super().register_blueprint(blp, parameters=parameters, **options)
@@ -112,6 +117,7 @@ def api_features() -> list[Blueprint]:
     """Every feature of the API, in the order of the API document."""
     return [
         health.blp,
+        metrics.blp,
         auth.blp,
         *records.blueprints(),
         sync.blp,
@@ -144,11 +150,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=MIGRATIONS)
     sync_settings.configure(section(SyncSettings, app.config))
     # Sign-in failure counts, shared by the workers through RATELIMIT_STORAGE_URI.
-    app.extensions[throttle.EXTENSION] = throttle.build(
+    production = app.config["FIELDSYNC_ENV"] == "production"
+    login_throttle = throttle.build(
         app.config["RATELIMIT_STORAGE_URI"],
         section(throttle.ThrottleSettings, app.config),
-        production=app.config["FIELDSYNC_ENV"] == "production",
+        production=production,
     )
+    app.extensions[throttle.EXTENSION] = login_throttle
+    app.extensions[METRICS] = Metrics()
 
     # Unknown query parameters are refused (422), like unknown body fields: a misspelt filter
     # (`?stauts=active`) must not quietly answer as if there were none. Set on flask-smorest's
@@ -172,8 +181,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     overload.install(app, section(overload.Limits, app.config))  # 503 + Retry-After
     app.before_request(reject_nul_characters)
     app.before_request(authenticate_request)
+    # Per-user slots of `@heavy` views (429 too_many_concurrent), in the throttle's Redis.
+    heavy = section(fairness.HeavySettings, app.config)
+    slots = fairness.build(
+        login_throttle.storage, heavy, login_throttle.settings.key_prefix, production=production
+    )
+    fairness.install(app, slots, heavy)
+    app.after_request(cache_control.no_store_when_private)  # tokens and personal data
     # The client's address: the peer, or whom a trusted proxy names (TRUSTED_PROXIES).
     app.wsgi_app = proxies.install(app.wsgi_app, proxies.parse(app.config["TRUSTED_PROXIES"]))
+    # Outermost: every request's JSON access-log line and metrics, whatever answered it.
+    access_log = app.config["ACCESS_LOG"]
+    telemetry.install(
+        app, telemetry.AccessLog(access_log) if access_log else None, app.extensions[METRICS]
+    )
     # What start-up made (modules, NumPy/SciPy/shapely internals, the app) lives as long
     # as the process: keep it out of the collector's full passes, which otherwise
     # re-scan it while a large response is built (10,000-customer GeoJSON: 630 -> 240 ms).

@@ -154,7 +154,7 @@ def serve(host: str, port: int, workers: int) -> None:
         click.echo("SQLite: serving with one worker process.")
         workers = 1
     config = current_app.config
-    run_gunicorn(host, port, workers, section(Limits, config), config["ACCESS_LOG"])
+    run_gunicorn(host, port, workers, section(Limits, config))
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from sync import SyncSettings
 
 from . import proxies
 from .auth.throttle import ThrottleSettings
+from .fairness import HeavySettings
 from .overload import Limits
 from .route_plans.settings import RoutingSettings
 
@@ -32,6 +33,16 @@ MB = 1024 * 1024
 PASSWORD_HASH_METHOD = "scrypt"
 #: A longer grace would let a stolen refresh token share the owner's chain for longer.
 MAX_REFRESH_RETRY_WINDOW_SECONDS = 600
+#: What `FIELDSYNC_ENV` may say (any case); anything else stops the start: a misspelt
+#: `prodution` must not quietly run with development's generated key.
+ENVIRONMENTS = ("development", "testing", "production")
+#: Secrets (the signing key, the metrics token) are at least this long.
+MIN_SECRET_LENGTH = 32
+#: Production's key must be this hard to guess (zxcvbn's estimate, log10 of guesses:
+#: 25 is about 83 bits). Random keys of 32 hex characters (128 bits; estimated 27 to 35)
+#: or 43 url-safe ones pass; `kkkk…`, `change-me-change-me…`, a repeated word or a phrase
+#: like `fieldsync-production-secret-key-2026` (23.5) do not.
+MIN_SECRET_GUESSES_LOG10 = 25
 T = TypeVar("T")
 
 
@@ -40,7 +51,13 @@ class ConfigError(RuntimeError):
 
 
 #: The areas configured by `section()`.
-SECTIONS: tuple[type, ...] = (SyncSettings, RoutingSettings, Limits, ThrottleSettings)
+SECTIONS: tuple[type, ...] = (
+    SyncSettings,
+    RoutingSettings,
+    Limits,
+    ThrottleSettings,
+    HeavySettings,
+)
 
 DEFAULTS: dict[str, Any] = {
     "FIELDSYNC_ENV": "development",
@@ -67,8 +84,13 @@ DEFAULTS: dict[str, Any] = {
     # Manager map base tiles ({z}/{x}/{y} URL template); none: a plain background.
     "MAP_TILE_URL": None,
     "MAP_TILE_ATTRIBUTION": None,
-    # gunicorn's access log (`fieldsync serve`): "-" is standard output, "" none.
+    # The access log, JSON lines (server/telemetry.py): "-" is standard output, a path a
+    # file, "" none.
     "ACCESS_LOG": "-",
+    # `/metrics` (Prometheus): answered only to `Authorization: Bearer <token>`; none: 404.
+    "METRICS_TOKEN": None,
+    # prometheus_client's multiprocess directory (several gunicorn workers); none: one process.
+    "METRICS_MULTIPROC_DIR": None,
 }
 
 #: Environment variable -> config key.
@@ -83,6 +105,9 @@ ENVIRONMENT = {
     "FIELDSYNC_ACCESS_LOG": "ACCESS_LOG",
     "FIELDSYNC_MAP_TILE_URL": "MAP_TILE_URL",
     "FIELDSYNC_MAP_TILE_ATTRIBUTION": "MAP_TILE_ATTRIBUTION",
+    "FIELDSYNC_METRICS_TOKEN": "METRICS_TOKEN",
+    # prometheus_client's own variable, which it reads too (server/metrics/service.py).
+    "PROMETHEUS_MULTIPROC_DIR": "METRICS_MULTIPROC_DIR",
     # SyncSettings
     "FIELDSYNC_SYNC_RETENTION_DAYS": "SYNC_RETENTION_DAYS",
     "FIELDSYNC_SYNC_IDEMPOTENCY_DAYS": "SYNC_IDEMPOTENCY_DAYS",
@@ -109,6 +134,10 @@ ENVIRONMENT = {
     "FIELDSYNC_LOGIN_SLOW_AFTER_PER_ACCOUNT": "LOGIN_SLOW_AFTER_PER_ACCOUNT",
     "FIELDSYNC_LOGIN_SLOW_DELAY_MS": "LOGIN_SLOW_DELAY_MS",
     "FIELDSYNC_LOGIN_KEY_PREFIX": "LOGIN_KEY_PREFIX",
+    # HeavySettings (per-user concurrency of planning, KPIs, GeoJSON)
+    "FIELDSYNC_HEAVY_PER_USER": "HEAVY_PER_USER",
+    "FIELDSYNC_HEAVY_LEASE_S": "HEAVY_LEASE_S",
+    "FIELDSYNC_HEAVY_RETRY_AFTER_S": "HEAVY_RETRY_AFTER_S",
 }
 
 #: Variables no longer read, and what replaced them: a start-up warning, not a silent no-op.
@@ -148,19 +177,30 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
     config = dict(DEFAULTS)
     config.update(_from_environment())
     config.update(overrides or {})
+    config["FIELDSYNC_ENV"] = environment(config["FIELDSYNC_ENV"])
+    production = config["FIELDSYNC_ENV"] == "production"
     instance = Path(instance_path)
     if not config.get("SQLALCHEMY_DATABASE_URI"):
-        instance.mkdir(parents=True, exist_ok=True)
+        _private_directory(instance)
         config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'fieldsync.db'}"
     config["SQLALCHEMY_DATABASE_URI"] = _with_driver(config["SQLALCHEMY_DATABASE_URI"])
     if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         config["SQLALCHEMY_ENGINE_OPTIONS"] = _postgres_options(config)
     if not config.get("SECRET_KEY"):
-        if config["FIELDSYNC_ENV"] == "production":
+        if production:
             raise ConfigError("Set FIELDSYNC_SECRET_KEY: production never uses a generated key.")
         config["SECRET_KEY"] = _development_secret(instance)
-    if len(config["SECRET_KEY"]) < 32:
-        raise ConfigError("FIELDSYNC_SECRET_KEY must be at least 32 characters long.")
+    if len(config["SECRET_KEY"]) < MIN_SECRET_LENGTH:
+        raise ConfigError(
+            f"FIELDSYNC_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters long."
+        )
+    if production and not strong_secret(config["SECRET_KEY"]):
+        raise ConfigError(
+            "FIELDSYNC_SECRET_KEY is too easy to guess for production (repeated or "
+            "predictable text): use a random key, e.g. `python -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))'`."
+        )
+    _check_metrics(config)
     # Pull cursors are signed with a key derived from the secret; cursors signed with a
     # previous secret stay valid, so rotating it does not send every phone a full sync.
     previous = config.get("PREVIOUS_SECRET_KEYS") or ()
@@ -179,6 +219,39 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
     except ValueError as exc:
         raise ConfigError(f"FIELDSYNC_TRUSTED_PROXIES: {exc}.") from exc
     return config
+
+
+def environment(value: Any) -> str:
+    """`FIELDSYNC_ENV` in lower case; ConfigError for anything but `ENVIRONMENTS`."""
+    name = str(value or "").strip().lower()
+    if name not in ENVIRONMENTS:
+        raise ConfigError(
+            f"FIELDSYNC_ENV is {value!r}: use one of {', '.join(ENVIRONMENTS)} (any case)."
+        )
+    return name
+
+
+def strong_secret(secret: str) -> bool:
+    """Hard enough to guess, by zxcvbn's estimate of its first 64 characters (zxcvbn's time
+    grows with the square of the length; 64 random characters are plenty)."""
+    from zxcvbn import zxcvbn  # a large module, loaded only for production's check
+
+    return zxcvbn(secret[:64])["guesses_log10"] >= MIN_SECRET_GUESSES_LOG10
+
+
+def _check_metrics(config: dict[str, Any]) -> None:
+    token = config.get("METRICS_TOKEN")  # empty: off, like unset
+    if token and (len(token) < MIN_SECRET_LENGTH or token == config["SECRET_KEY"]):
+        raise ConfigError(
+            f"FIELDSYNC_METRICS_TOKEN must be at least {MIN_SECRET_LENGTH} characters long "
+            "and differ from FIELDSYNC_SECRET_KEY."
+        )
+    directory = config.get("METRICS_MULTIPROC_DIR")
+    if directory and not Path(directory).is_dir():
+        raise ConfigError(
+            f"PROMETHEUS_MULTIPROC_DIR {directory!r} is not a directory: create it (empty) "
+            "before the workers start."
+        )
 
 
 def _field_types() -> dict[str, type]:
@@ -227,9 +300,14 @@ def _postgres_options(config: dict[str, Any]) -> dict[str, Any]:
     return options
 
 
+def _private_directory(path: Path) -> None:
+    """The instance folder, made readable by the service's user alone (0700) when new."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
 def _development_secret(instance: Path) -> str:
-    """Generated once and kept, so tokens survive a restart in development."""
-    instance.mkdir(parents=True, exist_ok=True)
+    """Generated once and kept, so tokens survive a restart in development; created 0600."""
+    _private_directory(instance)
     path = instance / "secret_key"
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

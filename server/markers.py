@@ -7,6 +7,10 @@
 - `checks_values_per_mutation`: the body's values are validated mutation by
   mutation (the pushes), so `server/input_guard.py` does not refuse the whole
   request for one bad text: that would block the phone's outbox on every retry.
+- `heavy`: planning, KPIs, whole-scope GeoJSON: each user runs a few at once at most
+  (`server/fairness.py`), so one user cannot take every worker's slots.
+
+A MethodView carries a marker on the class (every method) or on one method.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ PUBLIC = "fieldsync_public"
 UNMETERED = "fieldsync_unmetered"
 ON_ENDED_SESSION = "fieldsync_on_ended_session"
 PER_MUTATION = "fieldsync_per_mutation"
+HEAVY = "fieldsync_heavy"
 
 
 def public(view: Callable) -> Callable:
@@ -37,6 +42,11 @@ def checks_values_per_mutation(view: Callable) -> Callable:
     return view
 
 
+def heavy(view: Callable) -> Callable:
+    setattr(view, HEAVY, True)
+    return view
+
+
 def on_ended_session(keep: Callable[..., None]) -> Callable[[Callable], Callable]:
     def mark(view: Callable) -> Callable:
         setattr(view, ON_ENDED_SESSION, keep)
@@ -46,13 +56,18 @@ def on_ended_session(keep: Callable[..., None]) -> Callable[[Callable], Callable
 
 
 def marker(name: str, default: Any = None) -> Any:
-    """The marker on the view of the current request (MethodViews carry it on the class)."""
+    """The marker on the view of the current request (MethodViews: on the class or the
+    request's method)."""
     view = current_app.view_functions.get(request.endpoint or "")
     if view is None:
         return default
     found = getattr(view, name, None)
-    if found is None:
-        found = getattr(getattr(view, "view_class", None), name, None)
+    view_class = getattr(view, "view_class", None)
+    if found is None and view_class is not None:
+        found = getattr(view_class, name, None)
+        if found is None:
+            method = getattr(view_class, request.method.lower(), None)
+            found = getattr(method, name, None)
     return default if found is None else found
 
 

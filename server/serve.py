@@ -46,15 +46,16 @@ class _Gunicorn(BaseApplication):
         return create_app()
 
 
-def gunicorn_settings(limits: Limits, access_log: str) -> dict[str, Any]:
+def gunicorn_settings(limits: Limits) -> dict[str, Any]:
     """Every setting but the address and the number of workers (given on the command line)."""
     return {
         "worker_class": "gthread",
         # Beyond FIELDSYNC_MAX_IN_FLIGHT requests answer 503 (overload.py): room to work,
         # to wait and to refuse at once.
         "threads": worker_threads(limits),
-        # FIELDSYNC_ACCESS_LOG="" turns the access log off (benchmarks).
-        "accesslog": access_log or None,
+        # The app writes the access log itself, as JSON lines without query strings
+        # (server/telemetry.py, FIELDSYNC_ACCESS_LOG); gunicorn's own would write them.
+        "accesslog": None,
         "timeout": TIMEOUT_S,
         "graceful_timeout": 30,
         "keepalive": KEEPALIVE_S,
@@ -68,19 +69,16 @@ def gunicorn_settings(limits: Limits, access_log: str) -> dict[str, Any]:
     )
 
 
-def gunicorn_options(
-    host: str, port: int, workers: int, limits: Limits, access_log: str
-) -> dict[str, Any]:
-    return {"bind": f"{host}:{port}", "workers": workers} | gunicorn_settings(limits, access_log)
+def gunicorn_options(host: str, port: int, workers: int, limits: Limits) -> dict[str, Any]:
+    return {"bind": f"{host}:{port}", "workers": workers} | gunicorn_settings(limits)
 
 
 def settings_from_environment() -> dict[str, Any]:
     """`gunicorn_settings` for the environment's FIELDSYNC_* settings (deploy/gunicorn.conf.py)."""
     from .config import section, serving_config
 
-    config = serving_config()
-    return gunicorn_settings(section(Limits, config), config["ACCESS_LOG"])
+    return gunicorn_settings(section(Limits, serving_config()))
 
 
-def run_gunicorn(host: str, port: int, workers: int, limits: Limits, access_log: str) -> None:
-    _Gunicorn(gunicorn_options(host, port, workers, limits, access_log)).run()
+def run_gunicorn(host: str, port: int, workers: int, limits: Limits) -> None:
+    _Gunicorn(gunicorn_options(host, port, workers, limits)).run()

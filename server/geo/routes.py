@@ -11,6 +11,7 @@ from sync import NotFound
 
 from ..auth.guard import store
 from ..extensions import db
+from ..markers import heavy
 from . import service
 from .schemas import CustomerGeoQuerySchema, FeatureCollectionSchema, RouteGeoQuerySchema
 
@@ -24,6 +25,8 @@ blp = Blueprint(
 
 @blp.route("/territories")
 class Territories(MethodView):
+    @heavy
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     @blp.response(200, FeatureCollectionSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
     def get(self):
@@ -33,6 +36,8 @@ class Territories(MethodView):
 
 @blp.route("/customers")
 class Customers(MethodView):
+    @heavy
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     @blp.arguments(CustomerGeoQuerySchema, location="query")
     @blp.response(200, FeatureCollectionSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
@@ -48,6 +53,8 @@ class Customers(MethodView):
 
 @blp.route("/reps")
 class Reps(MethodView):
+    @heavy
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     @blp.response(200, FeatureCollectionSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
     def get(self):

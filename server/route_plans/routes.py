@@ -20,6 +20,7 @@ from ..auth.guard import current_user, store
 from ..config import section
 from ..errors import documented_errors
 from ..extensions import db
+from ..markers import heavy
 from ..records.schemas import page_schema
 from ..records.service import list_records
 from .schemas import (
@@ -84,6 +85,8 @@ class RoutePlans(MethodView):
             db.session, RoutePlan, store().scope.where(RoutePlan), args, ("rep_id", "plan_date")
         )
 
+    @heavy
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     @blp.arguments(DayPlanRequestSchema)
     @blp.response(201, RoutePlanSchema)
     @_errors
@@ -108,6 +111,8 @@ class RoutePlans(MethodView):
 
 @blp.route("/team")
 class TeamPlans(MethodView):
+    @heavy
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     @blp.arguments(TeamPlanRequestSchema)
     @blp.response(201, PlanSetSchema)
     @_errors
@@ -120,6 +125,8 @@ class TeamPlans(MethodView):
 
 @blp.route("/week")
 class WeekPlans(MethodView):
+    @heavy
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     @blp.arguments(WeekPlanRequestSchema)
     @blp.response(201, PlanSetSchema)
     @_errors
@@ -150,6 +157,8 @@ class OnePlan(MethodView):
 
 @blp.route("/<uuid:plan_id>/reoptimize")
 class Reoptimize(MethodView):
+    @heavy
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     @blp.arguments(ReoptimizeRequestSchema)
     @blp.response(200, RoutePlanSchema)
     @_errors

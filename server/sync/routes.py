@@ -25,6 +25,7 @@ from ..auth.sessions import session_error
 from ..errors import ApiError
 from ..extensions import db
 from ..markers import checks_values_per_mutation, on_ended_session
+from ..telemetry import note_sync
 from .schemas import (
     ConflictListSchema,
     ConflictQuerySchema,
@@ -53,6 +54,7 @@ def pull(query):
     )
     result = puller.pull(query.get("cursor"), query.get("limit"))
     db.session.rollback()
+    note_sync("pull", "fieldsync", records=len(result.changes))
     # Already JSON-ready: skip a second pass through the response schema.
     return jsonify(result.to_json())
 
@@ -91,6 +93,8 @@ def push(body):
         body["mutations"], body.get("device_time")
     )
     db.session.commit()
+    replayed = sum(1 for result in results if result.get("replayed"))
+    note_sync("push", "fieldsync", records=len(results), replayed=replayed)
     return jsonify({"results": results})
 
 

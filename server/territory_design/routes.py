@@ -13,6 +13,7 @@ from flask_smorest import Blueprint
 from ..auth.guard import store
 from ..errors import documented_errors
 from ..extensions import db
+from ..markers import heavy
 from . import service
 from .schemas import (
     ApplyProposalRequestSchema,
@@ -89,6 +90,8 @@ class Reassign(MethodView):
 
 @blp.route("/territory-balancer/proposals")
 class BalancerProposals(MethodView):
+    @heavy
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
     @blp.arguments(ProposalRequestSchema)
     @blp.response(200, ProposalSchema)
     @_errors

@@ -22,6 +22,7 @@ from ..auth.sessions import session_error
 from ..errors import ApiError, documented_errors
 from ..extensions import db
 from ..markers import checks_values_per_mutation
+from ..telemetry import note_sync
 from .schemas import (
     WatermelonPullQuerySchema,
     WatermelonPullResponseSchema,
@@ -59,6 +60,8 @@ class WatermelonSync(MethodView):
         db.session.commit()  # the scope generation, when new
         body = puller.pull(query["last_pulled_at"], query["migration"], generation)
         db.session.rollback()
+        records = sum(len(rows) for table in body["changes"].values() for rows in table.values())
+        note_sync("pull", "watermelon", records=records)
         return jsonify(body)
 
     @blp.arguments(WatermelonPushQuerySchema, location="query")
@@ -79,8 +82,8 @@ class WatermelonSync(MethodView):
         if not claim_device(db.session, g.device.id, now):
             db.session.rollback()
             raise session_error(db.session.get(DeviceSession, g.device.id))
-        result = WatermelonPusher(
-            db.session, current_user(), device_id=g.device.device_id, now=now
-        ).push(changes, last_pulled_at, body.get("device_time"))
+        pusher = WatermelonPusher(db.session, current_user(), device_id=g.device.device_id, now=now)
+        result = pusher.push(changes, last_pulled_at, body.get("device_time"))
         db.session.commit()
+        note_sync("push", "watermelon", records=count_mutations(changes), replayed=pusher.replayed)
         return jsonify(result)

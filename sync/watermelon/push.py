@@ -107,6 +107,8 @@ class WatermelonPusher:
         self.device_id = device_id
         self.now = now
         self.pusher = Pusher(session, user, device_id=device_id, now=now)
+        #: Records of the last push that were already applied (the same push sent again).
+        self.replayed = 0
 
     def push(
         self,
@@ -118,6 +120,7 @@ class WatermelonPusher:
         skew = (self.now - device_time) if device_time else timedelta(0)
         mutations, invalid = self._translate(changes, last_pulled_at, skew)
         results = self.pusher.push(mutations, device_time) if mutations else []
+        self.replayed = sum(1 for result in results if result.get("replayed"))
         self._resend_lost(mutations, results)
         rejected: dict[str, list[str]] = defaultdict(list)
         for table, record_id in invalid:

@@ -40,6 +40,8 @@ TEST_CONFIG: dict[str, Any] = {
     "LOGIN_FAILURES_PER_ADDRESS": "10000 per minute",
     "LOGIN_SLOW_AFTER_PER_ACCOUNT": "10000 per minute",
     "LOGIN_SLOW_DELAY_MS": 0,
+    # No access log (tests/api/test_telemetry.py writes one to a file).
+    "ACCESS_LOG": "",
 }
 
 

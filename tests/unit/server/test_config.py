@@ -9,6 +9,7 @@ from server import create_app
 from server.auth.passwords import hash_password, password_matches
 from server.config import ConfigError, build_config
 from server.extensions import db
+from tests.support.databases import SECRET as STRONG
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path, monkeypatch):
@@ -83,3 +84,94 @@ def test_passwords_are_hashed_with_scrypt_unless_a_test_says_otherwise(tmp_path,
         assert password_matches(stored, "correct horse")
         assert not password_matches(stored, "wrong horse")
         assert not password_matches(None, "correct horse")  # unknown account
+
+
+@pytest.mark.parametrize("value", ["Production", "PRODUCTION", " production "])
+def test_the_environment_name_is_read_in_any_case(tmp_path, monkeypatch, value):
+    monkeypatch.setenv("FIELDSYNC_ENV", value)
+    config = build_config(str(tmp_path), {"SECRET_KEY": STRONG})
+    assert config["FIELDSYNC_ENV"] == "production"
+
+
+@pytest.mark.parametrize("value", ["prod", "prodution", "staging", ""])
+def test_an_unknown_environment_stops_the_start(tmp_path, monkeypatch, value):
+    """A misspelt `prodution` must not run as development, with a generated key."""
+    monkeypatch.delenv("FIELDSYNC_SECRET_KEY", raising=False)
+    monkeypatch.setenv("FIELDSYNC_ENV", value)
+    with pytest.raises(ConfigError, match=r"FIELDSYNC_ENV .*development, testing, production"):
+        build_config(str(tmp_path))
+    assert not (tmp_path / "secret_key").exists()
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "k" * 40,
+        "password1234password1234password1234",
+        "change-me-change-me-change-me-change-me",
+        "abcdefghijklmnopqrstuvwxyz0123456789",
+        "Xq9" * 12,
+        "fieldsync-production-secret-key-2026",
+    ],
+)
+def test_production_refuses_a_guessable_secret_key(tmp_path, key):
+    with pytest.raises(ConfigError, match="too easy to guess"):
+        build_config(str(tmp_path), {"FIELDSYNC_ENV": "production", "SECRET_KEY": key})
+    # Development and tests take it: only its length is checked there.
+    assert build_config(str(tmp_path), {"SECRET_KEY": key})["SECRET_KEY"] == key
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        # secrets.token_urlsafe(32), token_hex(16) (128 bits, the shortest), token_hex(32)
+        "BqLFzhuSW172XMl9TBkiqbqvamfeMMvPP1dnoyV0P6E",
+        "401a6977b81500a5c7e597b068a3ee78",
+        "1aa38841a1e4eaf51703dc1b29b79e7b4abd04adc2a75a003c7481343da250cf",
+    ],
+)
+def test_production_takes_a_random_secret_key(tmp_path, key):
+    config = build_config(str(tmp_path), {"FIELDSYNC_ENV": "production", "SECRET_KEY": key})
+    assert config["SECRET_KEY"] == key
+
+
+def test_the_sqlite_files_and_the_generated_key_are_the_service_users_alone(tmp_path, monkeypatch):
+    """0600 whatever the umask: the database holds customers' and staff's locations."""
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("FIELDSYNC_SECRET_KEY", raising=False)
+    monkeypatch.delenv("FIELDSYNC_ENV", raising=False)
+    instance = tmp_path / "instance"
+    monkeypatch.setenv("FIELDSYNC_INSTANCE_PATH", str(instance))
+    previous = os.umask(0o022)
+    try:
+        app = create_app()
+        with app.app_context():
+            with db.engine.begin() as conn:
+                conn.execute(text("CREATE TABLE probe (id INTEGER)"))
+                conn.execute(text("INSERT INTO probe VALUES (1)"))
+            with db.engine.connect() as conn:  # the WAL and its index exist while open
+                assert conn.execute(text("SELECT count(*) FROM probe")).scalar() == 1
+                files = {
+                    name: oct(os.stat(instance / name).st_mode & 0o777)
+                    for name in ("fieldsync.db", "fieldsync.db-wal", "fieldsync.db-shm")
+                }
+            db.engine.dispose()
+    finally:
+        os.umask(previous)
+    assert files == dict.fromkeys(files, "0o600")
+    assert oct((instance / "secret_key").stat().st_mode & 0o777) == "0o600"
+    assert oct(instance.stat().st_mode & 0o777) == "0o700"
+
+
+def test_a_sqlite_file_named_by_database_url_is_created_0600(tmp_path):
+    path = tmp_path / "elsewhere.db"
+    previous = os.umask(0o000)
+    try:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": STRONG})
+        with app.app_context():
+            with db.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            db.engine.dispose()
+    finally:
+        os.umask(previous)
+    assert oct(path.stat().st_mode & 0o777) == "0o600"

@@ -58,7 +58,7 @@ def test_the_documented_gunicorn_command_runs_fieldsync_serves_settings(monkeypa
     for name, value in namespace.items():
         if name in config.settings:
             config.set(name, value)
-    expected = gunicorn_settings(Limits(max_in_flight=6), DEFAULTS["ACCESS_LOG"])
+    expected = gunicorn_settings(Limits(max_in_flight=6))
     assert config.wsgi_app == WSGI_APP
     assert config.threads == expected["threads"] == 6 + 4 + 4
     assert config.worker_class_str == "gthread"

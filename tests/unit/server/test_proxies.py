@@ -81,5 +81,5 @@ def test_invalid_settings_are_refused_at_start_up(tmp_path, monkeypatch, value):
 
 
 def test_gunicorn_leaves_forwarded_headers_to_the_middleware():
-    options = gunicorn_options("127.0.0.1", 8000, 1, Limits(), "")
+    options = gunicorn_options("127.0.0.1", 8000, 1, Limits())
     assert _Gunicorn(options).cfg.forwarded_allow_ips == []

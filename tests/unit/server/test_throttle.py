@@ -22,7 +22,7 @@ from server.auth.throttle import (
     build,
 )
 from server.config import ConfigError, build_config
-from tests.support.databases import dispose
+from tests.support.databases import SECRET, dispose
 
 ADMIN = "admin@example.com"
 GENEROUS = "1000 per minute"
@@ -138,7 +138,7 @@ def test_production_on_per_process_counts_is_warned_about(tmp_path, caplog, monk
         app = create_app(
             {
                 "FIELDSYNC_ENV": "production",
-                "SECRET_KEY": "k" * 40,
+                "SECRET_KEY": SECRET,
                 "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}",
             }
         )

@@ -1,0 +1,1 @@
+"""`/metrics`: the service's counters in Prometheus's text format, for operators only."""
