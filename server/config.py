@@ -21,6 +21,7 @@ from sync import SyncSettings
 
 from . import proxies
 from .auth.throttle import ThrottleSettings
+from .compression import CompressionSettings
 from .overload import Limits
 from .route_plans.settings import RoutingSettings
 
@@ -33,6 +34,9 @@ PASSWORD_HASH_METHOD = "scrypt"
 #: A longer grace would let a stolen refresh token share the owner's chain for longer.
 MAX_REFRESH_RETRY_WINDOW_SECONDS = 600
 T = TypeVar("T")
+#: How an environment variable says yes or no to a setting whose type is `bool`.
+BOOLEANS = {"1": True, "true": True, "yes": True, "on": True}
+BOOLEANS |= {"0": False, "false": False, "no": False, "off": False}
 
 
 class ConfigError(RuntimeError):
@@ -40,7 +44,13 @@ class ConfigError(RuntimeError):
 
 
 #: The areas configured by `section()`.
-SECTIONS: tuple[type, ...] = (SyncSettings, RoutingSettings, Limits, ThrottleSettings)
+SECTIONS: tuple[type, ...] = (
+    SyncSettings,
+    RoutingSettings,
+    Limits,
+    ThrottleSettings,
+    CompressionSettings,
+)
 
 DEFAULTS: dict[str, Any] = {
     "FIELDSYNC_ENV": "development",
@@ -109,6 +119,12 @@ ENVIRONMENT = {
     "FIELDSYNC_LOGIN_SLOW_AFTER_PER_ACCOUNT": "LOGIN_SLOW_AFTER_PER_ACCOUNT",
     "FIELDSYNC_LOGIN_SLOW_DELAY_MS": "LOGIN_SLOW_DELAY_MS",
     "FIELDSYNC_LOGIN_KEY_PREFIX": "LOGIN_KEY_PREFIX",
+    # CompressionSettings (answers; request bodies are always decoded)
+    "FIELDSYNC_COMPRESSION": "COMPRESSION_ENABLED",
+    "FIELDSYNC_COMPRESSION_MIN_BYTES": "COMPRESSION_MIN_BYTES",
+    "FIELDSYNC_COMPRESSION_ZSTD_LEVEL": "COMPRESSION_ZSTD_LEVEL",
+    "FIELDSYNC_COMPRESSION_BR_LEVEL": "COMPRESSION_BR_LEVEL",
+    "FIELDSYNC_COMPRESSION_GZIP_LEVEL": "COMPRESSION_GZIP_LEVEL",
 }
 
 #: Variables no longer read, and what replaced them: a start-up warning, not a silent no-op.
@@ -176,7 +192,7 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
 
 
 def _field_types() -> dict[str, type]:
-    """Config key -> the type of its default (int, float, str…): a section field's, or
+    """Config key -> the type of its default (int, float, bool, str…): a section field's, or
     a number in `DEFAULTS`."""
     types = {key: type(value) for key, value in DEFAULTS.items() if type(value) in (int, float)}
     for cls in SECTIONS:
@@ -196,6 +212,12 @@ def _from_environment() -> dict[str, Any]:
         if env not in os.environ:
             continue
         kind = types.get(key, str)
+        if kind is bool:
+            value = os.environ[env].strip().lower()
+            if value not in BOOLEANS:
+                raise ConfigError(f"{env} must be on or off (1 or 0), not {os.environ[env]!r}.")
+            values[key] = BOOLEANS[value]
+            continue
         try:
             values[key] = kind(os.environ[env]) if kind in (int, float) else os.environ[env]
         except ValueError as exc:
