@@ -13,13 +13,20 @@ times each. Printed:
   the test client adds the same small cost to every coding), median of the runs,
   and what compression adds to it in %; the issue's bound is +15 %;
 - a sweep of levels: each coding's time to compress the same pages at other levels,
-  as a share of the plain pull's CPU time, to show why the levels are what they are.
+  as a share of the plain pull's CPU time, to show why the levels are what they are;
+- with `--live`, the same first sync over HTTP from `fieldsync serve` (gunicorn, one
+  worker): the worker's CPU time (utime + stime from /proc, in blocks of 5 first syncs
+  per coding, interleaved) per first sync, as the server really spends it, sending
+  included.
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import http.client
+import json
+import os
 import statistics
 import sys
 import tempfile
@@ -28,7 +35,15 @@ from pathlib import Path
 
 import brotli
 
-from bench.common import create_database, drop_database, migrated_app, print_columns
+from bench.common import (
+    create_database,
+    drop_database,
+    migrated_app,
+    print_columns,
+    start_server,
+    stop_server,
+    worker_pids,
+)
 from server.compression import CODINGS, CompressionSettings
 from server.demo import DOMAIN, PASSWORD, seed_demo_data
 from server.extensions import db
@@ -88,8 +103,6 @@ def watermelon_sync(client, headers: dict[str, str], coding: str) -> tuple[int, 
 
 
 def _decoded_json(data: bytes, coding: str) -> dict:
-    import json
-
     if coding == "zstd":
         data = zstd.decompress(data)
     elif coding == "br":
@@ -111,6 +124,7 @@ def main() -> None:
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--rep", default="rep1")
+    parser.add_argument("--live", action="store_true", help="also over HTTP, gunicorn")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if args.db == "sqlite":
@@ -206,6 +220,79 @@ def run(url: str, args: argparse.Namespace) -> None:
             )
     print_columns(rows)
     del melon_plain
+    if args.live:
+        dispose(app)
+        live(url, args, codings)
+
+
+def dispose(app) -> None:
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _ticks(pid: int) -> int:
+    """utime + stime of process `pid`, in clock ticks (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def _get(port: int, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    try:
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def live(url: str, args: argparse.Namespace, codings: tuple[str, ...]) -> None:
+    """The first sync over HTTP from one gunicorn worker: its CPU time per coding."""
+    block = 5
+    with tempfile.TemporaryDirectory() as workdir:
+        server, port = start_server(url, 1, Path(workdir))
+        try:
+            (worker,) = worker_pids(server.pid)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            body = {"email": f"{args.rep}@{DOMAIN}", "password": PASSWORD, "device_id": "live"}
+            conn.request(
+                "POST", "/api/v1/auth/login", json.dumps(body), {"Content-Type": "application/json"}
+            )
+            token = json.loads(conn.getresponse().read())["access_token"]
+            conn.close()
+            path = "/api/v1/sync/pull?limit=5000&schema_version=1"
+            ticks: dict[str, list[float]] = {c: [] for c in codings}
+            wire: dict[str, int] = {}
+            for _ in range(max(1, args.runs // 2)):
+                for coding in codings:
+                    headers = {"Authorization": f"Bearer {token}", "Accept-Encoding": coding}
+                    before = _ticks(worker)
+                    for _ in range(block):
+                        status, data = _get(port, path, headers)
+                        assert status == 200, status
+                    ticks[coding].append((_ticks(worker) - before) / block)
+                    wire[coding] = len(data)
+        finally:
+            stop_server(server)
+    tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
+    plain = statistics.mean(ticks["identity"])
+    rows = [("coding", "bytes", "worker CPU ms per first sync (mean)", "added")]
+    for coding in codings:
+        mean = statistics.mean(ticks[coding])
+        rows.append(
+            (
+                coding,
+                f"{wire[coding]:,}",
+                f"{mean * tick_ms:.1f}",
+                "" if coding == "identity" else f"{(mean - plain) / plain:+.1%}",
+            )
+        )
+    print(
+        f"\nOver HTTP (gunicorn, 1 worker, {args.db}): {len(ticks['identity']) * block} first "
+        f"syncs per coding in blocks of {block}, interleaved; CPU in {tick_ms:.0f} ms ticks"
+    )
+    print_columns(rows)
 
 
 if __name__ == "__main__":

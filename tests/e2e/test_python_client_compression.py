@@ -61,8 +61,7 @@ def test_pushes_go_gzip_and_pulls_come_compressed(server, tmp_path):
     assert customers > 100
 
     created = [
-        phone.create("customers", {"name": f"Tạp hóa nén {n}", "status": "lead"})
-        for n in range(30)
+        phone.create("customers", {"name": f"Tạp hóa nén {n}", "status": "lead"}) for n in range(30)
     ]
     small = phone.create("tasks", {"customer_id": created[0], "title": "Gọi lại"})
     phone.push_batch = 30  # the creates in one push, the task in a second, small one

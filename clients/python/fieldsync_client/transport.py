@@ -76,7 +76,8 @@ def http_transport(
         request.add_header("Content-Type", "application/json")
         request.add_header("Accept-Encoding", ACCEPT_ENCODING)
         if data is not None and compress_above is not None and len(data) >= compress_above:
-            request.data = gzip.compress(data, compresslevel=6, mtime=0)  # the same bytes on a retry
+            # mtime 0: the same bytes when the client sends the same body again.
+            request.data = gzip.compress(data, compresslevel=6, mtime=0)
             request.add_header("Content-Encoding", "gzip")
         if token:
             request.add_header("Authorization", f"Bearer {token}")
