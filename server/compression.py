@@ -77,8 +77,6 @@ CONTENT_ENCODING_PARAMETER = {
     "required": False,
     "schema": {"type": "string", "enum": list(BODY_CODINGS)},
 }
-#: Where the middleware keeps the coding a request body came in (for logs and tests).
-CODING_ENVIRON_KEY = "fieldsync.content_encoding"
 
 
 @dataclass(frozen=True)
@@ -91,9 +89,10 @@ class CompressionSettings:
     enabled: bool = True
     #: Smaller answers go as they are: a few hundred bytes fit in one packet either way.
     min_bytes: int = 500
-    #: Levels measured by `./bench/run compression` (ADR 0023): at each, compressing a rep's
-    #: first sync adds less than 15 % to the server's CPU time for it (br 4 and gzip 2 and
-    #: up add more); zstd 3 gives 10 % of the plain bytes, br 3 10.5 %, gzip 1 15.6 %.
+    #: Levels from `./bench/run compression` (ADR 0023): the highest whose compression of a
+    #: rep's first sync costs under 15 % of the server's CPU time for it (br 4 and gzip 4
+    #: cost more once the whole request is counted). zstd 3 sends 10 % of the plain bytes,
+    #: br 3 10.5 %, gzip 1 15.6 %.
     zstd_level: int = 3
     br_level: int = 3
     gzip_level: int = 1
@@ -270,7 +269,6 @@ class DecodedBodies:
         coding = environ.get("HTTP_CONTENT_ENCODING", "").strip().lower()
         if coding and coding != "identity":
             environ["wsgi.input"] = _DecodedInput(environ, coding, self.limit)
-            environ[CODING_ENVIRON_KEY] = coding
             # Its length is known once decoded: the input ends where the decoded body ends.
             environ.pop("CONTENT_LENGTH", None)
             environ["wsgi.input_terminated"] = True
