@@ -31,6 +31,8 @@ import signal
 from collections import Counter
 from pathlib import Path
 
+from fieldsync_client.transport import DECODERS
+
 MAX_HEAD = 64 * 1024
 
 
@@ -42,12 +44,17 @@ def _kind(target: bytes) -> str:
     return "other"
 
 
-def _content_length(head: bytes) -> int | None:
+def _header(head: bytes, wanted: bytes) -> bytes | None:
     for line in head.split(b"\r\n")[1:]:
         name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            return int(value.strip())
+        if name.strip().lower() == wanted:
+            return value.strip()
     return None
+
+
+def _content_length(head: bytes) -> int | None:
+    value = _header(head, b"content-length")
+    return None if value is None else int(value)
 
 
 class Proxy:
@@ -102,7 +109,7 @@ class Proxy:
             if status == 200 and self.random.random() < self.rates[kind]:
                 self.stats[f"{kind}.dropped"] += 1
                 if kind == "push":
-                    self._keep_dropped(answer_body)
+                    self._keep_dropped(answer_head, answer_body)
                 writer.close()  # after the commit, before a byte of the answer
                 return
             writer.write(answer_head + answer_body)
@@ -126,7 +133,10 @@ class Proxy:
         self.turns[client] += 1
         return self.upstreams[turn % len(self.upstreams)]
 
-    def _keep_dropped(self, body: bytes) -> None:
+    def _keep_dropped(self, head: bytes, body: bytes) -> None:
+        coding = (_header(head, b"content-encoding") or b"identity").decode().lower()
+        if coding != "identity":  # the phones accept compressed answers (ADR 0023)
+            body = DECODERS[coding](body)
         results = json.loads(body)["results"]
         self.dropped.write(json.dumps({"results": results}, separators=(",", ":")) + "\n")
         self.dropped.flush()

@@ -22,7 +22,7 @@ from domain.schemas import ExactDecimal
 from sync import SyncSettings, stored_json
 from sync import settings as sync_settings
 
-from . import cache_control, fairness, overload, proxies, telemetry
+from . import cache_control, compression, fairness, overload, proxies, telemetry
 from .api_docs import routes as api_docs
 from .auth import routes as auth
 from .auth import throttle
@@ -74,6 +74,10 @@ API_SPEC = {
 }
 
 
+#: The `Content-Encoding` a JSON body may have: a parameter component, named by each operation.
+CONTENT_ENCODING = "ContentEncoding"
+
+
 class FieldsyncFlask(Flask):
     json_provider_class = OrjsonProvider
 
@@ -87,17 +91,30 @@ class FieldsyncApi(Api):
     def handle_http_exception(self, error):
         return handle_http_exception(error)
 
+    def init_app(self, app, *, spec_kwargs=None):
+        super().init_app(app, spec_kwargs=spec_kwargs)
+        self.spec.components.parameter(
+            CONTENT_ENCODING, "header", compression.CONTENT_ENCODING_PARAMETER
+        )
+
     def register_blueprint(self, blp, *, parameters=None, **options):
-        """Document 400 `malformed_json` on every operation that reads a JSON body, and
-        503 (`overloaded`, `database_unavailable`: server/overload.py) on every operation
-        but the health probes, which answer 503 themselves, and `/metrics`, never refused."""
+        """Document, on every operation that reads a JSON body, 400 `malformed_json`, the
+        body's optional `Content-Encoding` (server/compression.py) and what it may answer:
+        413 (too large, plain or once decoded) and 415 (`unsupported_encoding`); and 503
+        (`overloaded`, `database_unavailable`: server/overload.py) on every operation but
+        the health probes, which answer 503 themselves, and `/metrics`, never refused."""
         for methods in blp._docs.values():
             for method, doc in methods.items():
                 if not doc or method == "parameters":
                     continue
                 arguments = doc.get("arguments") or {}
                 if any(p.get("in") == "json" for p in arguments.get("parameters", [])):
-                    arguments.setdefault("responses", {}).setdefault(400, "BAD_REQUEST")
+                    body_errors = arguments.setdefault("responses", {})
+                    body_errors.setdefault(400, "BAD_REQUEST")
+                    body_errors.setdefault(413, "REQUEST_ENTITY_TOO_LARGE")
+                    body_errors.setdefault(415, "UNSUPPORTED_MEDIA_TYPE")
+                    if CONTENT_ENCODING not in arguments["parameters"]:
+                        arguments["parameters"].append(CONTENT_ENCODING)
                 if blp.name not in ("health", "metrics"):
                     responses = doc.setdefault("response", {}).setdefault("responses", {})
                     responses.setdefault(503, ["SERVICE_UNAVAILABLE"])
@@ -179,6 +196,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     register_error_handlers(app)
     overload.install(app, section(overload.Limits, app.config))  # 503 + Retry-After
+    # Answers compressed as the client accepts (zstd, br, gzip); compressed bodies decoded,
+    # never past MAX_CONTENT_LENGTH (a "zip bomb" is 413 at once).
+    compression.install(app, section(compression.CompressionSettings, app.config))
     app.before_request(reject_nul_characters)
     app.before_request(authenticate_request)
     # Per-user slots of `@heavy` views (429 too_many_concurrent), in the throttle's Redis.

@@ -21,6 +21,7 @@ from sync import SyncSettings
 
 from . import proxies
 from .auth.throttle import ThrottleSettings
+from .compression import CompressionSettings
 from .fairness import HeavySettings
 from .overload import Limits
 from .route_plans.settings import RoutingSettings
@@ -44,6 +45,9 @@ MIN_SECRET_LENGTH = 32
 #: like `fieldsync-production-secret-key-2026` (23.5) do not.
 MIN_SECRET_GUESSES_LOG10 = 25
 T = TypeVar("T")
+#: How an environment variable says yes or no to a setting whose type is `bool`.
+BOOLEANS = {"1": True, "true": True, "yes": True, "on": True}
+BOOLEANS |= {"0": False, "false": False, "no": False, "off": False}
 
 
 class ConfigError(RuntimeError):
@@ -57,6 +61,7 @@ SECTIONS: tuple[type, ...] = (
     Limits,
     ThrottleSettings,
     HeavySettings,
+    CompressionSettings,
 )
 
 DEFAULTS: dict[str, Any] = {
@@ -138,6 +143,12 @@ ENVIRONMENT = {
     "FIELDSYNC_HEAVY_PER_USER": "HEAVY_PER_USER",
     "FIELDSYNC_HEAVY_LEASE_S": "HEAVY_LEASE_S",
     "FIELDSYNC_HEAVY_RETRY_AFTER_S": "HEAVY_RETRY_AFTER_S",
+    # CompressionSettings (answers; request bodies are always decoded)
+    "FIELDSYNC_COMPRESSION": "COMPRESSION_ENABLED",
+    "FIELDSYNC_COMPRESSION_MIN_BYTES": "COMPRESSION_MIN_BYTES",
+    "FIELDSYNC_COMPRESSION_ZSTD_LEVEL": "COMPRESSION_ZSTD_LEVEL",
+    "FIELDSYNC_COMPRESSION_BR_LEVEL": "COMPRESSION_BR_LEVEL",
+    "FIELDSYNC_COMPRESSION_GZIP_LEVEL": "COMPRESSION_GZIP_LEVEL",
 }
 
 #: Variables no longer read, and what replaced them: a start-up warning, not a silent no-op.
@@ -255,7 +266,7 @@ def _check_metrics(config: dict[str, Any]) -> None:
 
 
 def _field_types() -> dict[str, type]:
-    """Config key -> the type of its default (int, float, str…): a section field's, or
+    """Config key -> the type of its default (int, float, bool, str…): a section field's, or
     a number in `DEFAULTS`."""
     types = {key: type(value) for key, value in DEFAULTS.items() if type(value) in (int, float)}
     for cls in SECTIONS:
@@ -275,6 +286,12 @@ def _from_environment() -> dict[str, Any]:
         if env not in os.environ:
             continue
         kind = types.get(key, str)
+        if kind is bool:
+            value = os.environ[env].strip().lower()
+            if value not in BOOLEANS:
+                raise ConfigError(f"{env} must be on or off (1 or 0), not {os.environ[env]!r}.")
+            values[key] = BOOLEANS[value]
+            continue
         try:
             values[key] = kind(os.environ[env]) if kind in (int, float) else os.environ[env]
         except ValueError as exc:

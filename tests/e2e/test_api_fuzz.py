@@ -151,6 +151,9 @@ def test_every_operation_conforms(case, role, app, world, login, signed_in):
         email = f"{role}@example.com"
         headers = login(email, device_id=f"fuzz-{role}-{uuid.uuid4()}")
     _use_real_ids(case, world)
+    # schemathesis asks for compressed answers like `requests` does, but its WSGI transport
+    # does not decode them; compressed answers equal plain ones (tests/api/test_compression.py).
+    headers = {**headers, "Accept-Encoding": "identity"}
     case.call_and_validate(app=app, headers=headers, checks=CHECKS)
 
 

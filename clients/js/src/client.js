@@ -6,6 +6,7 @@
  * (clients/python/fieldsync_client/client.py).
  * @module
  */
+import { COMPRESS_ABOVE, encodeBody } from './compression.js'
 import { Emitter } from './emitter.js'
 import { FieldsyncError, errorFromAnswer } from './errors.js'
 import { fold } from './fold.js'
@@ -33,6 +34,7 @@ const REFRESH_MARGIN_MS = 60_000
  * @property {number} [schemaVersion]    the protocol version spoken; 1
  * @property {number} [batchSize]        mutations per push (at most 500); 100
  * @property {number} [pullLimit]        pull `limit` (1–5000); 5000 (fewer round trips than the server's 500)
+ * @property {number | false} [compressAbove]  gzip request bodies from this many bytes (false: never); 1024
  * @property {RetryOptions} [retry]
  * @property {() => Date} [now]          the device clock (tests)
  * @property {(ms: number) => Promise<void>} [sleep]  how to wait between retries (tests)
@@ -61,7 +63,7 @@ export class SyncClient extends Emitter {
   /** @param {SyncClientOptions} options */
   constructor({
     baseUrl, storage, fetch = globalThis.fetch, deviceName, schemaVersion = 1,
-    batchSize = 100, pullLimit = 5000, retry = {}, now = () => new Date(),
+    batchSize = 100, pullLimit = 5000, compressAbove = COMPRESS_ABOVE, retry = {}, now = () => new Date(),
     sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   }) {
     super()
@@ -75,6 +77,7 @@ export class SyncClient extends Emitter {
     this.schemaVersion = schemaVersion
     this.batchSize = Math.max(1, Math.min(batchSize, MAX_PUSH))
     this.pullLimit = pullLimit
+    this.compressAbove = compressAbove
     this.retryOptions = { baseMs: 200, maxMs: 30_000, attempts: 6, ...retry }
     this._now = now
     this._sleep = sleep
@@ -569,7 +572,10 @@ export class SyncClient extends Emitter {
     const headers = { Accept: 'application/json' }
     if (body !== undefined) headers['Content-Type'] = 'application/json'
     if (token) headers.Authorization = `Bearer ${token}`
-    const init = { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }
+    const init = {
+      method, headers,
+      body: body === undefined ? undefined : await encodeBody(JSON.stringify(body), headers, this.compressAbove),
+    }
     for (let attempt = 1; ; attempt++) {
       let waitAtLeast = 0
       try {

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto'
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb'
 import { DexieStorage, IndexedDBStorage, MemoryStorage, SyncClient } from '@fieldsync/client'
+import { bodyOf, encodingOf } from '../support/body.js'
 
 export const BASE = (process.env.FIELDSYNC_URL || '').replace(/\/+$/, '')
 export const DOMAIN = process.env.FIELDSYNC_DOMAIN || 'demo.fieldsync.dev'
@@ -74,8 +75,10 @@ export function lossyFetch() {
   const log = []
   const f = async (url, init = {}) => {
     const path = new URL(url).pathname
-    log.push({ method: init.method, path, body: init.body ? JSON.parse(init.body) : undefined })
+    log.push({ method: init.method, path, body: bodyOf(init), encoding: encodingOf(init) })
     const res = await fetch(url, init)
+    // What the answer came in: fetch has decoded it already, and keeps the header.
+    log[log.length - 1].answerEncoding = res.headers.get('content-encoding')
     const i = lost.indexOf(lost.find((p) => path.includes(p)))
     if (i >= 0) {
       lost.splice(i, 1)

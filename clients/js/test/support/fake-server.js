@@ -2,6 +2,7 @@
 // (login, refresh with the lost-answer retry, logout, push with idempotent mutation ids,
 // pull with a numeric cursor, paging and reset) and lets a test inject faults.
 import { randomUUID } from 'node:crypto'
+import { bodyOf, encodingOf } from './body.js'
 
 const json = (status, body, headers = {}) =>
   new Response(body === null ? null : JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', ...headers } })
@@ -63,8 +64,8 @@ export class FakeServer {
 
   async fetch(url, init = {}) {
     const { pathname, searchParams } = new URL(url)
-    const body = init.body ? JSON.parse(init.body) : undefined
-    this.requests.push({ method: init.method, path: pathname, body })
+    const body = bodyOf(init)
+    this.requests.push({ method: init.method, path: pathname, body, encoding: encodingOf(init) })
     const fault = this._fault(pathname)
     if (fault?.kind === 'drop-before') throw new TypeError('fetch failed')
     if (fault?.kind === '503') return json(503, { error: { code: 'overloaded', message: 'busy' } }, { 'Retry-After': String(fault.retryAfter ?? 0) })
