@@ -44,7 +44,7 @@ def tile_source(tile_url: str | None) -> str | None:
     if not tile_url:
         return None
     parts = urlsplit(tile_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname and "{" not in parts.netloc:
+    if parts.scheme not in ("http", "https") or (not parts.hostname and "{" not in parts.netloc):
         return None
     host = parts.netloc.rsplit("@", 1)[-1]
     labels = ["*" if "{" in label else label for label in host.split(".")]

@@ -71,12 +71,15 @@ export function number(value, digits = 0) {
 }
 
 export function money(amount, currency) {
-  // Exact: the amount is the SDK's decimal string; only its digits are localised.
-  const n = Number(amount)
+  // Exact: the SDK's decimal string is formatted as a string (no binary float), with the
+  // currency's usual decimals (none for VND) unless the amount has cents.
+  const value = String(amount ?? '0')
   try {
-    return new Intl.NumberFormat(lang, { style: 'currency', currency: currency || 'VND', minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(n)
+    const usual = new Intl.NumberFormat(lang, { style: 'currency', currency: currency || 'VND' })
+    const digits = /\.\d*[1-9]/.test(value) ? 2 : usual.resolvedOptions().maximumFractionDigits
+    return new Intl.NumberFormat(lang, { style: 'currency', currency: currency || 'VND', minimumFractionDigits: digits, maximumFractionDigits: Math.max(digits, 2) }).format(value)
   } catch {
-    return `${amount} ${currency || ''}`
+    return `${value} ${currency || ''}`
   }
 }
 

@@ -8,7 +8,9 @@ import { start } from './store.js'
 async function boot() {
   await setLanguage(initialLanguage())
   await start()
-  render(<App />, document.getElementById('app'))
+  const root = document.getElementById('app')
+  root.textContent = '' // the boot line
+  render(<App />, root)
   document.body.dataset.ready = 'true'
 }
 

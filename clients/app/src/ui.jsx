@@ -44,7 +44,7 @@ function Banners() {
 
 const TABS = [
   ['today', '☀'],
-  ['map', '⌖'],
+  ['map', '◎'],
   ['customers', '☰'],
   ['tasks', '✓'],
   ['sync', '⇅'],

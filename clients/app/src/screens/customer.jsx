@@ -10,7 +10,7 @@ import { Screen, Empty, Loading, Field } from '../ui.jsx'
 export function verification(visit) {
   if (!visit.check_in_at) return null
   const status = visit.location_status || (visit.version ? 'unverified' : 'pending')
-  return <span class={`tag check ${status}`} data-testid="check-in-status">{t(`app.check.${visit.location_status || 'pending'}`)}{visit.check_in_distance_m != null ? ` · ${km(visit.check_in_distance_m)}` : ''}</span>
+  return <span class={`tag checkin ${status}`} data-testid="check-in-status">{t(`app.check.${visit.location_status || 'pending'}`)}{visit.check_in_distance_m != null ? ` · ${km(visit.check_in_distance_m)}` : ''}</span>
 }
 
 async function load(id) {
@@ -60,7 +60,7 @@ export function CustomerCard({ id }) {
           {isOverdue(c) && <span class="tag late">{t('app.customers.overdue')}</span>}</p>
         {!editPhone && (
           <div class="actions">
-            {c.phone && <a class="button" href={`tel:${c.phone}`} data-testid="customer-phone">📞 {c.phone}</a>}
+            {c.phone && <a class="button" href={`tel:${c.phone}`} data-testid="customer-phone">☎ {c.phone}</a>}
             {c.phone && <a class="button" href={`sms:${c.phone}`}>✉ {t('app.customer.message')}</a>}
             <button onClick={() => setEditPhone(true)} data-testid="edit-phone">{t('app.customer.edit_phone')}</button>
           </div>
@@ -88,7 +88,7 @@ export function CustomerCard({ id }) {
           <ul class="list">
             {contacts.map((p) => (
               <li class="row"><span class="grow"><b>{p.name}</b><small class="muted">{p.role}</small></span>
-                {p.phone && <a class="button small" href={`tel:${p.phone}`} aria-label={t('app.customer.call', { name: p.name })}>📞</a>}
+                {p.phone && <a class="button small" href={`tel:${p.phone}`} aria-label={t('app.customer.call', { name: p.name })}>☎</a>}
                 {p.phone && <a class="button small" href={`sms:${p.phone}`} aria-label={t('app.customer.message')}>✉</a>}
                 {p.email && <a class="button small" href={`mailto:${p.email}`} aria-label="email">@</a>}</li>
             ))}

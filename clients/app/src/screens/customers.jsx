@@ -39,7 +39,7 @@ export function Customers() {
         <input type="search" placeholder={t('app.customers.search')} aria-label={t('app.customers.search')} value={q} onInput={(e) => setQ(e.target.value)} data-testid="customer-search" />
       </div>
       <div class="chips">
-        <button class={here ? 'chip on' : 'chip'} onClick={nearMe} aria-pressed={!!here} data-testid="near-me">📍 {t('app.customers.near_me')}</button>
+        <button class={here ? 'chip on' : 'chip'} onClick={nearMe} aria-pressed={!!here} data-testid="near-me">◉ {t('app.customers.near_me')}</button>
         <button class={overdue ? 'chip on' : 'chip'} onClick={() => setOverdue(!overdue)} aria-pressed={overdue} data-testid="filter-overdue">{t('app.customers.overdue')}</button>
         <select class="chip" value={status} onChange={(e) => setStatus(e.target.value)} aria-label={t('filters.status')} data-testid="filter-status">
           <option value="">{t('filters.status')}: {t('filters.all')}</option>
@@ -51,7 +51,7 @@ export function Customers() {
         </select>
       </div>
       {geoError && <p class="error">{geoError}</p>}
-      <a class="button primary wide" href="#/prospect" data-testid="new-prospect">＋ {t('app.prospect.new')}</a>
+      <a class="button primary wide" href="#/prospect" data-testid="new-prospect">+ {t('app.prospect.new')}</a>
       {list === undefined ? <Loading /> : (
         <>
           <p class="muted" data-testid="customer-count">{t('app.customers.count', { count: list.length })}</p>
@@ -108,7 +108,7 @@ export function Prospect() {
         <Field label={t('app.customer.address')}><input name="address" maxLength={300} /></Field>
         <Field label={t('app.visit.notes')}><textarea name="notes" rows={2} /></Field>
         <div class="position">
-          <button type="button" onClick={locate} disabled={state === 'locating'} data-testid="prospect-locate">📍 {t('app.prospect.use_position')}</button>
+          <button type="button" onClick={locate} disabled={state === 'locating'} data-testid="prospect-locate">◉ {t('app.prospect.use_position')}</button>
           {fix && <p class="ok" data-testid="prospect-position">{t('app.geo.fix', { accuracy: Math.round(fix.accuracy_m) })}</p>}
           {state === 'geo-failed' && <p class="error">{t('app.geo.failed')}</p>}
         </div>

@@ -15,7 +15,7 @@ export function MapScreen() {
   const [info, setInfo] = useState('')
   const tileUrl = meta('fieldsync-tile-url')
   useEffect(() => {
-    const map = L.map(box.current, { zoomControl: true, attributionControl: true, preferCanvas: true })
+    const map = L.map(box.current, { zoomControl: true, attributionControl: true, preferCanvas: true, zoomSnap: 0.25 })
     let watch = null
     let alive = true
     let tiles = null
@@ -31,7 +31,7 @@ export function MapScreen() {
       const bounds = []
       for (const c of customers) {
         if (c.lat == null || planned.has(c.id)) continue
-        L.circleMarker([c.lat, c.lon], { radius: 6, color: '#333', weight: 1, fillColor: isOverdue(c) ? '#d9480f' : '#868e96', fillOpacity: 0.8 })
+        L.circleMarker([c.lat, c.lon], { radius: 4, color: '#333', weight: 1, fillColor: isOverdue(c) ? '#d9480f' : '#868e96', fillOpacity: 0.8 })
           .on('click', () => go(`/customer/${c.id}`)).addTo(map).bindTooltip(c.name)
       }
       if (plan) {
@@ -48,7 +48,8 @@ export function MapScreen() {
         bounds.push([plan.start_lat, plan.start_lon])
       }
       if (!bounds.length) for (const c of customers.slice(0, 200)) if (c.lat != null) bounds.push([c.lat, c.lon])
-      if (bounds.length) map.fitBounds(bounds, { padding: [24, 24] })
+      map.invalidateSize()
+      if (bounds.length) map.fitBounds(bounds, { padding: [16, 16] })
       else map.setView([0, 0], 2)
       setInfo(tiles ? '' : t(tileUrl ? 'app.map.plain_offline' : 'app.map.plain'))
     })()

@@ -78,16 +78,18 @@ export function OrderScreen({ id, customerId, visitId }) {
           )
         })}
       </ul>
+      <div class="order-foot">
       <div class="totalbar">
         <span>{t('app.order.lines', { count: lines.length })}</span>
-        <b data-testid="order-total">{money(total, currency)}</b>
+        <b data-testid="order-total" data-value={total}>{money(total, currency)}</b>
       </div>
       {!readOnly && (
-        <div class="actions sticky">
+        <div class="actions">
           <button onClick={() => save('draft')} disabled={busy || !lines.length} data-testid="order-draft">{t('app.order.save_draft')}</button>
           <button class="primary" onClick={() => save('submitted')} disabled={busy || !lines.length} data-testid="order-submit">{t('app.order.submit')}</button>
         </div>
       )}
+      </div>
     </Screen>
   )
 }

@@ -74,14 +74,14 @@ export function Today() {
             {timeline.map((s, i) => s.kind === 'lunch' ? (
               <li class="step lunch" data-testid="step-lunch">
                 <span class="when">{time(s.arrival_at, tz)}–{time(s.departure_at, tz)}</span>
-                <span class="what">🍜 {t('app.today.lunch')}</span>
+                <span class="what">☕ {t('app.today.lunch')}</span>
                 <span class="muted">{minutes(s.service_s)}{s.distance_m ? ` · ${km(s.distance_m)}` : ''}</span>
               </li>
             ) : (
               <li class={`step ${s.completed || visitedToday.has(s.customer_id) ? 'done' : ''}`} data-testid="step-visit">
                 <span class="when">{time(s.arrival_at, tz)}–{time(s.departure_at, tz)}</span>
-                <a class="what" href={`#/customer/${s.customer_id}`}>{i + 1 - timeline.slice(0, i).filter((x) => x.kind === 'lunch').length}. {byId.get(s.customer_id)?.name || s.name}</a>
-                <span class="muted">{km(s.distance_m)} · {minutes(s.travel_s)}{s.waiting_s ? ` · ${t('app.today.wait', { min: Math.round(s.waiting_s / 60) })}` : ''}{s.locked ? ' · 🔒' : ''}</span>
+                <a class="what" href={`#/customer/${s.customer_id}`}>{i + 1 - timeline.slice(0, i).filter((x) => x.kind === 'lunch').length}. <bdi>{byId.get(s.customer_id)?.name || s.name}</bdi></a>
+                <span class="muted">{km(s.distance_m)} · {minutes(s.travel_s)}{s.waiting_s ? ` · ${t('app.today.wait', { min: Math.round(s.waiting_s / 60) })}` : ''}</span>
               </li>
             ))}
           </ol>
