@@ -32,7 +32,7 @@ export function App() {
   const [path, query = ''] = hash.replace(/^#/, '').split('?')
   const parts = path.split('/').filter(Boolean)
   const params = new URLSearchParams(query)
-  if (!client.user || parts[0] === 'login' || state.wiped) return <Login />
+  if (!client.user || parts[0] === 'login' || state.wiped || state.signingIn) return <Login />
   switch (parts[0]) {
     case 'map': return <Suspense fallback={<Loading />}><MapScreen /></Suspense>
     case 'customers': return <Customers />

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks'
 import { t, LANGUAGES, LANGUAGE_NAMES, lang, setLanguage } from '../i18n.js'
-import { signIn, state, changed, go } from '../store.js'
+import { client, signIn, state, changed, go } from '../store.js'
 
 export function Login() {
   const [busy, setBusy] = useState(false)
@@ -15,6 +15,7 @@ export function Login() {
       go('/today')
       changed()
     } catch (e) {
+      if (client.user) { go('/today'); return } // signed in; the first sync failed: Sync says why
       const code = e?.code
       setError(code === 'invalid_credentials' ? t('app.login.failed') : code === 'network' ? t('app.login.offline') : code === 'rate_limited' ? t('app.login.rate_limited') : `${t('app.login.error')} (${code || e?.message})`)
     } finally {

@@ -1,6 +1,6 @@
 /* Today: the route plan's timeline (visits and the lunch break as steps), tasks due today,
  * customers overdue and not on the plan; navigation links; re-plan from here when online. */
-import { useState } from 'preact/hooks'
+import { useEffect, useState } from 'preact/hooks'
 import { t, time, day, km, minutes } from '../i18n.js'
 import { client, useData, today, steps, isOverdue, state, write, changed } from '../store.js'
 import { position } from '../geo.js'
@@ -37,6 +37,10 @@ function mapsLink(plan, stopsLeft) {
 export function Today() {
   const data = useData(load)
   const [replan, setReplan] = useState(null)
+  useEffect(() => {
+    // The first Today drawn with its data: how long a start takes (bench/app_bench.py).
+    if (data && !performance.getEntriesByName('fieldsync:today').length) performance.mark('fieldsync:today')
+  }, [data])
   if (!data) return <Screen title={t('app.today.title')} testid="today"><Loading /></Screen>
   const { plan, date, byId, tasks, overdue, visitedToday } = data
   const timeline = steps(plan)
