@@ -68,7 +68,7 @@ export function CustomerCard({ id }) {
         {editPhone && (
           <form onSubmit={savePhone} class="inline">
             <Field label={t('app.customer.phone')}><input name="phone" type="tel" defaultValue={c.phone || ''} maxLength={40} data-testid="phone-input" /></Field>
-            <button class="primary" type="submit" data-testid="phone-save">{t('common.save')}</button>
+            <button class="primary wide" type="submit" data-testid="phone-save">{t('common.save')}</button>
           </form>
         )}
       </section>

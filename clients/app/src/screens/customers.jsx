@@ -1,6 +1,6 @@
 /* Customers: offline search (accent- and case-insensitive, any script), near me, filters;
  * a new prospect at the current position. */
-import { useState } from 'preact/hooks'
+import { useEffect, useState } from 'preact/hooks'
 import { t, km, day } from '../i18n.js'
 import { client, useData, isOverdue, write, go, nowIso } from '../store.js'
 import { position, distance } from '../geo.js'
@@ -82,6 +82,8 @@ export function Prospect() {
     setState('locating')
     try { setFix(await position()); setState('idle') } catch { setState('geo-failed') }
   }
+  // Found on the street: take the position at once (the rep may take it again).
+  useEffect(() => { locate() }, [])
   async function save(event) {
     event.preventDefault()
     const form = new FormData(event.target)
@@ -114,7 +116,7 @@ export function Prospect() {
         </div>
         <p class="muted">{t('app.prospect.unapproved')}</p>
         {state === 'save-failed' && <p class="error">{t('app.save_failed')}</p>}
-        <button class="primary" type="submit" data-testid="prospect-save">{t('common.save')}</button>
+        <button class="primary wide" type="submit" data-testid="prospect-save">{t('common.save')}</button>
       </form>
     </Screen>
   )

@@ -62,7 +62,7 @@ export function NewTask({ customerId }) {
         <Field label={t('app.task.title')}><input name="title" required maxLength={200} data-testid="task-title" /></Field>
         <Field label={t('app.task.due')}><input name="due" type="date" data-testid="task-due" /></Field>
         <Field label={t('app.visit.notes')}><textarea name="notes" rows={2} /></Field>
-        <button class="primary" type="submit" data-testid="task-save">{t('common.save')}</button>
+        <button class="primary wide" type="submit" data-testid="task-save">{t('common.save')}</button>
       </form>
     </Screen>
   )

@@ -84,7 +84,7 @@ export function Today() {
             ) : (
               <li class={`step ${s.completed || visitedToday.has(s.customer_id) ? 'done' : ''}`} data-testid="step-visit">
                 <span class="when">{time(s.arrival_at, tz)}–{time(s.departure_at, tz)}</span>
-                <a class="what" href={`#/customer/${s.customer_id}`}>{i + 1 - timeline.slice(0, i).filter((x) => x.kind === 'lunch').length}. <bdi>{byId.get(s.customer_id)?.name || s.name}</bdi></a>
+                <a class="what" href={`#/customer/${s.customer_id}`}><span>{i + 1 - timeline.slice(0, i).filter((x) => x.kind === 'lunch').length}.</span><bdi>{byId.get(s.customer_id)?.name || s.name}</bdi></a>
                 <span class="muted">{km(s.distance_m)} · {minutes(s.travel_s)}{s.waiting_s ? ` · ${t('app.today.wait', { min: Math.round(s.waiting_s / 60) })}` : ''}</span>
               </li>
             ))}
