@@ -455,6 +455,29 @@ def test_every_screen_fits_a_phone_in(browser, server, locale, rep):
     screen(page, "visit")
     fits(page, f"{locale} visit")
     shot(page, f"{locale}-visit")
+
+    # The phone's storage is full: the app says so, keeps what was typed, loses nothing queued.
+    # IndexedDB refuses writes as a full disk makes it (QuotaExceededError); Chromium's CDP
+    # quota override does not reach IndexedDB in this headless build.
+    waiting = outbox(page)
+    go(page, f"#/task/new?customer={w['near']}", "task")
+    page.evaluate(
+        """() => {
+          const add = IDBObjectStore.prototype.add
+          window.restoreDisk = () => { IDBObjectStore.prototype.add = add }
+          IDBObjectStore.prototype.add = function () {
+            throw new DOMException('The disk is full', 'QuotaExceededError')
+          }
+        }"""
+    )
+    page.get_by_test_id("task-title").fill("x" * 200)
+    page.get_by_test_id("task-save").click()
+    page.get_by_test_id("banner-storage").wait_for()
+    page.get_by_test_id("save-failed").wait_for()
+    assert page.get_by_test_id("task-title").input_value() == "x" * 200
+    fits(page, f"{locale} storage full")
+    page.evaluate("window.restoreDisk()")
+    assert outbox(page) == waiting
     assert errors == []
     context.close()
 

@@ -47,8 +47,10 @@ export function CustomerCard({ id }) {
   async function savePhone(event) {
     event.preventDefault()
     const phone = String(new FormData(event.target).get('phone')).trim() || null
-    await write((cl) => cl.update('customers', c.id, { phone }))
-    setEditPhone(false)
+    try {
+      await write((cl) => cl.update('customers', c.id, { phone }))
+      setEditPhone(false)
+    } catch { setBusy('failed') }
   }
   return (
     <Screen title={c.name} back testid="customer">

@@ -24,6 +24,7 @@ export function OrderScreen({ id, customerId, visitId }) {
   const [q, setQ] = useState('')
   const [found, setFound] = useState(null)
   const [busy, setBusy] = useState(false)
+  const [failed, setFailed] = useState(false)
   if (data === undefined) return <Screen title={t('app.order.title')} back testid="order"><Loading /></Screen>
   const { order, products, customer } = data
   if (!isNew && !order) return <Screen title={t('app.order.title')} back testid="order"><Empty>{t('app.customer.gone')}</Empty></Screen>
@@ -50,6 +51,8 @@ export function OrderScreen({ id, customerId, visitId }) {
       if (order) await write((c) => c.update('orders', order.id, fields))
       else await write((c) => c.create('orders', { ...fields, customer_id: customer.id, visit_id: visitId || null, rep_id: me() }))
       go(`/customer/${customer.id}`)
+    } catch {
+      setFailed(true)
     } finally { setBusy(false) }
   }
   const shown = readOnly ? lines.map((l) => byId.get(l.product_id)).filter(Boolean) : products.filter((p) => !found || found.includes(p.id))
@@ -83,6 +86,7 @@ export function OrderScreen({ id, customerId, visitId }) {
         <span>{t('app.order.lines', { count: lines.length })}</span>
         <b data-testid="order-total" data-value={total}>{money(total, currency)}</b>
       </div>
+      {failed && <p class="error" role="alert">{t('app.save_failed')}</p>}
       {!readOnly && (
         <div class="actions">
           <button onClick={() => save('draft')} disabled={busy || !lines.length} data-testid="order-draft">{t('app.order.save_draft')}</button>

@@ -1,4 +1,5 @@
 /* Tasks: overdue, today, upcoming (and undated); complete one. A new task for a customer. */
+import { useState } from 'preact/hooks'
 import { t, day } from '../i18n.js'
 import { client, useData, write, go, today } from '../store.js'
 import { Screen, Empty, Loading, Field } from '../ui.jsx'
@@ -28,7 +29,7 @@ export function Tasks() {
           <ul class="list">
             {rows.slice(0, 50).map((x) => (
               <li class="row"><label class="check grow">
-                <input type="checkbox" onChange={() => write((c) => c.update('tasks', x.id, { done: true }))} data-testid="task-done" aria-label={t('app.tasks.complete', { title: x.title })} />
+                <input type="checkbox" onChange={() => write((c) => c.update('tasks', x.id, { done: true })).catch(() => {})} data-testid="task-done" aria-label={t('app.tasks.complete', { title: x.title })} />
                 <span>{x.title}<small class="muted">{data.names.get(x.customer_id)}{x.due_at ? ` · ${day(x.due_at)}` : ''}</small></span>
               </label></li>
             ))}
@@ -42,18 +43,24 @@ export function Tasks() {
 
 export function NewTask({ customerId }) {
   const customer = useData(() => client.get('customers', customerId), [customerId])
+  const [failed, setFailed] = useState(false)
   async function save(event) {
     event.preventDefault()
     const form = new FormData(event.target)
     const due = String(form.get('due') || '')
-    await write((c) => c.create('tasks', {
+    setFailed(false)
+    try {
+      await write((c) => c.create('tasks', {
       customer_id: customerId,
       assignee_id: client.user.id,
       title: String(form.get('title')).trim(),
       notes: String(form.get('notes') || '').trim() || null,
       due_at: due ? new Date(`${due}T09:00:00`).toISOString() : null,
-    }))
-    go(`/customer/${customerId}`)
+      }))
+      go(`/customer/${customerId}`)
+    } catch {
+      setFailed(true) // kept on screen: nothing typed is lost (a full disk has its banner)
+    }
   }
   return (
     <Screen title={t('app.task.new')} back testid="task">
@@ -62,6 +69,7 @@ export function NewTask({ customerId }) {
         <Field label={t('app.task.title')}><input name="title" required maxLength={200} data-testid="task-title" /></Field>
         <Field label={t('app.task.due')}><input name="due" type="date" data-testid="task-due" /></Field>
         <Field label={t('app.visit.notes')}><textarea name="notes" rows={2} /></Field>
+        {failed && <p class="error" role="alert" data-testid="save-failed">{t('app.save_failed')}</p>}
         <button class="primary wide" type="submit" data-testid="task-save">{t('common.save')}</button>
       </form>
     </Screen>

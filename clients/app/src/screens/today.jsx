@@ -107,7 +107,7 @@ export function Today() {
         <ul class="list">
           {tasks.slice(0, 20).map((task) => (
             <li><label class="check">
-              <input type="checkbox" onChange={() => write((c) => c.update('tasks', task.id, { done: true }))} />
+              <input type="checkbox" onChange={() => write((c) => c.update('tasks', task.id, { done: true })).catch(() => {})} />
               <span>{task.title}<small class="muted"> · {byId.get(task.customer_id)?.name} · {day(task.due_at)}</small></span>
             </label></li>
           ))}

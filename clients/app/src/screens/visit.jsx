@@ -17,6 +17,7 @@ export function VisitScreen({ id }) {
   }, [id])
   const [outcome, setOutcome] = useState(null)
   const [busy, setBusy] = useState(false)
+  const [failed, setFailed] = useState(false)
   if (data === undefined) return <Screen title="…" back testid="visit"><Loading /></Screen>
   if (data === null) return <Screen title={t('app.visit.title')} back testid="visit"><Empty>{t('app.customer.gone')}</Empty></Screen>
   const { visit: v, customer } = data
@@ -45,6 +46,8 @@ export function VisitScreen({ id }) {
         }
       })
       if (checkOut) go(`/customer/${v.customer_id}`)
+    } catch {
+      setFailed(true)
     } finally { setBusy(false) }
   }
   return (
@@ -71,6 +74,7 @@ export function VisitScreen({ id }) {
           <a class="button" href={`#/order/new?customer=${v.customer_id}&visit=${v.id}`} data-testid="visit-order">{t('app.order.new')}</a>
           <button type="submit" disabled={busy || !mine} data-testid="visit-save">{t('common.save')}</button>
         </div>
+        {failed && <p class="error" role="alert">{t('app.save_failed')}</p>}
         {open && mine && <button class="primary wide" type="button" disabled={busy} onClick={(e) => finish(e, true)} data-testid="check-out">{t('app.visit.check_out')}</button>}
       </form>
     </Screen>
