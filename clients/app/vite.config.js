@@ -48,6 +48,8 @@ export default defineConfig({
         navigateFallback: '/app/index.html',
         navigateFallbackAllowlist: [/^\/app\//],
         cleanupOutdatedCaches: true,
+        // The first worker controls the page at once, so "Update now" works in the first session too.
+        clientsClaim: true,
         // Never cache the API: the SDK's outbox and local store are the offline data.
         runtimeCaching: [],
       },

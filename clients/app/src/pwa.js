@@ -7,7 +7,15 @@ export function registerServiceWorker() {
   const update = registerSW({
     immediate: true,
     onNeedRefresh() {
-      changed({ needRefresh: () => update(true) })
+      // Waits for the rep: a screen is never swapped in the middle of an order.
+      changed({
+        needRefresh: () => {
+          // Reload once the new worker controls the page (workbox-window does not for an
+          // update it sees as "external", e.g. found by the browser's own update check).
+          navigator.serviceWorker.addEventListener('controllerchange', () => location.reload(), { once: true })
+          update(true)
+        },
+      })
     },
   })
 }

@@ -14,6 +14,7 @@ no screen may be wider than the phone.
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -422,7 +423,7 @@ def test_a_reps_day_offline(browser, server):
 
 
 @pytest.mark.parametrize("locale, rep", [("ar", "rep3"), ("vi", "rep5")])
-def test_every_screen_fits_a_phone_in(browser, server, locale, rep):
+def test_every_screen_fits_a_phone_in(browser, server, locale, rep, tmp_path, monkeypatch):
     live, proxy = server
     proxy.restore()
     w = world(live.app, f"{rep}@{DOMAIN}")
@@ -478,6 +479,20 @@ def test_every_screen_fits_a_phone_in(browser, server, locale, rep):
     fits(page, f"{locale} storage full")
     page.evaluate("window.restoreDisk()")
     assert outbox(page) == waiting
+
+    # A new version is deployed: the app offers it and waits for the rep to take it.
+    release = tmp_path / "dist"
+    shutil.copytree(app_service.DIST, release)
+    with (release / "sw.js").open("a") as worker:
+        worker.write(f"\n// release {locale}\n")
+    monkeypatch.setattr(app_service, "DIST", release)
+    page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")
+    page.get_by_test_id("banner-update").wait_for()
+    fits(page, f"{locale} new version")
+    page.get_by_test_id("banner-update").get_by_role("button").click()
+    page.get_by_test_id("banner-update").wait_for(state="detached")  # reloaded into it
+    screen(page, "sync")
+    assert page.evaluate("navigator.serviceWorker.controller.state") == "activated"
     assert errors == []
     context.close()
 
