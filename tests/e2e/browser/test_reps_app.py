@@ -311,6 +311,7 @@ def test_a_reps_day_offline(browser, server):
     screen(page, "today")
     page.get_by_test_id("banner-sync").wait_for()
     assert outbox(page) == waiting
+    page.locator(".banner.offline").wait_for()  # the start's sync found no server
     shot(page, "sync-offline")
     go(page, f"#/customer/{w['near']}", "customer")
     page.get_by_test_id("visit-row").first.wait_for()

@@ -29,7 +29,7 @@ export function SyncScreen() {
       <section class="card">
         <p data-testid="last-sync">{t('app.sync.last')}: <b>{state.lastSyncedAt ? dateTime(state.lastSyncedAt) : t('app.sync.never')}</b></p>
         <p>{t('app.sync.waiting_label')}: <b data-testid="outbox-count">{number(state.outbox)}</b></p>
-        <p class="muted">{state.online ? t('app.sync.online') : t('app.sync.offline')}</p>
+        {!state.syncing && <p class="muted" data-testid="connection">{state.online ? t('app.sync.online') : t('app.sync.offline')}</p>}
         <button class="primary wide" onClick={run} disabled={state.syncing} data-testid="sync-now">{state.syncing ? t('app.sync.running') : t('app.sync.now')}</button>
         {(error || state.lastError) && <p class="error" data-testid="sync-error">{t(`app.sync.error.${error || state.lastError}`) === `app.sync.error.${error || state.lastError}` ? t('app.sync.error.other', { code: error || state.lastError }) : t(`app.sync.error.${error || state.lastError}`)}</p>}
         {data?.outbox?.length > 0 && (
