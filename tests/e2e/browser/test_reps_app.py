@@ -26,9 +26,11 @@ from geopy.distance import geodesic
 from sqlalchemy import select
 
 from domain.models import Customer, Order, Product, RoutePlan, Task, User, Visit
+from domain.times import utc_now
 from server.demo import DOMAIN, PASSWORD
 from server.extensions import db
 from server.reps_app import service as app_service
+from sync import update_record
 from tests.support import ROOT
 from tests.support.cut_proxy import CutProxy
 from tests.support.live_server import LiveServer, live_demo_server, unavailable
@@ -181,6 +183,30 @@ def world(app, email: str):
         }
 
 
+def with_lunch_step(app, email: str) -> None:
+    """The rep's plan as the server now stores it: lunch as a step of the timeline (kind
+    "lunch", between visits), visits with kind "visit" (older plans have no kind)."""
+    with app.app_context():
+        rep = db.session.scalar(select(User).where(User.email == email))
+        plan = db.session.scalars(
+            select(RoutePlan).where(RoutePlan.rep_id == rep.id).order_by(RoutePlan.plan_date)
+        ).all()[-1]
+        stops = [{**stop, "kind": "visit"} for stop in plan.stops]
+        third = stops[2]
+        lunch = {
+            "kind": "lunch",
+            "arrival_at": third["departure_at"],
+            "departure_at": third["departure_at"],
+            "service_s": 3600,
+            "lat": third["lat"],
+            "lon": third["lon"],
+            "travel_s": 0,
+            "distance_m": 0,
+        }
+        update_record(db.session, plan, {"stops": [*stops[:3], lunch, *stops[3:]]}, now=utc_now())
+        db.session.commit()
+
+
 def manager_headers(app) -> dict[str, str]:
     answer = app.test_client().post(
         "/api/v1/auth/login",
@@ -193,6 +219,7 @@ def manager_headers(app) -> dict[str, str]:
 def test_a_reps_day_offline(browser, server):
     live, proxy = server
     w = world(live.app, REP)
+    with_lunch_step(live.app, REP)
     started = datetime.now(UTC) - timedelta(minutes=5)  # the phone's check-ins are "now"
     context = phone(browser, proxy, "en-US", w["near_at"])
     page = context.new_page()
@@ -206,7 +233,10 @@ def test_a_reps_day_offline(browser, server):
     sign_in(page, REP)
     page.get_by_test_id("step-visit").first.wait_for()
     assert page.get_by_test_id("step-visit").count() >= 3
-    assert page.get_by_test_id("step-lunch").count() <= 1
+    # Lunch is a step of the timeline, after the third visit; the visits keep their numbers.
+    assert page.get_by_test_id("step-lunch").count() == 1
+    after_lunch = page.locator("[data-testid=step-lunch] + [data-testid=step-visit] .what")
+    assert after_lunch.inner_text().startswith("4.")
     fits(page, "today")
     shot(page, "today")
     go(page, "#/map", "map")
