@@ -36,4 +36,19 @@ _fieldsync_npm_ci() {
 _fieldsync_npm_ci web "the map page (Node.js 18+)"
 _fieldsync_npm_ci clients/watermelondb "the WatermelonDB client test (Node.js 20+)"
 _fieldsync_npm_ci clients/js "the JavaScript SDK tests (Node.js 20+)"
-unset -f _fieldsync_npm_ci  # this file is sourced: leave no helper behind
+# clients/app/ (the reps' app, served at /app/): installed from its lock file, then built
+# into clients/app/dist/ when its sources, the SDK's or the message catalogue changed.
+_fieldsync_npm_ci clients/app "the reps' app at /app/ (Node.js 20+)"
+_fieldsync_app_build() {
+  local stamp=clients/app/dist/.fieldsync-built want
+  [ -f clients/app/package-lock.json ] || return 0
+  want=$(cat clients/app/package-lock.json clients/app/vite.config.js clients/app/index.html \
+    $(find clients/app/src clients/app/public clients/js/src server/web/static/i18n -type f | sort) \
+    | sha256sum | cut -d' ' -f1)
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    npm run build --prefix clients/app --silent >/dev/null
+    echo "$want" > "$stamp"
+  fi
+}
+_fieldsync_app_build
+unset -f _fieldsync_npm_ci _fieldsync_app_build  # this file is sourced: leave no helper behind

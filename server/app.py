@@ -41,6 +41,7 @@ from .metrics import routes as metrics
 from .metrics.service import EXTENSION as METRICS
 from .metrics.service import Metrics
 from .records import routes as records
+from .reps_app import routes as reps_app
 from .route_plans import routes as route_plans
 from .sync import routes as sync
 from .territory_design import routes as territory_design
@@ -147,8 +148,8 @@ def api_features() -> list[Blueprint]:
     ]
 
 
-#: Pages outside the API document: Swagger UI's files, the managers' pages.
-PAGES = (api_docs.blp, web.blp)
+#: Pages outside the API document: Swagger UI's files, the managers' pages, the reps' app.
+PAGES = (api_docs.blp, web.blp, reps_app.blp)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

@@ -64,7 +64,12 @@ MIMETYPES = (
 )
 #: Views of static files: their ETag gets the coding (`"abc:gzip"`), so flask-compress must
 #: answer their `If-None-Match` itself, or a browser would download them again every time.
-STATIC_ENDPOINTS = ("web.app_asset", "web.vendor_asset", "api_docs.swagger_asset")
+STATIC_ENDPOINTS = (
+    "web.app_asset",
+    "web.vendor_asset",
+    "api_docs.swagger_asset",
+    "reps_app.app_file",
+)
 #: Bytes of the compressed body read per step when decoding a request.
 READ_STEP = 64 * 1024
 #: The request header, as the API document describes it on every operation with a JSON body.

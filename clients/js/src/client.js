@@ -317,6 +317,20 @@ export class SyncClient extends Emitter {
     await this.storage.removeResult(id)
   }
 
+  /**
+   * A signed-in call to the REST API (e.g. `POST /api/v1/route-plans/{id}/reoptimize`), with
+   * the same token refresh, retries and session-end handling as sync. Answers of any status
+   * are returned, not thrown: `{status, body}`.
+   * @param {string} method
+   * @param {string} path   from the server root, e.g. "/api/v1/route-plans"
+   * @param {{body?: any, params?: Record<string, any>}} [options]
+   * @returns {Promise<{status: number, body: any}>}
+   */
+  async request(method, path, { body, params } = {}) {
+    await this.ready()
+    return this._authed(method, path, { body, params })
+  }
+
   // -- sync ----------------------------------------------------------------------------------
 
   /**

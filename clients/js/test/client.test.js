@@ -140,6 +140,17 @@ for (const [name, make] of Object.entries(adapters)) {
       assert.equal(server.requests.filter((r) => r.path === '/api/v1/auth/refresh').length, 1)
     })
 
+    test('request() calls the REST API signed in, refreshing an expired token first', async () => {
+      const { server, client } = await setUp(make)
+      server.faults.push({ path: '/api/v1/route-plans/p1/reoptimize', kind: 'expire' })
+      const res = await client.request('POST', '/api/v1/route-plans/p1/reoptimize', { body: { lat: 1, lon: 2 } })
+      assert.equal(res.status, 404) // the fake server has no route plans: answered, not thrown
+      const calls = server.requests.filter((r) => r.path === '/api/v1/route-plans/p1/reoptimize')
+      assert.equal(calls.length, 2)
+      assert.deepEqual(calls[1].body, { lat: 1, lon: 2 })
+      assert.equal(server.requests.filter((r) => r.path === '/api/v1/auth/refresh').length, 1)
+    })
+
     test('a refresh whose answer is lost is retried with the same refresh token', async () => {
       const { server, client } = await setUp(make)
       const token = (await client.storage.getMeta('session')).refresh_token

@@ -57,6 +57,20 @@ describe('IndexedDBStorage keeps what was committed across a reopen', () => {
     })
   }
 
+  test('a wipe (clear) erases the records from IndexedDB itself, not only from what is read', async () => {
+    const indexedDB = new IDBFactory()
+    const s = new IndexedDBStorage('wipe', { indexedDB, IDBKeyRange, compactAfter: 2 })
+    await s.put('customers', [{ id: 'a', name: 'Secret shop' }])
+    await s.put('customers', [{ id: 'b', name: 'Another secret' }]) // compacted into the snapshot
+    await s.put('contacts', [{ id: 'k', customer_id: 'a', name: 'In the log' }])
+    await s.setMeta('deviceId', 'd1')
+    await s.clear()
+    const stored = JSON.stringify([await s.db.table('log').toArray(), await s.db.table('snapshot').toArray()])
+    assert.doesNotMatch(stored, /secret|In the log/i)
+    assert.match(stored, /d1/) // the device id survives a wipe
+    s.close()
+  })
+
   test('a transaction whose save fails leaves memory as it was', async () => {
     const s = new IndexedDBStorage('failing', { indexedDB: new IDBFactory(), IDBKeyRange })
     await s.put('customers', [{ id: 'a', name: 'A' }])

@@ -75,7 +75,8 @@ export class IndexedDBStorage extends MemoryStorage {
     const log = this.db.table('log')
     // Resolves once IndexedDB has committed it: what the caller is told is saved, is.
     await this.db.transaction('rw', log, () => log.add(entry))
-    if (++this._logged >= this.compactAfter) await this._compact()
+    // A wipe erases what is on disk too (a revoked phone's data), not only what is read.
+    if (entry.clear || ++this._logged >= this.compactAfter) await this._compact()
   }
 
   /** @param {Array<[string, any, any]>} dirty */

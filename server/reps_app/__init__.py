@@ -1,0 +1,1 @@
+"""`/app/`: the reps' offline progressive web app (built from `clients/app/`)."""
