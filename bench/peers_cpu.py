@@ -15,7 +15,10 @@ time is the server's process tree (the gunicorn master and its workers:
 utime + stime from /proc) before and after those pulls, divided by their
 number. The PostgreSQL backends serving the peer's database are read the same
 way and shown beside (`+db`), but the goal is judged on the server process.
-Ratios are fieldsync / Kinto within a round, then the median over rounds.
+Ratios are fieldsync / Kinto within a round, then the median over rounds. The
+goal is judged on PostgreSQL, like the goal it replaced; fieldsync on SQLite
+against Kinto's memory backend (a dict in the process: no database at all) is
+shown beside it.
 
 Kinto does not compress its answers as it ships, so its `gzip` column is Kinto
 as it ships to a client that accepts gzip; fieldsync's `gzip` column measures
@@ -434,8 +437,9 @@ def print_cpu_table(results: Results, peers: Sequence[Peer], rounds: int, pulls:
                     for a, b in zip(ours, theirs, strict=True)
                 ]
                 ok = statistics.median(ratios) <= 1.0
-                verdict &= ok
-                judged = True
+                if fs == "fieldsync-postgres":  # Kinto's memory backend keeps nothing
+                    verdict &= ok
+                    judged = True
                 rows.append(
                     [
                         f"{fs} / {kinto}",
@@ -448,8 +452,8 @@ def print_cpu_table(results: Results, peers: Sequence[Peer], rounds: int, pulls:
     print_columns(rows)
     if judged:
         print(
-            "goal (issue 18): server CPU per empty pull and per 10-change pull ≤ Kinto's: "
-            + ("PASS" if verdict else "FAIL")
+            "goal (issue 18), on PostgreSQL like the goal it replaced: server CPU per empty "
+            "pull and per 10-change pull ≤ Kinto's: " + ("PASS" if verdict else "FAIL")
         )
     return verdict
 
