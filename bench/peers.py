@@ -7,7 +7,8 @@ building it, so it would measure the client more than the servers.
 
 1. create N customer-like records in batches of 100
    (fieldsync: `POST /api/v1/sync/push` with 100 creates; Kinto: `POST /v1/batch`
-   with 100 `PUT`s);
+   with 100 `PUT`s, each record with every field fieldsync sends of a customer,
+   so that both store and send records as wide);
 2. full pull of all changes since zero (fieldsync: `GET /api/v1/sync/pull` with no
    cursor, limit 5,000, following `has_more`; Kinto: `GET .../records?_limit=10000`,
    both at their maximum page size, following `Next-Page`);
@@ -146,6 +147,35 @@ def customer(i: int) -> dict:
         "tier": "B",
         "notes": "Opens at 7, ask for the owner.",
     }
+
+
+#: What fieldsync adds to a customer it sends (its own fields and the defaults of the rest),
+#: with values like a rep's new customer: Kinto is given these too, so that both peers
+#: store and send records as wide (issue 18: "Kinto gets records with our fields").
+SERVER_FIELDS = {
+    "version": 1,
+    "created_at": "2026-12-05T04:01:05.214170Z",
+    "updated_at": "2026-12-05T04:01:05.214170Z",
+    "deleted_at": None,
+    "country": None,
+    "territory_id": None,
+    "owner_id": "b03b0777-582d-477a-839b-201d094dac3d",
+    "status": "lead",
+    "visit_every_days": 30,
+    "visit_minutes": 30,
+    "opening_hours": None,
+    "last_visit_at": None,
+    "location_approved": False,
+    "proposed_lat": None,
+    "proposed_lon": None,
+    "proposed_by": None,
+    "proposed_at": None,
+}
+
+
+def wide_customer(i: int) -> dict:
+    """Customer `i` with every field fieldsync sends of a customer (for Kinto)."""
+    return {**SERVER_FIELDS, **customer(i)}
 
 
 def edit(i: int) -> dict:
@@ -304,7 +334,7 @@ def kinto_workload(port: int, records: int, updates: int) -> dict[str, Step]:
         for start in range(0, records, BATCH):
             batch(
                 [
-                    {"path": f"{RECORDS[3:]}/{ids[i]}", "body": {"data": customer(i)}}
+                    {"path": f"{RECORDS[3:]}/{ids[i]}", "body": {"data": wide_customer(i)}}
                     for i in range(start, min(records, start + BATCH))
                 ],
                 "PUT",

@@ -57,7 +57,7 @@ from bench.common import (
     stop_server,
     worker_pids,
 )
-from bench.peers import customer
+from bench.peers import customer, wide_customer
 
 KINDS = ("empty pull", "10-change pull")
 ENCODINGS = ("identity", "gzip")
@@ -256,7 +256,9 @@ def _fieldsync_head(client: Client, cursor: str | None) -> tuple[str, dict | Non
 def wide_record(i: int, template: dict | None) -> dict:
     """A Kinto record with every field of a fieldsync customer (as fieldsync sends one),
     the customer fields of record `i`, and fieldsync's own values for the rest."""
-    record = dict(template or {})
+    if template is None:
+        return wide_customer(i)
+    record = dict(template)
     record.pop("id", None)
     record.update(customer(i))
     return record
@@ -422,6 +424,14 @@ def print_cpu_table(results: Results, peers: Sequence[Peer], rounds: int, pulls:
                     ]
                 )
     print_columns(rows)
+    for peer in peers:  # what accepting gzip costs each peer (issue 18: at most +15 %)
+        cells = []
+        for kind in KINDS:
+            plain = results[(peer.name, kind, "identity")]
+            packed = results[(peer.name, kind, "gzip")]
+            extra = [(b.cpu_ms / a.cpu_ms - 1) * 100 for a, b in zip(plain, packed, strict=True)]
+            cells.append(f"{kind} {spread(extra, 0)} %")
+        print(f"CPU with gzip accepted vs identity, {peer.name}: " + ", ".join(cells))
     names = {p.name for p in peers}
     verdict, judged = True, False
     rows = [["fieldsync / Kinto CPU per pull", "pull", "Accept-Encoding", "ratio", "goal ≤ 1"]]

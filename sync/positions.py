@@ -8,7 +8,7 @@ there is one writer at a time. See ADR 0005.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, bindparam, func, select, text, tuple_
+from sqlalchemy import BigInteger, bindparam, func, literal_column, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from domain.models import ChangeLogEntry, SyncState
@@ -48,6 +48,26 @@ _PRUNED = select(SyncState.value).where(SyncState.key == PRUNED_KEY)
 def pruned_through(session: Session) -> Position:
     value = session.scalar(_PRUNED)
     return tuple(value) if value else (-1, 0)  # type: ignore[return-value]
+
+
+_PG_HORIZON_PRUNED = select(
+    literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint"),
+    _PRUNED.scalar_subquery(),
+)
+_SQLITE_HORIZON_PRUNED = select(
+    func.coalesce(func.max(ChangeLogEntry.seq), 0), _PRUNED.scalar_subquery()
+)
+
+
+def horizon_and_pruned(session: Session) -> tuple[Position, Position]:
+    """`horizon` and `pruned_through` in one statement (one round trip per pull)."""
+    if is_postgres(session):
+        xmin, pruned = session.execute(_PG_HORIZON_PRUNED).one()
+        top: Position = (xmin - 1, MAX_SEQ)
+    else:
+        seq, pruned = session.execute(_SQLITE_HORIZON_PRUNED).one()
+        top = (0, seq)
+    return top, tuple(pruned) if pruned else (-1, 0)  # type: ignore[return-value]
 
 
 def log_between(session: Session, after: Position, up_to: Position | None = None) -> list:

@@ -57,11 +57,10 @@ from .cursor import Cursor, Holder, LegacyCursor, Position, ScopeSpec, Walk
 from .page import Page, PullResult
 from .positions import (
     bound_log_between,
-    horizon,
+    horizon_and_pruned,
     is_postgres,
     log_after,
     position_params,
-    pruned_through,
 )
 from .records_json import record_json
 from .scopes import Scope
@@ -126,8 +125,8 @@ class Puller:
         """A page after `cursor` (none: from scratch); for callers holding the cursor itself."""
         config = settings.current()
         limit = min(limit or config.pull_default_limit, config.pull_max_limit)
-        top = horizon(self.session)
-        if cursor is not None and cursor.position < pruned_through(self.session):
+        top, pruned = horizon_and_pruned(self.session)
+        if cursor is not None and cursor.position < pruned:
             cursor, reset = None, True
         if cursor is None:
             cursor = Cursor(top, self.spec, (Walk("fill"),))
