@@ -7,7 +7,8 @@ building it, so it would measure the client more than the servers.
 
 1. create N customer-like records in batches of 100
    (fieldsync: `POST /api/v1/sync/push` with 100 creates; Kinto: `POST /v1/batch`
-   with 100 `PUT`s);
+   with 100 `PUT`s, each record with every field fieldsync sends of a customer,
+   so that both store and send records as wide);
 2. full pull of all changes since zero (fieldsync: `GET /api/v1/sync/pull` with no
    cursor, limit 5,000, following `has_more`; Kinto: `GET .../records?_limit=10000`,
    both at their maximum page size, following `Next-Page`);
@@ -25,12 +26,15 @@ PostgreSQL backends (database `kinto_bench`); see bench/peers_kinto.py.
     ./bench/run peers            # 5,000 records, 1,000 updates
     ./bench/run peers --quick    # 1,000 records, 200 updates
     ./bench/run peers --peers fieldsync-postgres,kinto-postgres
+    ./bench/run peers --cpu-only --rounds 7   # only the CPU per small pull (issue 18)
+
+Then, unless `--no-cpu`, the server CPU time per empty pull and per 10-change pull,
+interleaved, with and without gzip: see bench/peers_cpu.py.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
 import http.client
 import json
 import statistics
@@ -61,13 +65,15 @@ from bench.common import (
 PEERS = ("fieldsync-sqlite", "fieldsync-postgres", "kinto-memory", "kinto-postgres")
 PAIRS = (("fieldsync-postgres", "kinto-postgres"), ("fieldsync-sqlite", "kinto-memory"))
 STEPS = ("create", "full pull", "update", "incremental pull")
-# Goals (issue 6 item 3), on PostgreSQL: writes >= 5x Kinto, pulls >= 2x.
-GOALS = {"create": 5.0, "update": 5.0, "full pull": 2.0, "incremental pull": 2.0}
+# Goals on PostgreSQL: writes >= 5x Kinto (issue 6 item 3). Issue 18 replaced the pull
+# goal (>= 2x) with server CPU per small pull <= Kinto's (bench/peers_cpu.py): pull
+# rates are shown, not judged.
+GOALS = {"create": 5.0, "update": 5.0}
 BATCH = 100
 READ_RUNS = 5
 FS_DATABASE = "fs_peers"
-KINTO_AUTH = "Basic " + base64.b64encode(b"bench:bench-password").decode()
-RECORDS = "/v1/buckets/bench/collections/customers/records"
+KINTO_AUTH = peers_kinto.AUTH
+RECORDS = peers_kinto.RECORDS
 
 
 @dataclass
@@ -141,6 +147,35 @@ def customer(i: int) -> dict:
         "tier": "B",
         "notes": "Opens at 7, ask for the owner.",
     }
+
+
+#: What fieldsync adds to a customer it sends (its own fields and the defaults of the rest),
+#: with values like a rep's new customer: Kinto is given these too, so that both peers
+#: store and send records as wide (issue 18: "Kinto gets records with our fields").
+SERVER_FIELDS = {
+    "version": 1,
+    "created_at": "2026-12-05T04:01:05.214170Z",
+    "updated_at": "2026-12-05T04:01:05.214170Z",
+    "deleted_at": None,
+    "country": None,
+    "territory_id": None,
+    "owner_id": "b03b0777-582d-477a-839b-201d094dac3d",
+    "status": "lead",
+    "visit_every_days": 30,
+    "visit_minutes": 30,
+    "opening_hours": None,
+    "last_visit_at": None,
+    "location_approved": False,
+    "proposed_lat": None,
+    "proposed_lon": None,
+    "proposed_by": None,
+    "proposed_at": None,
+}
+
+
+def wide_customer(i: int) -> dict:
+    """Customer `i` with every field fieldsync sends of a customer (for Kinto)."""
+    return {**SERVER_FIELDS, **customer(i)}
 
 
 def edit(i: int) -> dict:
@@ -299,7 +334,7 @@ def kinto_workload(port: int, records: int, updates: int) -> dict[str, Step]:
         for start in range(0, records, BATCH):
             batch(
                 [
-                    {"path": f"{RECORDS[3:]}/{ids[i]}", "body": {"data": customer(i)}}
+                    {"path": f"{RECORDS[3:]}/{ids[i]}", "body": {"data": wide_customer(i)}}
                     for i in range(start, min(records, start + BATCH))
                 ],
                 "PUT",
@@ -388,18 +423,16 @@ def print_table(results: dict[str, dict[str, Step]], sizes: tuple[int, int], ver
             kinto_rate = results[k][step].rate
             ratio = results[f][step].rate / kinto_rate if kinto_rate else float("inf")
             cell = f"{ratio:.2f}×"
-            if f == "fieldsync-postgres":
+            if f == "fieldsync-postgres" and step in GOALS:
                 ok = ratio >= GOALS[step]
                 verdict &= ok
                 cell += " PASS" if ok else " FAIL"
             row.append(cell)
-        row.append(f"≥ {GOALS[step]:.0f}×")
+        row.append(f"≥ {GOALS[step]:.0f}×" if step in GOALS else "see CPU table")
         rows.append(row)
     print_columns(rows)
     if ("fieldsync-postgres", "kinto-postgres") in pairs:
-        print(
-            "goal on PostgreSQL (writes ≥ 5×, pulls ≥ 2× Kinto): " + ("PASS" if verdict else "FAIL")
-        )
+        print("goal on PostgreSQL (writes ≥ 5× Kinto): " + ("PASS" if verdict else "FAIL"))
     print("requests / KB sent / KB received / ms of the client's JSON decoding, per step:")
     for peer in peers:
         cells = [
@@ -421,6 +454,12 @@ def main() -> None:
     parser.add_argument(
         "--peers", default=",".join(PEERS), help=f"comma-separated subset of {', '.join(PEERS)}"
     )
+    parser.add_argument("--cpu-only", action="store_true", help="only CPU per small pull")
+    parser.add_argument("--no-cpu", action="store_true", help="skip CPU per small pull")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="interleaved rounds of the CPU table (≥ 5)"
+    )
+    parser.add_argument("--pulls", type=int, help="pulls per peer, kind and encoding per round")
     args = parser.parse_args()
     records = args.records or (1_000 if args.quick else 5_000)
     updates = min(records, args.updates or (200 if args.quick else 1_000))
@@ -433,7 +472,7 @@ def main() -> None:
     results: dict[str, dict[str, Step]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for peer in PEERS:
-            if peer not in chosen:
+            if peer not in chosen or args.cpu_only:
                 continue
             workdir = Path(tmp) / peer
             workdir.mkdir()
@@ -449,7 +488,15 @@ def main() -> None:
                 f"{peer}: done in {time.perf_counter() - started:.0f} s (create p50 {p50:.0f} ms)",
                 flush=True,
             )
-    print_table(results, sizes, version)
+        if results:
+            print_table(results, sizes, version)
+        if not args.no_cpu:
+            from bench import peers_cpu
+
+            pulls = args.pulls or (40 if args.quick else 100)
+            cpu_dir = Path(tmp) / "cpu"
+            cpu_dir.mkdir()
+            peers_cpu.run(chosen, cpu_dir, args.rounds, pulls)
 
 
 if __name__ == "__main__":

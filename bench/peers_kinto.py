@@ -8,6 +8,7 @@ process, two on PostgreSQL).
 
 from __future__ import annotations
 
+import base64
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,9 @@ from bench.common import ROOT, free_port, pg_url, stop_server, wait_http
 VENV = ROOT / ".bench-venvs" / "kinto"
 SPEC = "kinto[postgresql]>=26,<27"
 DATABASE = "kinto_bench"
+#: The bench's Basic credentials (Kinto's basicauth makes the user on first use).
+AUTH = "Basic " + base64.b64encode(b"bench:bench-password").decode()
+RECORDS = "/v1/buckets/bench/collections/customers/records"
 
 INI = """\
 [app:main]
@@ -79,9 +83,9 @@ def ensure_venv() -> str:
     return found.stdout.strip()
 
 
-def write_ini(backend: str, workdir: Path) -> Path:
-    """backend: "memory" or "postgresql" (the database must exist)."""
-    url = pg_url(DATABASE) if backend == "postgresql" else ""
+def write_ini(backend: str, workdir: Path, database: str = DATABASE) -> Path:
+    """backend: "memory" or "postgresql" (`database` must exist; it is migrated)."""
+    url = pg_url(database) if backend == "postgresql" else ""
     ini = workdir / f"kinto-{backend}.ini"
     ini.write_text(INI.format(backend=backend, url=url))
     if backend == "postgresql":

@@ -498,14 +498,24 @@ class RoutePlanSchema(RecordSchema):
         fields.Dict(),
         dump_only=True,
         metadata={
-            "description": "In visit order: `customer_id`, `name`, `lat`, `lon`, `arrival_at`, "
-            "`waiting_s` (before the visit starts; includes lunch when it is taken there), "
-            "`service_s`, `departure_at` (= arrival + waiting + service), `travel_s` and "
-            "`distance_m` from the previous stop (or the start), `locked`, `completed`."
+            "description": "The day's timeline in order. Each step has `kind`, `lat`, `lon`, "
+            "`arrival_at`, `waiting_s`, `service_s`, `departure_at` (= arrival + waiting + "
+            "service), `travel_s` and `distance_m` from the previous step (or the start), so "
+            "each arrival is the previous departure plus travel. `kind` `visit`: also "
+            "`customer_id`, `name`, `locked`, `completed`; `waiting_s` is time before the visit "
+            "starts (never the lunch break). `kind` `lunch` (at most one): the break, taken at "
+            "`lat`, `lon`, `service_s` long, starting at `arrival_at` (plus `waiting_s`, 0 "
+            "unless the rep is free before the lunch window opens) and ending at `departure_at`; "
+            "no `customer_id`. Plans stored before lunch became a step have no `kind`: read "
+            "them as visits."
         },
     )
     lunch = fields.Dict(
-        dump_only=True, allow_none=True, metadata={"description": "`start_at`, `end_at`."}
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": "`start_at`, `end_at` of the lunch step (kept for older clients)."
+        },
     )
     unassigned = fields.List(
         fields.Dict(),

@@ -88,12 +88,41 @@ class PlannedStop:
         return self.arrival_s + self.waiting_s + self.service_s
 
 
+@dataclass(frozen=True)
+class PlannedLunch:
+    """The lunch break as a step of the day, so that a rep's timeline shows it.
+
+    Its legs add up like a visit's: `arrival_s` is the previous departure plus
+    `travel_s`; the break starts after `waiting_s` (non-zero only when the rep
+    is free before the lunch window opens) and lasts `service_s`.
+    """
+
+    place: Place
+    arrival_s: int
+    waiting_s: int
+    service_s: int
+    #: From the previous stop (or the start): non-zero when the rep drives to
+    #: the next place first and has lunch on arrival.
+    travel_s: int
+    distance_m: int
+    #: How many visits come before it in the day.
+    after: int
+
+    @property
+    def start_s(self) -> int:
+        return self.arrival_s + self.waiting_s
+
+    @property
+    def departure_s(self) -> int:
+        return self.start_s + self.service_s
+
+
 @dataclass
 class DayPlan:
     work: WorkDay
+    #: The visits, in order (`timeline()` puts the lunch break among them).
     stops: list[PlannedStop] = field(default_factory=list)
-    #: (start, end) seconds since midnight, when the lunch break is taken.
-    lunch_s: tuple[int, int] | None = None
+    lunch: PlannedLunch | None = None
     #: Leaving the start point.
     depart_s: int = 0
     #: Arrival back at the end point, with the last leg.
@@ -105,20 +134,33 @@ class DayPlan:
     resumed_at: Place | None = None
 
     @property
+    def lunch_s(self) -> tuple[int, int] | None:
+        """(start, end) seconds since midnight, when the lunch break is taken."""
+        return None if self.lunch is None else (self.lunch.start_s, self.lunch.departure_s)
+
+    def timeline(self) -> list[PlannedStop | PlannedLunch]:
+        """The day's steps in order: the visits, and the lunch break where it is taken."""
+        steps: list[PlannedStop | PlannedLunch] = list(self.stops)
+        if self.lunch is not None:
+            steps.insert(min(self.lunch.after, len(steps)), self.lunch)
+        return steps
+
+    @property
     def total_travel_s(self) -> int:
-        return sum(s.travel_s for s in self.stops) + self.end_travel_s
+        return sum(s.travel_s for s in self.timeline()) + self.end_travel_s
 
     @property
     def total_distance_m(self) -> int:
-        return sum(s.distance_m for s in self.stops) + self.end_distance_m
+        return sum(s.distance_m for s in self.timeline()) + self.end_distance_m
 
     @property
     def total_service_s(self) -> int:
+        """Time spent at customers (the lunch break is not service)."""
         return sum(s.service_s for s in self.stops)
 
     @property
     def total_waiting_s(self) -> int:
-        return sum(s.waiting_s for s in self.stops)
+        return sum(s.waiting_s for s in self.timeline())
 
     @property
     def work_s(self) -> int:
@@ -280,16 +322,18 @@ def _day_plan(
 
     VROOM's service start times are kept (they respect every window); arrivals
     are recomputed as "leave as soon as free, drive, then wait", so that each
-    leg adds up: arrival = departure from the previous stop (or end of lunch) +
-    travel. When VROOM drives first and has lunch on arrival, the stop's
-    waiting time includes the lunch. With `leave_late`, the rep leaves the
-    start as late as the first stop allows (not when continuing from a stop
-    already made).
+    leg adds up: arrival = departure from the previous step + travel. The lunch
+    break is a step of its own: taken where the rep is, or, when VROOM drives
+    first and has lunch on arrival, at the next place (a customer or the end),
+    whose visit then follows the break with no travel. With `leave_late`, the
+    rep leaves the start as late as the first stop allows (not when continuing
+    from a stop already made).
     """
     result = DayPlan(day)
     free_at: int | None = None
-    #: A leg driven before the lunch break (lunch at the next place): arrival, time, metres.
-    driven: tuple[int, int, int] | None = None
+    here = day.start
+    #: The lunch was driven to the next place: it takes that place's position.
+    lunch_at_next = False
     for step in steps:
         begins = step.arrival_s + step.waiting_s - offset
         if step.kind == "start":
@@ -297,31 +341,39 @@ def _day_plan(
         if free_at is None:
             late = begins - step.travel_s if leave_late else day.start_s
             free_at = result.depart_s = max(day.start_s, late)
+        arrival = free_at + step.travel_s
         if step.kind == "break":
-            if step.travel_s:
-                driven = (free_at + step.travel_s, step.travel_s, step.distance_m)
-            result.lunch_s = (begins, begins + step.service_s)
-            free_at = begins + step.service_s
-            continue
-        arrival, travel, metres = free_at + step.travel_s, step.travel_s, step.distance_m
-        if driven:
-            arrival, travel, metres = driven[0], driven[1] + travel, driven[2] + metres
-            driven = None
-        if step.kind == "stop":
-            stop = PlannedStop(
-                step.key,
-                customers[step.key].place,
+            result.lunch = PlannedLunch(
+                here,
                 arrival,
                 begins - arrival,
                 step.service_s,
-                travel,
-                metres,
+                step.travel_s,
+                step.distance_m,
+                after=len(result.stops),
+            )
+            lunch_at_next = step.travel_s > 0
+            free_at = result.lunch.departure_s
+            continue
+        place = customers[step.key].place if step.kind == "stop" else day.end
+        if lunch_at_next and result.lunch is not None:
+            result.lunch = replace(result.lunch, place=place)
+            lunch_at_next = False
+        if step.kind == "stop":
+            stop = PlannedStop(
+                step.key,
+                place,
+                arrival,
+                begins - arrival,
+                step.service_s,
+                step.travel_s,
+                step.distance_m,
             )
             result.stops.append(stop)
-            free_at = stop.departure_s
+            free_at, here = stop.departure_s, place
         elif step.kind == "end":
             result.end_s = max(arrival, free_at)
-            result.end_travel_s, result.end_distance_m = travel, metres
+            result.end_travel_s, result.end_distance_m = step.travel_s, step.distance_m
     return result
 
 
@@ -332,6 +384,7 @@ def plan_day(
     *,
     locked: Sequence[str] = (),
     done: Sequence[PlannedStop] = (),
+    taken_lunch: PlannedLunch | None = None,
     now: tuple[Place, int] | None = None,
     max_candidates: int | None = None,
     time_limit_s: float = 1.0,
@@ -341,7 +394,9 @@ def plan_day(
     `locked`: customers to visit first, in this order (promised appointments);
     the solver plans the rest of the day from the last of them.
     `done` and `now`: a re-plan during the day keeps the stops already made as
-    they were and plans the rest from where the rep is, at that time.
+    they were and plans the rest from where the rep is, at that time;
+    `taken_lunch` is a lunch break already over, kept among the `done` stops
+    (its `after` counts them).
     """
     by_id = {c.id: c for c in customers}
     current = day
@@ -365,6 +420,10 @@ def plan_day(
         result.depart_s = day.start_s
     result.resumed_at = current.start if now is not None else None
     result.stops = [*done, *fixed, *result.stops]
+    if result.lunch is not None:
+        result.lunch = replace(result.lunch, after=result.lunch.after + len(done) + len(fixed))
+    elif taken_lunch is not None:
+        result.lunch = taken_lunch
     result.unassigned = unassigned + planning.unassigned
     return result
 

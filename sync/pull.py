@@ -13,17 +13,20 @@ See ADR 0005 for why this is correct with concurrent writers.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import (
     ARRAY,
+    Integer,
     Row,
     Select,
     and_,
     any_,
     bindparam,
+    exists,
     or_,
     select,
     text,
@@ -52,7 +55,13 @@ from domain.models import (
 from . import settings
 from .cursor import Cursor, Holder, LegacyCursor, Position, ScopeSpec, Walk
 from .page import Page, PullResult
-from .positions import horizon, is_postgres, log_after, log_between, pruned_through
+from .positions import (
+    bound_log_between,
+    horizon_and_pruned,
+    is_postgres,
+    log_after,
+    position_params,
+)
 from .records_json import record_json
 from .scopes import Scope
 
@@ -116,8 +125,8 @@ class Puller:
         """A page after `cursor` (none: from scratch); for callers holding the cursor itself."""
         config = settings.current()
         limit = min(limit or config.pull_default_limit, config.pull_max_limit)
-        top = horizon(self.session)
-        if cursor is not None and cursor.position < pruned_through(self.session):
+        top, pruned = horizon_and_pruned(self.session)
+        if cursor is not None and cursor.position < pruned:
             cursor, reset = None, True
         if cursor is None:
             cursor = Cursor(top, self.spec, (Walk("fill"),))
@@ -267,52 +276,25 @@ class Puller:
     # -- the change log ----------------------------------------------------------------
 
     def _read_log(self, position: Position, top: Position, page: Page) -> tuple[Position, bool]:
-        log = ChangeLogEntry
+        if position >= top:  # nothing was written since: an idle phone's poll asks no more
+            return position, True
+        was = self.was
         rows = self.session.execute(
-            select(*LOG_COLUMNS)
-            .where(*log_between(self.session, position, top), self._log_scope())
-            .order_by(log.txid, log.seq)
-            .limit(page.room)
+            _log_statement(is_postgres(self.session), self.scope.role),
+            {
+                **position_params(position, top),
+                **_scope_params(self.scope),
+                "room": page.room,
+                "was_territories": list(was.territories),
+                "was_members": list(was.members),
+                "was_teams": list(was.teams),
+            },
         ).all()
         if len(rows) < page.room:
             self._materialise(rows, position, page)
             return max(position, top), True
         self._materialise(rows, position, page)
         return (rows[-1].txid, rows[-1].seq), False
-
-    def _log_scope(self):
-        """The log rows that may concern this user: of records visible now, and the moves
-        of records out of what the device held (`self.was`: the scope, or the scope before
-        it changed), which it must remove."""
-        if self.scope.is_admin:
-            return true()
-        log, was = ChangeLogEntry, self.was
-        visible_customers = select(Customer.id).where(self.scope.customers_where())
-        placed_before = or_(
-            log.prev_territory_id.in_(was.territories), log.prev_owner_id.in_(was.members)
-        )
-        conditions = [
-            and_(
-                log.table_name.in_(CUSTOMER_TABLES),
-                or_(log.customer_id.in_(visible_customers), placed_before),
-            ),
-            log.table_name == "products",
-            and_(
-                log.table_name == "users",
-                or_(
-                    log.record_id.in_(select(User.id).where(self.scope.where(User))),
-                    log.prev_team_id.in_(was.teams),
-                ),
-            ),
-        ]
-        for model in (Territory, Team, RoutePlan):
-            conditions.append(
-                and_(
-                    log.table_name == model.__tablename__,
-                    log.record_id.in_(select(model.id).where(self.scope.where(model))),
-                )
-            )
-        return or_(*conditions)
 
     def _materialise(self, rows: list[Row], position: Position, page: Page) -> None:
         ids: dict[str, set[uuid.UUID]] = defaultdict(set)
@@ -360,28 +342,29 @@ class Puller:
         self, ids: dict[str, set[uuid.UUID]]
     ) -> dict[tuple[str, uuid.UUID], SyncedRecord | Row]:
         found: dict[tuple[str, uuid.UUID], SyncedRecord | Row] = {}
+        postgres = is_postgres(self.session)
         for table, record_ids in ids.items():
             if not record_ids:
                 continue
             model = RECORD_MODELS[table]
-            query = select(model).where(
-                _one_of(self.session, model.id, record_ids), self.scope.where(model)
-            )
-            for record in self._fetch(model, query):
+            statement = _visible_statement(postgres, self.scope.role, table)
+            params = {**_scope_params(self.scope), "ids": list(record_ids)}
+            if issubclass(model, PulledAsJson):
+                rows = self.session.connection().execute(statement, params).all()
+            else:
+                rows = list(self.session.scalars(statement, params))
+            for record in rows:
                 found[(table, record.id)] = record
         return found
 
     def _fetch(self, model: type[SyncedRecord], query: Select) -> list[SyncedRecord | Row]:
         """The records `query` selects: for tables that store their JSON, only what
         a pull reads besides it (rows); for the others, ORM objects."""
+        statement = _fetching(model, query)
         if not issubclass(model, PulledAsJson):
-            return list(self.session.scalars(query.options(*_lean(model))))
-        # In the order `Page.put` reads them.
-        columns = [model.id, model.deleted_at.is_not(None).label("is_deleted"), model.sync_json]
-        if issubclass(model, CustomerChild):
-            columns.append(model.customer_id)
+            return list(self.session.scalars(statement))
         # Core execution: plain tuples, without the ORM's per-row result processing.
-        return self.session.connection().execute(query.with_only_columns(*columns)).all()
+        return self.session.connection().execute(statement).all()
 
     def _json_of(self, table: str, record_id: uuid.UUID) -> dict[str, Any]:
         return record_json(self.session.get(RECORD_MODELS[table], record_id))
@@ -417,6 +400,119 @@ def _one_of(session: Session, column, values: set):
     if not is_postgres(session):
         return column.in_(values)
     return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+
+
+def _fetching(model: type[SyncedRecord], query: Select) -> Select:
+    """`query` reading what a pull needs of `model`: for tables that store their JSON,
+    only the columns `Page.put` reads besides it, in its order; for the others, the
+    ORM objects without the columns a pull never sends."""
+    if not issubclass(model, PulledAsJson):
+        return query.options(*_lean(model))
+    columns = [model.id, model.deleted_at.is_not(None).label("is_deleted"), model.sync_json]
+    if issubclass(model, CustomerChild):
+        columns.append(model.customer_id)
+    return query.with_only_columns(*columns)
+
+
+def _bound_scope(role: str) -> Scope:
+    """A scope of `role` whose id sets are expanding bind parameters (`_scope_params`):
+    its conditions go into statements built once, not on every pull."""
+
+    def ids(name: str):
+        return bindparam(name, expanding=True)
+
+    return Scope(None, role, ids("teams"), ids("territories"), ids("members"))  # type: ignore[arg-type]
+
+
+def _scope_params(scope: Scope) -> dict[str, list[uuid.UUID]]:
+    """The parameters of `_bound_scope`."""
+    return {
+        "territories": list(scope.territory_ids),
+        "members": list(scope.member_ids),
+        "teams": list(scope.team_ids),
+    }
+
+
+@functools.cache
+def _visible_statement(postgres: bool, role: str, table: str) -> Select:
+    """The records of `table` among the ids `ids` that a user of `role` sees, built once
+    (see `_log_statement`)."""
+    model = RECORD_MODELS[table]
+    scope = _bound_scope(role)
+    visible = scope.where(model)
+    if issubclass(model, CustomerChild) and not scope.is_admin:
+        # Scope.where's IN (the scope's customers) reads them all; this looks one up.
+        visible = exists().where(Customer.id == model.customer_id, scope.customers_where())
+    if postgres:
+        ids = model.id == any_(bindparam("ids", type_=ARRAY(model.id.type)))
+    else:
+        ids = model.id.in_(bindparam("ids", expanding=True))
+        # `IS 1` keeps SQLite from answering the scope's OR from its indexes, which
+        # read every record of the scope, instead of looking up the page's ids.
+        visible = visible.is_(True)
+    return _fetching(model, select(model).where(ids, visible))
+
+
+@functools.cache
+def _log_statement(postgres: bool, role: str) -> Select:
+    """The read of the log after a position, for a user of `role`, built once.
+
+    Its scope condition holds a dozen sub-selects and IN lists; building it on every
+    pull cost more CPU than an empty pull's queries themselves, so the sets are
+    expanding bind parameters (`territories`, `members`, `teams` of the scope;
+    `was_…` of what the device held) filled by `Puller._read_log`.
+    """
+    log = ChangeLogEntry
+    conditions = bound_log_between(postgres)
+    if role != "admin":
+
+        def ids(name: str):
+            return bindparam(name, expanding=True)
+
+        was = ScopeSpec(ids("was_territories"), ids("was_members"), ids("was_teams"))  # type: ignore[arg-type]
+        conditions.append(_log_scope(_bound_scope(role), was))
+    return (
+        select(*LOG_COLUMNS)
+        .where(*conditions)
+        .order_by(log.txid, log.seq)
+        .limit(bindparam("room", type_=Integer))
+    )
+
+
+def _log_scope(scope: Scope, was: ScopeSpec):
+    """The log rows that may concern a user: of records visible now, and the moves
+    of records out of what the device held (`was`: the scope, or the scope before
+    it changed), which it must remove."""
+    log = ChangeLogEntry
+    # EXISTS, looked up per log row by primary key, not IN (a sub-select), which both
+    # databases answer by first reading every record of the scope: a 10-change pull
+    # cost as much as a scan of all the rep's customers.
+    visible_customer = exists().where(Customer.id == log.customer_id, scope.customers_where())
+    placed_before = or_(
+        log.prev_territory_id.in_(was.territories), log.prev_owner_id.in_(was.members)
+    )
+    conditions = [
+        and_(
+            log.table_name.in_(CUSTOMER_TABLES),
+            or_(visible_customer, placed_before),
+        ),
+        log.table_name == "products",
+        and_(
+            log.table_name == "users",
+            or_(
+                exists().where(User.id == log.record_id, scope.where(User)),
+                log.prev_team_id.in_(was.teams),
+            ),
+        ),
+    ]
+    for model in (Territory, Team, RoutePlan):
+        conditions.append(
+            and_(
+                log.table_name == model.__tablename__,
+                exists().where(model.id == log.record_id, scope.where(model)),
+            )
+        )
+    return or_(*conditions)
 
 
 def _placed_in(spec: ScopeSpec):

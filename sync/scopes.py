@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, bindparam, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from domain.models import (
@@ -25,6 +25,23 @@ from domain.models import (
     User,
     team_managers,
     territory_reps,
+)
+
+# A scope is computed on every request: its queries are built once, with bind parameters
+# (building them cost more CPU than running them).
+_TEAMS = bindparam("teams", expanding=True)
+_MANAGED_TEAMS = select(team_managers.c.team_id).where(
+    team_managers.c.user_id == bindparam("user_id")
+)
+_TEAMS_TERRITORIES = select(Territory.id).where(
+    Territory.team_id.in_(_TEAMS), Territory.deleted_at.is_(None)
+)
+_TEAMS_MEMBERS = select(User.id).where(User.team_id.in_(_TEAMS))
+_TEAMS_MANAGERS = select(team_managers.c.user_id).where(team_managers.c.team_id.in_(_TEAMS))
+_REP_TERRITORIES = (
+    select(territory_reps.c.territory_id)
+    .join(Territory, Territory.id == territory_reps.c.territory_id)
+    .where(territory_reps.c.user_id == bindparam("user_id"), Territory.deleted_at.is_(None))
 )
 
 
@@ -58,20 +75,11 @@ class Scope:
         if user.role == "admin":
             return cls(user.id, "admin", frozenset(), frozenset(), frozenset())
         if user.role == "manager":
-            teams = set(
-                session.scalars(
-                    select(team_managers.c.team_id).where(team_managers.c.user_id == user.id)
-                )
-            )
-            territories = session.scalars(
-                select(Territory.id).where(
-                    Territory.team_id.in_(teams), Territory.deleted_at.is_(None)
-                )
-            )
-            members = session.scalars(select(User.id).where(User.team_id.in_(teams)))
-            co_managers = session.scalars(
-                select(team_managers.c.user_id).where(team_managers.c.team_id.in_(teams))
-            )
+            teams = set(session.scalars(_MANAGED_TEAMS, {"user_id": user.id}))
+            by_teams = {"teams": list(teams)}
+            territories = session.scalars(_TEAMS_TERRITORIES, by_teams)
+            members = session.scalars(_TEAMS_MEMBERS, by_teams)
+            co_managers = session.scalars(_TEAMS_MANAGERS, by_teams)
             return cls(
                 user.id,
                 "manager",
@@ -79,11 +87,7 @@ class Scope:
                 frozenset(territories),
                 frozenset({user.id, *members, *co_managers}),
             )
-        territories = session.scalars(
-            select(territory_reps.c.territory_id)
-            .join(Territory, Territory.id == territory_reps.c.territory_id)
-            .where(territory_reps.c.user_id == user.id, Territory.deleted_at.is_(None))
-        )
+        territories = session.scalars(_REP_TERRITORIES, {"user_id": user.id})
         teams = frozenset({user.team_id} if user.team_id else set())
         return cls(user.id, "rep", teams, frozenset(territories), frozenset({user.id}))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from flask import current_app, g, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import lazyload
 
 from domain.models import DeviceSession, User
@@ -17,6 +17,16 @@ from ..extensions import db
 from ..markers import ON_ENDED_SESSION, PUBLIC, marker
 from .sessions import session_error
 from .tokens import decode_access_token
+
+#: One query for both, and territories only when a view asks: eager-loading them (and
+#: their reps…) on every request cost more than many whole requests. Built once, with
+#: bind parameters: building it on every request cost a tenth of an empty pull's CPU.
+_SESSION_AND_USER = (
+    select(DeviceSession, User)
+    .join(User, User.id == DeviceSession.user_id)
+    .where(DeviceSession.id == bindparam("session_id"), User.id == bindparam("user_id"))
+    .options(lazyload(User.territories))
+)
 
 
 def authenticate_request() -> None:
@@ -34,13 +44,8 @@ def authenticate_request() -> None:
         session_id, user_id = uuid.UUID(claims["sid"]), uuid.UUID(claims["sub"])
     except (ValueError, TypeError, AttributeError) as exc:  # not UUID text, whatever the type
         raise ApiError(401, "invalid_token", "The access token is not valid.") from exc
-    # One query for both, and territories only when a view asks: eager-loading them
-    # (and their reps…) on every request cost more than many whole requests.
     found = db.session.execute(
-        select(DeviceSession, User)
-        .join(User, User.id == DeviceSession.user_id)
-        .where(DeviceSession.id == session_id, User.id == user_id)
-        .options(lazyload(User.territories))
+        _SESSION_AND_USER, {"session_id": session_id, "user_id": user_id}
     ).first()
     if found is None:
         raise ApiError(401, "invalid_token", "The access token is not valid.")

@@ -8,7 +8,7 @@ in a fraction of the map's time budget.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -17,6 +17,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from domain.models import Customer, RoutePlan, Territory, User, Visit, territory_reps
+from domain.timeline import visits
 from domain.times import utc_iso
 from sync import Scope
 
@@ -197,7 +198,7 @@ def rep_positions(session: Session, scope: Scope) -> dict[str, Any]:
 
 def route(plan: RoutePlan) -> dict[str, Any]:
     """A plan as its line and numbered stop points."""
-    stops: Sequence[dict] = plan.stops
+    stops: Sequence[Mapping[str, Any]] = visits(plan.stops)
     features = [
         {
             "type": "Feature",

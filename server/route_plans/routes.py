@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 
 from domain.models import RoutePlan, User
 from domain.schemas import RoutePlanSchema
+from domain.timeline import visits
 from domain.times import parse_iso, utc_now
 from routing import Place, Waypoint, apple_maps_links, google_maps_links, gpx
 from sync import delete_record
@@ -175,7 +176,7 @@ class Reoptimize(MethodView):
 
 
 def _waypoints(record: RoutePlan) -> tuple[Waypoint, list[Waypoint], Waypoint]:
-    todo = [s for s in record.stops if not s.get("completed")]
+    todo = [s for s in visits(record.stops) if not s.get("completed")]
     return (
         Waypoint(record.start_lat, record.start_lon),
         [Waypoint(s["lat"], s["lon"], s.get("name", "")) for s in todo],
@@ -208,7 +209,7 @@ class Gpx(MethodView):
         record = _planner().get(plan_id)
         origin, stops, destination = _waypoints(record)
         rep = db.session.get(User, record.rep_id)
-        times = [parse_iso(s["arrival_at"]) for s in record.stops if not s.get("completed")]
+        times = [parse_iso(s["arrival_at"]) for s in visits(record.stops) if not s.get("completed")]
         body = gpx(origin, stops, destination, name=f"{rep.name} {record.plan_date}", times=times)
         filename = f"route-{record.plan_date}.gpx"
         return Response(

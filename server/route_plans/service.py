@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.models import Customer, RoutePlan, Task, Territory, User, Visit
+from domain.timeline import LUNCH, VISIT, step_kind, visits
 from domain.times import parse_iso, utc_iso
 from routing import (
     NO_LOCATION,
@@ -25,6 +26,7 @@ from routing import (
     Lunch,
     MatrixError,
     Place,
+    PlannedLunch,
     PlannedStop,
     Visitable,
     WorkDay,
@@ -79,9 +81,9 @@ class PlanSet:
 
     def balance(self) -> dict[str, Any]:
         """How evenly the work is spread: stops and working time, fewest to most."""
-        busy = [p for p in self.plans if p.stops]
+        busy = [p for p in self.plans if visits(p.stops)]
         work = [int((p.end_at - p.start_at).total_seconds()) for p in busy]
-        stops = [len(p.stops) for p in self.plans]
+        stops = [len(visits(p.stops)) for p in self.plans]
         return {
             "stops_min": min(stops, default=0),
             "stops_max": max(stops, default=0),
@@ -160,24 +162,25 @@ class Planner:
                 code="not_plan_day",
             )
         completed = {str(i) for i in completed_ids} | self._visited(rep, record.plan_date)
+        planned = visits(record.stops)
         done = [
             replace(self._stop_from_json(s, midnight), completed=True)
-            for s in record.stops
+            for s in planned
             if s["customer_id"] in completed
         ]
-        left = [s["customer_id"] for s in record.stops if s["customer_id"] not in completed]
+        left = [s["customer_id"] for s in planned if s["customer_id"] not in completed]
         left += [u["customer_id"] for u in record.unassigned if u["reason"] != NO_LOCATION]
         left = [i for i in dict.fromkeys(left) if i not in completed]
-        locked = [
-            s["customer_id"] for s in record.stops if s.get("locked") and s["customer_id"] in left
-        ]
+        locked = [s["customer_id"] for s in planned if s.get("locked") and s["customer_id"] in left]
         visitables, needs_location = self._candidates(
             rep, record.plan_date, record.plan_date, [uuid.UUID(i) for i in left]
         )
         shift_end = int((record.shift_end_at - midnight).total_seconds())
         lunch = self._lunch(DayOptions())
+        taken = None
         if record.lunch and parse_iso(record.lunch["end_at"]) <= at:
-            lunch = None  # already taken
+            lunch = None  # already taken: it stays in the timeline among the stops made
+            taken = self._taken_lunch(record, midnight, completed)
         work = WorkDay(
             str(rep.id),
             record.plan_date,
@@ -194,6 +197,7 @@ class Planner:
                 self.provider,
                 locked=locked,
                 done=done,
+                taken_lunch=taken,
                 now=(position, clock),
                 max_candidates=self.settings.max_candidates,
                 time_limit_s=self.settings.time_limit_s,
@@ -448,6 +452,42 @@ class Planner:
 
     # -- storing -----------------------------------------------------------------------
 
+    def _taken_lunch(
+        self, record: RoutePlan, midnight: datetime, completed: set[str]
+    ) -> PlannedLunch | None:
+        """The plan's lunch step, already over, placed after the visits made before it.
+
+        Plans stored before lunch became a step have none: only their `lunch` field.
+        """
+        made = 0
+        for step in record.stops:
+            if step_kind(step) == LUNCH:
+                arrival = int((parse_iso(step["arrival_at"]) - midnight).total_seconds())
+                return PlannedLunch(
+                    Place(step["lat"], step["lon"]),
+                    arrival,
+                    step.get("waiting_s", 0),
+                    step["service_s"],
+                    step["travel_s"],
+                    step["distance_m"],
+                    after=made,
+                )
+            made += step["customer_id"] in completed
+        return None
+
+    def _lunch_json(self, day: date, lunch: PlannedLunch) -> dict[str, Any]:
+        return {
+            "kind": LUNCH,
+            "lat": lunch.place.lat,
+            "lon": lunch.place.lon,
+            "arrival_at": utc_iso(self._at(day, lunch.arrival_s)),
+            "departure_at": utc_iso(self._at(day, lunch.departure_s)),
+            "waiting_s": lunch.waiting_s,
+            "service_s": lunch.service_s,
+            "travel_s": lunch.travel_s,
+            "distance_m": lunch.distance_m,
+        }
+
     def _stop_from_json(self, stop: dict, midnight: datetime) -> PlannedStop:
         arrival = int((parse_iso(stop["arrival_at"]) - midnight).total_seconds())
         return PlannedStop(
@@ -500,7 +540,10 @@ class Planner:
             ).all()
         )
         stops = [
-            {
+            self._lunch_json(day, s)
+            if isinstance(s, PlannedLunch)
+            else {
+                "kind": VISIT,
                 "customer_id": s.customer_id,
                 "name": names.get(uuid.UUID(s.customer_id), ""),
                 "lat": s.place.lat,
@@ -514,7 +557,7 @@ class Planner:
                 "locked": s.locked,
                 "completed": s.completed,
             }
-            for s in routed.stops
+            for s in routed.timeline()
         ]
         left = routed.unassigned if unassigned is None else unassigned
         values: dict[str, Any] = {

@@ -11,6 +11,7 @@ from server.extensions import db
 from sync.changes import create_record, update_record
 from sync.pull import Puller
 from sync.retention import prune
+from tests.support.databases import on_postgres
 from tests.support.phones import phone
 from tests.support.sync_calls import PULL, ids_of, pull_all
 
@@ -260,3 +261,37 @@ def test_changes_made_during_a_paged_initial_sync_are_not_lost(session, world, w
     received = {c["record"]["id"]: c["record"] for c in changes if c["table"] == "customers"}
     assert {str(c.id) for c in created} <= set(received)
     assert received[str(first.id)]["notes"] == "changed mid-sync"
+
+
+def test_an_idle_phones_pull_asks_no_log_query_until_something_is_written(
+    app, client, world, login
+):
+    """A phone polling with nothing new costs no read of the change log; once anything
+    is written, the same cursor reads it. (On PostgreSQL the horizon moves with every
+    transaction of the whole server, so the idle half is checked on SQLite.)"""
+    from sqlalchemy import event
+
+    headers = login("rep.a@example.com")
+    _, cursor, _ = pull_all(client, headers)
+    statements: list[str] = []
+
+    def seen(conn, cursor_, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        idle = client.get(f"{PULL}?cursor={cursor}", headers=headers).json
+        log_reads = [s for s in statements if "FROM sync_changes" in s and "max(" not in s]
+        assert idle["changes"] == [] and not idle["has_more"]
+        if not on_postgres():
+            assert log_reads == []
+        contact = client.get("/api/v1/contacts", headers=headers).json["items"][0]
+        client.patch(
+            f"/api/v1/contacts/{contact['id']}", json={"notes": "called back"}, headers=headers
+        )
+        changes, _, _ = pull_all(client, headers, idle["cursor"])
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert [c["record"]["notes"] for c in changes] == ["called back"]

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from domain.models import Contact, Customer, RoutePlan, User
+from domain.timeline import visits
 from server.demo import DOMAIN
 from server.extensions import db
 from sync.scopes import Scope
@@ -51,7 +52,7 @@ def expected(live_server):
             "unlocated": len(customers) - len(located),
             "customer": {"id": str(with_contact[0]), "name": with_contact[1]},
             "contact": with_contact[2],
-            "plan": {"rep_id": str(plan.rep_id), "stops": len(plan.stops)},
+            "plan": {"rep_id": str(plan.rep_id), "stops": len(visits(plan.stops))},
         }
 
 

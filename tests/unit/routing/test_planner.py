@@ -12,6 +12,8 @@ from routing.planner import (
     WEEKDAYS,
     DayPlan,
     Place,
+    PlannedLunch,
+    PlannedStop,
     Visitable,
     WorkDay,
     opening_windows,
@@ -53,39 +55,47 @@ def workday(day: date = MONDAY, rep: str = "r1", **extra) -> WorkDay:
 
 
 def check(day_plan: DayPlan, customers: list[Visitable]) -> None:
-    """Independent check: shift, opening hours, lunch, and every leg adds up with the matrix."""
+    """Independent check: shift, opening hours, lunch, and every leg of the timeline adds up.
+
+    Each step (visit or lunch break) arrives at the previous departure plus its
+    travel, which is the matrix's from the previous place; a visit's waiting
+    never holds the lunch break.
+    """
     work, by_id = day_plan.work, {c.id: c for c in customers}
     assert day_plan.depart_s >= work.start_s
     clock, here = day_plan.depart_s, work.start
-    lunch = day_plan.lunch_s
+    timeline = day_plan.timeline()
+    breaks = [s for s in timeline if isinstance(s, PlannedLunch)]
+    assert [s for s in timeline if isinstance(s, PlannedStop)] == day_plan.stops
+    assert len(breaks) <= 1
     if work.lunch and day_plan.stops:
-        assert lunch is not None
-        assert work.lunch.earliest_s <= lunch[0] <= work.lunch.latest_s
-        assert lunch[1] - lunch[0] == work.lunch.duration_s
-    for stop in day_plan.stops:
-        customer = by_id[stop.customer_id]
-        matrix = PROVIDER.matrix([(here.lat, here.lon), (stop.place.lat, stop.place.lon)])
-        assert (stop.travel_s, stop.distance_m) == (matrix.seconds[0][1], matrix.metres[0][1])
-        left = stop.arrival_s - stop.travel_s
-        assert left == clock or (lunch and clock <= lunch[0] and left == lunch[1])
-        assert stop.waiting_s >= 0 and stop.service_s == customer.visit_minutes * 60
-        begins = stop.arrival_s + stop.waiting_s
-        windows = opening_windows(customer.opening_hours, work.day)
-        if windows is not None:
-            assert any(w.start_s <= begins <= w.end_s for w in windows), stop
-        if lunch:
-            assert stop.departure_s <= lunch[0] or begins >= lunch[1]
-        clock, here = stop.departure_s, stop.place
+        assert len(breaks) == 1
+    if breaks:
+        lunch = breaks[0]
+        assert work.lunch is not None
+        assert work.lunch.earliest_s <= lunch.start_s <= work.lunch.latest_s
+        assert lunch.service_s == work.lunch.duration_s
+        assert day_plan.lunch_s == (lunch.start_s, lunch.departure_s)
+    else:
+        assert day_plan.lunch_s is None
+    for step in timeline:
+        matrix = PROVIDER.matrix([(here.lat, here.lon), (step.place.lat, step.place.lon)])
+        assert (step.travel_s, step.distance_m) == (matrix.seconds[0][1], matrix.metres[0][1])
+        assert step.arrival_s == clock + step.travel_s
+        assert step.waiting_s >= 0
+        begins = step.arrival_s + step.waiting_s
+        if isinstance(step, PlannedStop):
+            customer = by_id[step.customer_id]
+            assert step.service_s == customer.visit_minutes * 60
+            windows = opening_windows(customer.opening_hours, work.day)
+            if windows is not None:
+                assert any(w.start_s <= begins <= w.end_s for w in windows), step
+        clock, here = step.departure_s, step.place
     home = PROVIDER.matrix([(here.lat, here.lon), (work.end.lat, work.end.lon)])
     assert day_plan.end_travel_s == home.seconds[0][1]
-    back = day_plan.end_s - day_plan.end_travel_s
-    # Home straight after the last stop, after lunch, or lunch at home on arrival.
-    assert (
-        back == clock
-        or (lunch and back == lunch[1])
-        or (lunch and day_plan.end_s == lunch[1] and clock + day_plan.end_travel_s <= lunch[0])
-    )
+    assert day_plan.end_s == clock + day_plan.end_travel_s
     assert day_plan.end_s <= work.end_s
+    assert day_plan.total_travel_s == sum(s.travel_s for s in timeline) + day_plan.end_travel_s
     if work.max_stops is not None:
         assert len(day_plan.stops) <= work.max_stops
 
@@ -200,3 +210,44 @@ def test_a_shift_keeps_only_the_lunch_it_can_hold(hours, lunch_taken):
     assert len(result.stops) == 5 and (result.lunch_s is not None) == lunch_taken
     if lunch_taken:
         assert day.start_s <= result.lunch_s[0] <= LUNCH.latest_s
+
+
+def test_the_lunch_break_is_one_step_of_the_timeline_where_it_is_taken():
+    customers = shops(2, 25)
+    result = plan_day(workday(), customers, PROVIDER, time_limit_s=0.5)
+    check(result, customers)
+    timeline = result.timeline()
+    (lunch,) = [s for s in timeline if isinstance(s, PlannedLunch)]
+    position = timeline.index(lunch)
+    assert 0 < position < len(timeline) and position == lunch.after
+    before = timeline[position - 1]
+    # Taken where the rep is, or at the next place after driving there.
+    assert lunch.place == before.place or (
+        lunch.travel_s > 0 and timeline[position + 1].place == lunch.place
+    )
+    assert lunch.departure_s - lunch.start_s == LUNCH.duration_s
+    # The visits' waiting no longer holds the lunch.
+    assert all(s.waiting_s < LUNCH.duration_s for s in result.stops if s.arrival_s >= lunch.start_s)
+
+
+def test_a_day_without_lunch_has_no_lunch_step():
+    customers = shops(2, 25)
+    result = plan_day(workday(lunch=None), customers, PROVIDER, time_limit_s=0.5)
+    check(result, customers)
+    assert result.lunch is None and result.timeline() == result.stops
+
+
+def test_a_replan_keeps_a_lunch_already_taken_among_the_stops_made():
+    customers = shops(2, 25)
+    first = plan_day(workday(), customers, PROVIDER, time_limit_s=0.5)
+    lunch = first.lunch
+    assert lunch is not None
+    done = first.stops[: lunch.after]
+    rest = [c for c in customers if c.id not in {s.customer_id for s in done}]
+    now = (done[-1].place, lunch.departure_s + 60)
+    again = plan_day(
+        workday(), rest, PROVIDER, done=done, taken_lunch=lunch, now=now, time_limit_s=0.5
+    )
+    timeline = again.timeline()
+    assert timeline[: lunch.after + 1] == [*done, lunch]
+    assert sum(isinstance(s, PlannedLunch) for s in timeline) == 1
