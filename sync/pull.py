@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -48,6 +49,7 @@ from domain.models import (
     User,
     team_managers,
 )
+from domain.times import utc_now
 
 from . import settings
 from .cursor import Cursor, Holder, LegacyCursor, Position, ScopeSpec, Walk
@@ -55,6 +57,7 @@ from .page import Page, PullResult
 from .positions import horizon, is_postgres, log_after, log_between, pruned_through
 from .records_json import record_json
 from .scopes import Scope
+from .window import WINDOW_KIND, WINDOWED, Window, crossed, held
 
 #: What a pull reads of a change-log row.
 LOG_COLUMNS = (
@@ -82,6 +85,7 @@ class Puller:
     `raw`: records that store their JSON come back as `orjson.Fragment`s, for a
     response written by orjson; otherwise as dicts like every other record.
     `device_id`: cursors are bound to the user and this device (ADR 0015).
+    `now`: today, for the history window of visits and orders (ADR 0024).
     """
 
     def __init__(
@@ -92,6 +96,7 @@ class Puller:
         *,
         raw: bool = False,
         device_id: str | None = None,
+        now: datetime | None = None,
     ):
         self.session = session
         self.user = user
@@ -101,6 +106,10 @@ class Puller:
         self.holder = Holder(user.id, device_id)
         #: The scope whose moved-away records are still removed (the cursor's `prior`).
         self.was = self.spec
+        #: The history window of this user today, and the one this pull serves (the
+        #: cursor's: a window that moved waits until the cursor's walks are done).
+        self.window = Window.of(self.scope.role, now or utc_now())
+        self.holds = self.window
 
     def pull(self, cursor_text: str | None, limit: int | None = None) -> PullResult:
         """A page after the cursor the client sent (none: from scratch)."""
@@ -120,16 +129,21 @@ class Puller:
         if cursor is not None and cursor.position < pruned_through(self.session):
             cursor, reset = None, True
         if cursor is None:
-            cursor = Cursor(top, self.spec, (Walk("fill"),))
+            cursor = Cursor(top, self.spec, (Walk("fill"),), window=self.window)
         elif cursor.scope != self.spec:
             if cursor.walks:
                 # The scope moved again mid-walk: start over rather than guess.
-                cursor, reset = Cursor(top, self.spec, (Walk("fill"),)), True
+                cursor, reset = Cursor(top, self.spec, (Walk("fill"),), window=self.window), True
             else:
                 walks = self._scope_walks(cursor.scope)
                 prior = cursor.scope | cursor.prior
-                cursor = Cursor(cursor.position, self.spec, walks, prior)
+                cursor = Cursor(cursor.position, self.spec, walks, prior, cursor.window)
+        elif cursor.window != self.window and not cursor.walks:
+            # The edge moved (a new day) or the settings changed: what crossed it first.
+            walk = Walk("window", since=cursor.window)
+            cursor = Cursor(cursor.position, self.spec, (walk,), cursor.prior, self.window)
         self.was = self.spec | cursor.prior
+        self.holds = cursor.window
 
         page = Page(limit, self._json_of, self.raw)
         walks = list(cursor.walks)
@@ -148,7 +162,7 @@ class Puller:
         # Once the log is read past the scope change, nothing moved out of the old scope
         # is left to remove.
         prior = None if log_done else cursor.prior
-        following = Cursor(position, self.spec, tuple(walks), prior)
+        following = Cursor(position, self.spec, tuple(walks), prior, cursor.window)
         return PullResult(
             page.changes, following.encode(self.holder), following, not log_done, reset
         )
@@ -176,27 +190,76 @@ class Puller:
         """
         while walk.table < len(WALK_TABLES):
             model = WALK_TABLES[walk.table]
-            query = self._walk_query(walk, model, position)
+            puts = walk.kind == "fill"
+            if walk.kind == "window":
+                query, puts = self._window_query(walk, model)
+            else:
+                query = self._walk_query(walk, model, position)
             if query is None:
-                walk = Walk(walk.kind, walk.table + 1, None, walk.limit_to)
+                walk = walk.advanced(walk.table + 1)
                 continue
             if walk.after is not None:
                 query = query.where(model.id > walk.after)
             room = page.room
-            rows = self._fetch(model, query.order_by(model.id).limit(room))
+            query = query.order_by(model.id).limit(room)
+            if walk.kind == "window" and not puts:  # removes only: ids are enough
+                rows = self.session.execute(query.with_only_columns(model.id)).all()
+            else:
+                rows = self._fetch(model, query)
             if walk.kind == "fill":
                 if issubclass(model, CustomerChild):
                     self._put_new_parents(rows, position, page)
                 for record in rows:
                     page.put(model.__tablename__, record, self.scope)
-            else:
+            elif walk.kind == "remove":
                 self._remove_walked(model, [r.id for r in rows], page, position)
+            else:
+                self._window_walked(model, rows, puts, page)
             if rows and len(rows) == room:
-                return False, Walk(walk.kind, walk.table, rows[-1].id, walk.limit_to)
-            walk = Walk(walk.kind, walk.table + 1, None, walk.limit_to)
+                return False, walk.advanced(walk.table, rows[-1].id)
+            walk = walk.advanced(walk.table + 1)
             if page.room <= 0:
                 return walk.table >= len(WALK_TABLES), walk
         return True, walk
+
+    def _window_query(self, walk: Walk, model: type[SyncedRecord]) -> tuple[Select | None, bool]:
+        """The records that crossed the history window since `walk.since` (ADR 0024), and
+        whether some may need a `put` (else all are removed)."""
+        if model not in WINDOWED:
+            return None, False
+        condition, puts = crossed(model, walk.since or Window.ALL, self.holds, self._customers())
+        if condition is None:
+            return None, False
+        query = select(model).where(model.deleted_at.is_(None), self.scope.where(model), condition)
+        return query, puts
+
+    def _window_walked(self, model: type[SyncedRecord], rows: list, puts: bool, page: Page):
+        table = model.__tablename__
+        keep = self._held_ids(model, [r.id for r in rows]) if puts else set()
+        for row in rows:
+            if row.id in keep:
+                page.put(table, row, self.scope)
+            else:
+                page.remove(table, row.id)
+
+    def _customers(self) -> Select | None:
+        """The customers of the scope (None: all), which bound a window's ranking."""
+        if self.scope.is_admin:
+            return None
+        return select(Customer.id).where(self.scope.customers_where())
+
+    def _held_ids(
+        self, model: type[SyncedRecord], ids: list[uuid.UUID], window: Window | None = None
+    ) -> set[uuid.UUID]:
+        """Which of these records (in scope, not deleted) the window (the pull's) holds."""
+        window = window or self.holds
+        if window.edge is None or not ids:
+            return set(ids)
+        customers = select(model.customer_id).where(_one_of(self.session, model.id, set(ids)))
+        query = select(model.id).where(
+            _one_of(self.session, model.id, set(ids)), held(model, window, customers)
+        )
+        return set(self.session.scalars(query))
 
     def _put_new_parents(self, children: list, position: Position, page: Page) -> None:
         """Send first the customers created or moved in since the walk began.
@@ -219,12 +282,14 @@ class Puller:
                 model.id.not_in(select(model.id).where(self.scope.where(model))),
                 model.id.not_in(self._placed_since(model, position)),
             )
-            held = _HELD_IN.get(model)
-            if held is None:
+            held_in = _HELD_IN.get(model)
+            if held_in is None:
                 return None
             partial = only is not None and not only.everything
-            return select(model).where(held(only) if partial else true(), invisible)
+            return select(model).where(held_in(only) if partial else true(), invisible)
         query = select(model).where(model.deleted_at.is_(None), self.scope.where(model))
+        if model in WINDOWED:
+            query = query.where(held(model, self.holds, self._customers()))
         if only is None:
             return query
         if model is Product:
@@ -321,6 +386,8 @@ class Puller:
         child_parents = {r.customer_id for r in rows if r.table_name in CUSTOMER_TABLES[1:]}
         ids["customers"] |= child_parents
         records = self._load_visible(ids)
+        unheld = self._unheld(records)
+        settled = self._held_anyway(rows, records, unheld)
         new_parents = self._parents_new_since(child_parents, position)
         for row in rows:
             record = records.get((row.table_name, row.record_id))
@@ -329,6 +396,11 @@ class Puller:
                 if row.table_name == "products" or (row.kind == "move" and self._was_held(row)):
                     self._remove(row.table_name, row.record_id, page)
                 continue
+            if (row.table_name, row.record_id) in unheld:
+                page.remove(row.table_name, row.record_id)  # outside the history window
+                continue
+            if row.kind == WINDOW_KIND and (row.table_name, row.record_id) in settled:
+                continue  # entered or left the last few, but held by date: the device has it
             if row.table_name in CUSTOMER_TABLES[1:] and row.customer_id in new_parents:
                 parent = records.get(("customers", row.customer_id))
                 if parent is not None:
@@ -336,6 +408,38 @@ class Puller:
             page.put(row.table_name, record, self.scope)
             if row.kind == "move" and row.table_name == "customers" and not self._was_held(row):
                 self._put_children(record, page)  # moved in: its records come with it
+
+    def _unheld(self, records: dict) -> set[tuple[str, uuid.UUID]]:
+        """The visible, not deleted visits and orders among `records` the window leaves out."""
+        if self.holds.edge is None:
+            return set()
+        out = set()
+        for model in WINDOWED:
+            table = model.__tablename__
+            ids = [
+                record_id
+                for (name, record_id), record in records.items()
+                if name == table and not record[1]  # rows: (id, is_deleted, …)
+            ]
+            out |= {(table, i) for i in set(ids) - self._held_ids(model, ids)}
+        return out
+
+    def _held_anyway(
+        self, rows: list[Row], records: dict, unheld: set
+    ) -> set[tuple[str, uuid.UUID]]:
+        """Of the records of `window` rows (ADR 0024), those held whatever their rank:
+        open, or dated inside the window. Their standing on the device did not change."""
+        by_table: dict[str, list[uuid.UUID]] = defaultdict(list)
+        for row in rows:
+            key = (row.table_name, row.record_id)
+            if row.kind == WINDOW_KIND and key in records and key not in unheld:
+                by_table[row.table_name].append(row.record_id)
+        settled = set()
+        for table, ids in by_table.items():
+            model = RECORD_MODELS[table]
+            window = Window(self.holds.edge, 0)
+            settled |= {(table, i) for i in self._held_ids(model, ids, window)}
+        return settled
 
     def _was_held(self, row: Row) -> bool:
         """Did the device hold this record before the move the row logs?"""
@@ -353,6 +457,8 @@ class Puller:
             query = select(child).where(
                 child.customer_id == customer.id, child.deleted_at.is_(None)
             )
+            if child in WINDOWED:
+                query = query.where(held(child, self.holds, [customer.id]))
             for record in self._fetch(child, query):
                 page.put(child.__tablename__, record, self.scope)
 

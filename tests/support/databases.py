@@ -40,6 +40,11 @@ TEST_CONFIG: dict[str, Any] = {
     "LOGIN_FAILURES_PER_ADDRESS": "10000 per minute",
     "LOGIN_SLOW_AFTER_PER_ACCOUNT": "10000 per minute",
     "LOGIN_SLOW_DELAY_MS": 0,
+    # Test data has fixed dates and pulls judge the history window by today's date: with
+    # it on, closed visits and orders would start leaving phones as the years pass.
+    # tests/sync/test_history_window.py and the property test turn it on with their own clock.
+    "SYNC_WINDOW_DAYS_REP": 0,
+    "SYNC_WINDOW_DAYS_MANAGER": 0,
 }
 
 
