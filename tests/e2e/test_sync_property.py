@@ -38,6 +38,7 @@ from domain.models import (
 from domain.times import utc_iso
 from fieldsync_client import SyncClient, TransportError
 from server.extensions import db
+from sync import RecordStore
 from sync.changes import create_record
 from sync.pull import Puller
 from tests.support.factories import build_world
@@ -236,9 +237,15 @@ def make_machine(app, server_clock: ServerClock):
 
         @rule(i=st.integers(0, 50), status=st.sampled_from(("planned", "completed")))
         def manager_reopens_or_closes_a_visit(self, i, status):
+            """On the server, at the server's (moved on) time, as REST would write it."""
             visits = self._server_ids(Visit)
-            if visits:
-                self._admin("PATCH", f"visits/{visits[i % len(visits)]}", {"status": status})
+            if not visits:
+                return
+            with self.app.app_context():
+                admin = db.session.get(User, self.world.users["admin"])
+                store = RecordStore(db.session, admin, now=server_clock.now)
+                store.update(Visit, uuid.UUID(visits[i % len(visits)]), {"status": status})
+                db.session.commit()
 
         @rule(i=st.integers(0, 50), value=TEXT)
         def manager_edits_on_the_server(self, i, value):
