@@ -25,7 +25,7 @@ from ..errors import Invalid
 from ..positions import horizon, log_after
 from ..pull import Puller, scope_spec
 from ..scopes import Scope
-from ..window import Window
+from ..window import WINDOW_KIND, Window
 from .raw import TABLES, columns, to_raw
 from .timestamps import (
     decode_timestamp,
@@ -215,6 +215,7 @@ class WatermelonPuller:
                     select(log.record_id, log.kind, log.prev_territory_id, log.prev_owner_id).where(
                         log.table_name == table,
                         log.record_id.in_(chunk),
+                        log.kind != WINDOW_KIND,  # no version of its own (ADR 0024)
                         log_after(self.session, position),
                     )
                 )

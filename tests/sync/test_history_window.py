@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from domain.models import Customer, Order, Territory, User, Visit
+from domain.models import ConflictEntry, Customer, Order, Territory, User, Visit
 from server.extensions import db
 from sync import settings
 from sync.changes import create_record
@@ -436,3 +436,41 @@ def test_watermelondb_follows_the_same_window(app, client, login, history, clock
     assert again["changes"]["visits"]["deleted"] == [history["visits"]["in_window"]]
     idle = _watermelon(client, headers, later["timestamp"])
     assert all(not any(bucket.values()) for bucket in idle["changes"].values())
+
+
+def test_a_window_row_is_no_version_for_watermelondb_pushes(app, client, login, world, clock):
+    """A `window` row (a sibling pushed the record out of the last three) changes no
+    version: an edit made on the phone before it pulls again is no conflict."""
+    with app.app_context():
+        customer = create_record(
+            db.session,
+            Customer,
+            {"name": "Rarely visited", "territory_id": world.territories["A"]},
+            now=TODAY - 400 * DAY,
+        ).id
+        rep = world.users["rep.a"]
+        old = [
+            _visit(db.session, customer, rep, TODAY - d * DAY, notes="first")
+            for d in (200, 210, 220)
+        ]
+        db.session.commit()
+    headers = login("rep.a@example.com")
+    first = _watermelon(client, headers)
+    raw = next(r for r in first["changes"]["visits"]["created"] if r["id"] == str(old[2]))
+    with app.app_context():  # a newer visit: old[2] leaves the last three
+        _visit(db.session, customer, rep, TODAY - 150 * DAY)
+        db.session.commit()
+    edited = {**raw, "notes": "second", "updated_at": int(clock.now.timestamp() * 1000)}
+    response = client.post(
+        WATERMELON,
+        json={
+            "changes": {"visits": {"created": [], "updated": [edited], "deleted": []}},
+            "lastPulledAt": first["timestamp"],
+        },
+        headers=headers,
+    )
+    assert response.status_code == 200, response.json
+    with app.app_context():
+        assert db.session.get(Visit, old[2]).notes == "second"
+        lost = db.session.scalars(select(ConflictEntry).where(ConflictEntry.record_id == old[2]))
+        assert lost.all() == []
