@@ -1,13 +1,15 @@
 """What the history window saves: a demo rep's first sync with and without it (ADR 0024).
 
     .venv/bin/python -m bench.window_sizes [--rep rep1] [--limit 5000] [--months 12]
+                                           [--db sqlite|postgres]
 
-Seeds the demo distributor into a temporary SQLite file, then pulls a rep's
+Seeds the demo distributor into a temporary SQLite file (or a PostgreSQL
+database `fs_window_sizes` on `BENCH_POSTGRES_URL`'s server), then pulls a rep's
 whole scope through the test client (uncompressed JSON, as the server writes
 it) on two days: today, and 120 days after the demo's history ends (when all
 of it is older than 90 days). Prints records, visits, orders, bytes and pages
-and the best time of three through the test client (in-process, SQLite) per
-case. The demo's history is the month before 2026-11-20, so until about
+and the best time of three through the test client (in-process) per case.
+The demo's history is the month before 2026-11-20, so until about
 2027-02-18 a 90-day window leaves it whole. `--months N` then gives the rep's
 customers N months of history at the demo's rhythm (the month repeated, a
 month earlier each time) and measures again: how a phone grows over the years
@@ -24,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from unittest import mock
 
-from bench.common import sqlite_app
+from bench.common import database_url, drop_database, migrated_app
 from server.demo import BASE, DOMAIN, PASSWORD, seed_demo_data
 from server.extensions import db
 from sync import settings
@@ -97,12 +99,16 @@ def main() -> None:
     parser.add_argument("--rep", default="rep1")
     parser.add_argument("--limit", type=int, default=5000)
     parser.add_argument("--months", type=int, default=0)
+    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        app = sqlite_app(Path(tmp))
+        app = migrated_app(database_url(args.db, Path(tmp), "fs_window_sizes"))
         with app.app_context():
             seed_demo_data(db.session)
             db.session.commit()
+            if args.db == "postgres":  # as autovacuum would: plans need the statistics
+                db.session.execute(db.text("ANALYZE"))
+                db.session.commit()
         client = app.test_client()
         body = {"email": f"{args.rep}@{DOMAIN}", "password": PASSWORD, "device_id": "bench"}
         token = client.post("/api/v1/auth/login", json=body).json["access_token"]
@@ -127,8 +133,16 @@ def main() -> None:
         if args.months > 1:
             with app.app_context():
                 add_months(db.session, f"{args.rep}@{DOMAIN}", args.months)
+                if args.db == "postgres":
+                    db.session.execute(db.text("ANALYZE"))
+                    db.session.commit()
             measure(f"{args.months} months of history", BASE + timedelta(days=1))
         settings.configure(configured)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        if args.db == "postgres":
+            drop_database("fs_window_sizes")
         widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
         for row in rows:
             print(
