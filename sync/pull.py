@@ -18,6 +18,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     ARRAY,
     Row,
@@ -49,7 +50,7 @@ from domain.models import (
     User,
     team_managers,
 )
-from domain.times import utc_now
+from domain.times import utc_iso, utc_now
 
 from . import settings
 from .cursor import Cursor, Holder, LegacyCursor, Position, ScopeSpec, Walk
@@ -57,7 +58,7 @@ from .page import Page, PullResult
 from .positions import horizon, is_postgres, log_after, log_between, pruned_through
 from .records_json import record_json
 from .scopes import Scope
-from .window import WINDOW_KIND, WINDOWED, Window, crossed, held
+from .window import WINDOW_KIND, WINDOWED, Window, crossed, held, open_or_recent
 
 #: What a pull reads of a change-log row.
 LOG_COLUMNS = (
@@ -248,11 +249,9 @@ class Puller:
             return None
         return select(Customer.id).where(self.scope.customers_where())
 
-    def _held_ids(
-        self, model: type[SyncedRecord], ids: list[uuid.UUID], window: Window | None = None
-    ) -> set[uuid.UUID]:
-        """Which of these records (in scope, not deleted) the window (the pull's) holds."""
-        window = window or self.holds
+    def _held_ids(self, model: type[SyncedRecord], ids: list[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of these records (in scope, not deleted) the pull's window holds."""
+        window = self.holds
         if window.edge is None or not ids:
             return set(ids)
         customers = select(model.customer_id).where(_one_of(self.session, model.id, set(ids)))
@@ -386,8 +385,7 @@ class Puller:
         child_parents = {r.customer_id for r in rows if r.table_name in CUSTOMER_TABLES[1:]}
         ids["customers"] |= child_parents
         records = self._load_visible(ids)
-        unheld = self._unheld(records)
-        settled = self._held_anyway(rows, records, unheld)
+        unheld, settled = self._judge_window(records)
         new_parents = self._parents_new_since(child_parents, position)
         for row in rows:
             record = records.get((row.table_name, row.record_id))
@@ -400,7 +398,7 @@ class Puller:
                 page.remove(row.table_name, row.record_id)  # outside the history window
                 continue
             if row.kind == WINDOW_KIND and (row.table_name, row.record_id) in settled:
-                continue  # entered or left the last few, but held by date: the device has it
+                continue  # entered or left the last few, but held anyway: the device has it
             if row.table_name in CUSTOMER_TABLES[1:] and row.customer_id in new_parents:
                 parent = records.get(("customers", row.customer_id))
                 if parent is not None:
@@ -409,37 +407,27 @@ class Puller:
             if row.kind == "move" and row.table_name == "customers" and not self._was_held(row):
                 self._put_children(record, page)  # moved in: its records come with it
 
-    def _unheld(self, records: dict) -> set[tuple[str, uuid.UUID]]:
-        """The visible, not deleted visits and orders among `records` the window leaves out."""
+    def _judge_window(self, records: dict) -> tuple[set, set]:
+        """Of the visible, not deleted visits and orders among `records`: those the
+        window leaves out, and those it holds whatever their rank (open, or dated inside
+        it: decided from their JSON, without a query). Only the others are ranked."""
         if self.holds.edge is None:
-            return set()
-        out = set()
+            return set(), set()
+        edge = utc_iso(self.holds.edge)
+        unheld, settled = set(), set()
         for model in WINDOWED:
             table = model.__tablename__
-            ids = [
-                record_id
-                for (name, record_id), record in records.items()
-                if name == table and not record[1]  # rows: (id, is_deleted, …)
-            ]
-            out |= {(table, i) for i in set(ids) - self._held_ids(model, ids)}
-        return out
-
-    def _held_anyway(
-        self, rows: list[Row], records: dict, unheld: set
-    ) -> set[tuple[str, uuid.UUID]]:
-        """Of the records of `window` rows (ADR 0024), those held whatever their rank:
-        open, or dated inside the window. Their standing on the device did not change."""
-        by_table: dict[str, list[uuid.UUID]] = defaultdict(list)
-        for row in rows:
-            key = (row.table_name, row.record_id)
-            if row.kind == WINDOW_KIND and key in records and key not in unheld:
-                by_table[row.table_name].append(row.record_id)
-        settled = set()
-        for table, ids in by_table.items():
-            model = RECORD_MODELS[table]
-            window = Window(self.holds.edge, 0)
-            settled |= {(table, i) for i in self._held_ids(model, ids, window)}
-        return settled
+            ranked = []
+            for (name, record_id), record in records.items():
+                if name != table or record[1]:  # rows: (id, is_deleted, sync_json, …)
+                    continue
+                if record[2] is not None and open_or_recent(table, orjson.loads(record[2]), edge):
+                    settled.add((table, record_id))
+                else:
+                    ranked.append(record_id)
+            held_now = self._held_ids(model, ranked)
+            unheld |= {(table, i) for i in ranked if i not in held_now}
+        return unheld, settled
 
     def _was_held(self, row: Row) -> bool:
         """Did the device hold this record before the move the row logs?"""

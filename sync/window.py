@@ -106,6 +106,23 @@ def dated(model: type[SyncedRecord]) -> ColumnElement[datetime]:
     return func.coalesce(Order.submitted_at, Order.created_at)
 
 
+def open_or_recent(table: str, record: dict, edge: str) -> bool:
+    """Held whatever its rank: open, or dated on or after `edge` (ISO text, as in the JSON).
+
+    The same rule as `is_open` and `dated`, read from a record's JSON: a pull decides
+    most records of a page without asking the database.
+    """
+    if table == "visits":
+        if record["status"] not in CLOSED_VISIT_STATUSES:
+            return True
+        when = record.get("check_in_at") or record.get("planned_at") or record["created_at"]
+    else:
+        if record["status"] not in CLOSED_ORDER_STATUSES:
+            return True
+        when = record.get("submitted_at") or record["created_at"]
+    return when >= edge
+
+
 def latest_closed(model: type[SyncedRecord], last_n: int, customers: Customers) -> Select:
     """Ids of the last `last_n` closed records per customer (of `customers`; None: all)."""
     rank = (

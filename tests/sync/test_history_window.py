@@ -318,6 +318,37 @@ def test_an_edit_outside_the_window_is_merged_and_removed_again(app, client, log
         assert db.session.get(Visit, uuid.UUID(old)).notes == "called back"
 
 
+def test_a_visit_recorded_today_for_an_old_date_is_judged_by_its_date(
+    app, client, login, history, clock
+):
+    """A paper visit of 200 days ago typed in today is old history: the push answers it,
+    the next pull removes it. One dated today stays."""
+    headers = login("rep.a@example.com")
+    phone = Phone(client, headers)
+    phone.pull()
+    customer = str(history["customer"]["id"])
+    late, today = str(uuid.uuid4()), str(uuid.uuid4())
+    old_day, this_morning = TODAY - 200 * DAY, TODAY - timedelta(hours=2)
+    done = results(
+        client,
+        headers,
+        *(
+            mutation(
+                "visits",
+                "create",
+                record_id,
+                {"customer_id": customer, "status": "completed", "check_in_at": when.isoformat()},
+            )
+            for record_id, when in ((late, old_day), (today, this_morning))
+        ),
+    )
+    assert [r["status"] for r in done] == ["applied", "applied"]
+    changes = phone.pull()
+    assert late in ids_of(changes, "visits", "remove")
+    assert today in ids_of(changes, "visits")
+    _check(app, phone, "rep.a", clock)
+
+
 # -- fills, scope changes, settings ----------------------------------------------------
 
 
