@@ -161,8 +161,8 @@ def crossed(
     - The device held everything (before this feature, or no window): whatever is not
       held now; each is removed.
     - Otherwise (a longer window, another `last_n`, no window any more): the closed
-      records dated before the old edge, whose standing was decided by rank; each is
-      sent again (`put`) when held, else removed.
+      records dated before the later of the two edges, whose standing was or is
+      decided by rank; each is sent again (`put`) when held, else removed.
     """
     if before == now:
         return None, False
@@ -176,7 +176,8 @@ def crossed(
         if now.last_n <= 0:
             return in_between, False
         return and_(in_between, model.id.not_in(latest_closed(model, now.last_n, customers))), False
-    return and_(closed, dated(model) < before.edge), True
+    newest = before.edge if now.edge is None else max(before.edge, now.edge)
+    return and_(closed, dated(model) < newest), True
 
 
 def log_rank_crossings(session: Session, record: SyncedRecord, before: dict, now: datetime) -> None:

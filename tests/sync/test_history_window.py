@@ -415,6 +415,20 @@ def test_a_longer_window_or_none_sends_what_it_now_holds(
     _check(app, phone, "rep.a", clock)
 
 
+def test_fewer_last_records_and_a_new_day_at_once(app, client, login, history, clock, windowed):
+    """Another n and a moved edge in one pull: what only the old edge held is judged too."""
+    phone = Phone(client, login("rep.a@example.com"))
+    more = dict(zip((10, 20, 30), _three_recent_visits(app, history), strict=True))
+    phone.pull()
+    assert history["visits"]["in_window"] in phone.held["visits"]  # 60 days old: by date
+    settings.configure(replace(windowed, window_last_n=2))
+    clock.advance(45)  # "in_window" is 105 days old, and not among the last 2
+    changes = phone.pull()
+    assert history["visits"]["in_window"] in ids_of(changes, "visits", "remove")
+    assert more[30] in phone.held["visits"]  # 75 days old: still by date
+    _check(app, phone, "rep.a", clock)
+
+
 def test_pages_of_one_walk_keep_the_window(app, client, login, history, clock):
     """A first sync in pages of 2: the same records as in one page."""
     headers = login("rep.a@example.com")
