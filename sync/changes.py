@@ -37,6 +37,7 @@ from . import settings
 from .location import CHECK_IN_FIELDS, check_in_location
 from .records_json import record_json
 from .session_ends import end_stale_sessions
+from .window import log_rank_crossings
 
 #: List fields that are stored as many-to-many links: field -> relationship.
 _LINK_FIELDS: dict[tuple[type, str], str] = {
@@ -359,11 +360,15 @@ def _derive_related(
     - a team's managers: each manager who joins or leaves is logged as moved, so
       the team's members gain or remove them;
     - a user's new password, disabling or deleting ends their device sessions
-      (`session_ends`).
+      (`session_ends`);
+    - a visit or order: siblings that entered or left their customer's last few, which
+      phones hold whatever their age, are logged for pulls to judge again (`window`).
     """
     before = before or {}
     if isinstance(record, User):
         end_stale_sessions(session, record, before, now, actor)
+    if isinstance(record, Visit | Order):
+        log_rank_crossings(session, record, before, now)
     if isinstance(record, Visit):
         refresh_last_visit(session, record.customer_id, now=now)
     elif isinstance(record, User) and "team_id" in before:

@@ -22,6 +22,7 @@ from functools import cache
 
 from . import settings
 from .errors import InvalidCursor
+from .window import Window
 
 #: The cursor format: 2 is signed and bound to its holder (ADR 0015).
 VERSION = "2"
@@ -91,7 +92,8 @@ class ScopeSpec:
 
 @dataclass(frozen=True)
 class Walk:
-    """A table-by-table walk: `fill` sends puts, `remove` sends removes.
+    """A table-by-table walk: `fill` sends puts, `remove` sends removes, `window` sends
+    what crossed the history window since the device's window was `since` (ADR 0024).
 
     `limit_to` restricts the customers walked (None: the whole scope).
     """
@@ -100,18 +102,22 @@ class Walk:
     table: int = 0
     after: uuid.UUID | None = None
     limit_to: ScopeSpec | None = None
+    since: Window | None = None
 
     def to_json(self) -> dict:
-        return {
+        body = {
             "k": self.kind,
             "i": self.table,
             "a": self.after.hex if self.after else None,
             "f": self.limit_to.to_json() if self.limit_to else False,
         }
+        if self.since is not None:
+            body["h"] = self.since.to_json()
+        return body
 
     @classmethod
     def from_json(cls, data: dict) -> Walk:
-        if data["k"] not in ("fill", "remove"):
+        if data["k"] not in ("fill", "remove", "window"):
             raise ValueError("unknown walk")
         limit = data["f"]
         return cls(
@@ -119,7 +125,12 @@ class Walk:
             int(data["i"]),
             uuid.UUID(data["a"]) if data["a"] else None,
             None if limit is False else ScopeSpec.from_json(limit),
+            Window.from_json(data["h"]) if "h" in data else None,
         )
+
+    def advanced(self, table: int, after: uuid.UUID | None = None) -> Walk:
+        """The same walk, further on."""
+        return Walk(self.kind, table, after, self.limit_to, self.since)
 
 
 @dataclass(frozen=True)
@@ -138,6 +149,8 @@ class Cursor:
     #: The scope the device held before its scope last changed, until the log after that
     #: change is read: records that moved out of it since `position` must still be removed.
     prior: ScopeSpec | None = None
+    #: The history window the device holds (ADR 0024); a cursor of before windows: all.
+    window: Window = Window.ALL
 
     def encode(self, holder: Holder) -> str:
         """The cursor as the client sees it: `2.<key id>.<payload>.<mac>`."""
@@ -148,6 +161,8 @@ class Cursor:
         }
         if self.prior is not None:
             body["o"] = self.prior.to_json()
+        if self.window.edge is not None:
+            body["h"] = self.window.to_json()
         raw = zlib.compress(json.dumps(body, separators=(",", ":")).encode())
         payload = base64.urlsafe_b64encode(raw).decode().rstrip("=")
         key_id, key = signing_keys()[0]
@@ -175,6 +190,7 @@ class Cursor:
                 ScopeSpec.from_json(body["s"]),
                 tuple(Walk.from_json(w) for w in body["w"]),
                 None if prior is False else ScopeSpec.from_json(prior),
+                Window.from_json(body.get("h")),
             )
         except (binascii.Error, zlib.error, ValueError, KeyError, TypeError, RecursionError) as exc:
             raise _invalid() from exc  # signed by us, yet unreadable: never, but never a 500

@@ -16,8 +16,10 @@ from __future__ import annotations
 import functools
 import uuid
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     ARRAY,
     Integer,
@@ -51,6 +53,7 @@ from domain.models import (
     User,
     team_managers,
 )
+from domain.times import utc_iso, utc_now
 
 from . import settings
 from .cursor import Cursor, Holder, LegacyCursor, Position, ScopeSpec, Walk
@@ -64,6 +67,7 @@ from .positions import (
 )
 from .records_json import record_json
 from .scopes import Scope
+from .window import WINDOW_KIND, WINDOWED, Window, crossed, held, open_or_recent
 
 #: What a pull reads of a change-log row.
 LOG_COLUMNS = (
@@ -91,6 +95,7 @@ class Puller:
     `raw`: records that store their JSON come back as `orjson.Fragment`s, for a
     response written by orjson; otherwise as dicts like every other record.
     `device_id`: cursors are bound to the user and this device (ADR 0015).
+    `now`: today, for the history window of visits and orders (ADR 0024).
     """
 
     def __init__(
@@ -101,6 +106,7 @@ class Puller:
         *,
         raw: bool = False,
         device_id: str | None = None,
+        now: datetime | None = None,
     ):
         self.session = session
         self.user = user
@@ -110,6 +116,10 @@ class Puller:
         self.holder = Holder(user.id, device_id)
         #: The scope whose moved-away records are still removed (the cursor's `prior`).
         self.was = self.spec
+        #: The history window of this user today, and the one this pull serves (the
+        #: cursor's: a window that moved waits until the cursor's walks are done).
+        self.window = Window.of(self.scope.role, now or utc_now())
+        self.holds = self.window
 
     def pull(self, cursor_text: str | None, limit: int | None = None) -> PullResult:
         """A page after the cursor the client sent (none: from scratch)."""
@@ -129,16 +139,21 @@ class Puller:
         if cursor is not None and cursor.position < pruned:
             cursor, reset = None, True
         if cursor is None:
-            cursor = Cursor(top, self.spec, (Walk("fill"),))
+            cursor = Cursor(top, self.spec, (Walk("fill"),), window=self.window)
         elif cursor.scope != self.spec:
             if cursor.walks:
                 # The scope moved again mid-walk: start over rather than guess.
-                cursor, reset = Cursor(top, self.spec, (Walk("fill"),)), True
+                cursor, reset = Cursor(top, self.spec, (Walk("fill"),), window=self.window), True
             else:
                 walks = self._scope_walks(cursor.scope)
                 prior = cursor.scope | cursor.prior
-                cursor = Cursor(cursor.position, self.spec, walks, prior)
+                cursor = Cursor(cursor.position, self.spec, walks, prior, cursor.window)
+        elif cursor.window != self.window and not cursor.walks:
+            # The edge moved (a new day) or the settings changed: what crossed it first.
+            walk = Walk("window", since=cursor.window)
+            cursor = Cursor(cursor.position, self.spec, (walk,), cursor.prior, self.window)
         self.was = self.spec | cursor.prior
+        self.holds = cursor.window
 
         page = Page(limit, self._json_of, self.raw)
         walks = list(cursor.walks)
@@ -157,7 +172,7 @@ class Puller:
         # Once the log is read past the scope change, nothing moved out of the old scope
         # is left to remove.
         prior = None if log_done else cursor.prior
-        following = Cursor(position, self.spec, tuple(walks), prior)
+        following = Cursor(position, self.spec, tuple(walks), prior, cursor.window)
         return PullResult(
             page.changes, following.encode(self.holder), following, not log_done, reset
         )
@@ -185,27 +200,74 @@ class Puller:
         """
         while walk.table < len(WALK_TABLES):
             model = WALK_TABLES[walk.table]
-            query = self._walk_query(walk, model, position)
+            puts = walk.kind == "fill"
+            if walk.kind == "window":
+                query, puts = self._window_query(walk, model)
+            else:
+                query = self._walk_query(walk, model, position)
             if query is None:
-                walk = Walk(walk.kind, walk.table + 1, None, walk.limit_to)
+                walk = walk.advanced(walk.table + 1)
                 continue
             if walk.after is not None:
                 query = query.where(model.id > walk.after)
             room = page.room
-            rows = self._fetch(model, query.order_by(model.id).limit(room))
+            query = query.order_by(model.id).limit(room)
+            if walk.kind == "window" and not puts:  # removes only: ids are enough
+                rows = self.session.execute(query.with_only_columns(model.id)).all()
+            else:
+                rows = self._fetch(model, query)
             if walk.kind == "fill":
                 if issubclass(model, CustomerChild):
                     self._put_new_parents(rows, position, page)
                 for record in rows:
                     page.put(model.__tablename__, record, self.scope)
-            else:
+            elif walk.kind == "remove":
                 self._remove_walked(model, [r.id for r in rows], page, position)
+            else:
+                self._window_walked(model, rows, puts, page)
             if rows and len(rows) == room:
-                return False, Walk(walk.kind, walk.table, rows[-1].id, walk.limit_to)
-            walk = Walk(walk.kind, walk.table + 1, None, walk.limit_to)
+                return False, walk.advanced(walk.table, rows[-1].id)
+            walk = walk.advanced(walk.table + 1)
             if page.room <= 0:
                 return walk.table >= len(WALK_TABLES), walk
         return True, walk
+
+    def _window_query(self, walk: Walk, model: type[SyncedRecord]) -> tuple[Select | None, bool]:
+        """The records that crossed the history window since `walk.since` (ADR 0024), and
+        whether some may need a `put` (else all are removed)."""
+        if model not in WINDOWED:
+            return None, False
+        condition, puts = crossed(model, walk.since or Window.ALL, self.holds, self._customers())
+        if condition is None:
+            return None, False
+        query = select(model).where(model.deleted_at.is_(None), self.scope.where(model), condition)
+        return query, puts
+
+    def _window_walked(self, model: type[SyncedRecord], rows: list, puts: bool, page: Page):
+        table = model.__tablename__
+        keep = self._held_ids(model, [r.id for r in rows]) if puts else set()
+        for row in rows:
+            if row.id in keep:
+                page.put(table, row, self.scope)
+            else:
+                page.remove(table, row.id)
+
+    def _customers(self) -> Select | None:
+        """The customers of the scope (None: all), which bound a window's ranking."""
+        if self.scope.is_admin:
+            return None
+        return select(Customer.id).where(self.scope.customers_where())
+
+    def _held_ids(self, model: type[SyncedRecord], ids: list[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of these records (in scope, not deleted) the pull's window holds."""
+        window = self.holds
+        if window.edge is None or not ids:
+            return set(ids)
+        customers = select(model.customer_id).where(_one_of(self.session, model.id, set(ids)))
+        query = select(model.id).where(
+            _one_of(self.session, model.id, set(ids)), held(model, window, customers)
+        )
+        return set(self.session.scalars(query))
 
     def _put_new_parents(self, children: list, position: Position, page: Page) -> None:
         """Send first the customers created or moved in since the walk began.
@@ -228,12 +290,14 @@ class Puller:
                 model.id.not_in(select(model.id).where(self.scope.where(model))),
                 model.id.not_in(self._placed_since(model, position)),
             )
-            held = _HELD_IN.get(model)
-            if held is None:
+            held_in = _HELD_IN.get(model)
+            if held_in is None:
                 return None
             partial = only is not None and not only.everything
-            return select(model).where(held(only) if partial else true(), invisible)
+            return select(model).where(held_in(only) if partial else true(), invisible)
         query = select(model).where(model.deleted_at.is_(None), self.scope.where(model))
+        if model in WINDOWED:
+            query = query.where(held(model, self.holds, self._customers()))
         if only is None:
             return query
         if model is Product:
@@ -303,6 +367,7 @@ class Puller:
         child_parents = {r.customer_id for r in rows if r.table_name in CUSTOMER_TABLES[1:]}
         ids["customers"] |= child_parents
         records = self._load_visible(ids)
+        unheld, settled = self._judge_window(records)
         new_parents = self._parents_new_since(child_parents, position)
         for row in rows:
             record = records.get((row.table_name, row.record_id))
@@ -311,6 +376,11 @@ class Puller:
                 if row.table_name == "products" or (row.kind == "move" and self._was_held(row)):
                     self._remove(row.table_name, row.record_id, page)
                 continue
+            if (row.table_name, row.record_id) in unheld:
+                page.remove(row.table_name, row.record_id)  # outside the history window
+                continue
+            if row.kind == WINDOW_KIND and (row.table_name, row.record_id) in settled:
+                continue  # entered or left the last few, but held anyway: the device has it
             if row.table_name in CUSTOMER_TABLES[1:] and row.customer_id in new_parents:
                 parent = records.get(("customers", row.customer_id))
                 if parent is not None:
@@ -318,6 +388,28 @@ class Puller:
             page.put(row.table_name, record, self.scope)
             if row.kind == "move" and row.table_name == "customers" and not self._was_held(row):
                 self._put_children(record, page)  # moved in: its records come with it
+
+    def _judge_window(self, records: dict) -> tuple[set, set]:
+        """Of the visible, not deleted visits and orders among `records`: those the
+        window leaves out, and those it holds whatever their rank (open, or dated inside
+        it: decided from their JSON, without a query). Only the others are ranked."""
+        if self.holds.edge is None:
+            return set(), set()
+        edge = utc_iso(self.holds.edge)
+        unheld, settled = set(), set()
+        for model in WINDOWED:
+            table = model.__tablename__
+            ranked = []
+            for (name, record_id), record in records.items():
+                if name != table or record[1]:  # rows: (id, is_deleted, sync_json, …)
+                    continue
+                if record[2] is not None and open_or_recent(table, orjson.loads(record[2]), edge):
+                    settled.add((table, record_id))
+                else:
+                    ranked.append(record_id)
+            held_now = self._held_ids(model, ranked)
+            unheld |= {(table, i) for i in ranked if i not in held_now}
+        return unheld, settled
 
     def _was_held(self, row: Row) -> bool:
         """Did the device hold this record before the move the row logs?"""
@@ -335,6 +427,8 @@ class Puller:
             query = select(child).where(
                 child.customer_id == customer.id, child.deleted_at.is_(None)
             )
+            if child in WINDOWED:
+                query = query.where(held(child, self.holds, [customer.id]))
             for record in self._fetch(child, query):
                 page.put(child.__tablename__, record, self.scope)
 

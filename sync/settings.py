@@ -38,6 +38,24 @@ class SyncSettings:
     #: (the service's key, then previous ones: a rotation does not force a re-sync).
     #: Without a server: one made up for this process.
     cursor_secrets: tuple[str, ...] = (secrets.token_urlsafe(32),)
+    #: The history window of a phone (ADR 0024): closed visits and orders older than this
+    #: many days are not synced, except the last `window_last_n` per customer; 0: no window.
+    #: One per role: reps, managers, admins (admins' devices are often integrations).
+    window_days_rep: int = 90
+    window_days_manager: int = 90
+    window_days_admin: int = 0
+    window_last_n: int = 3
+
+    def __post_init__(self) -> None:
+        for name in ("window_days_rep", "window_days_manager", "window_days_admin"):
+            if not 0 <= getattr(self, name) <= 36500:
+                raise ValueError(f"{name} must be 0 (no window) to 36500 days")
+        if not 0 <= self.window_last_n <= 100:
+            raise ValueError("window_last_n must be 0 to 100")
+
+    def window_days(self, role: str) -> int:
+        """The history window of a role, in days (0: the whole history)."""
+        return getattr(self, f"window_days_{role}", 0)
 
 
 _current = SyncSettings()

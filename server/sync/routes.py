@@ -50,7 +50,12 @@ def pull(query):
     """Changes of your scope since `cursor` (none: from scratch); keep pulling while `has_more`."""
     check_schema_version(query["schema_version"])
     puller = Puller(
-        db.session, current_user(), store().scope, raw=True, device_id=g.device.device_id
+        db.session,
+        current_user(),
+        store().scope,
+        raw=True,
+        device_id=g.device.device_id,
+        now=utc_now(),
     )
     result = puller.pull(query.get("cursor"), query.get("limit"))
     db.session.rollback()

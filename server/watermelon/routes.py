@@ -55,7 +55,7 @@ class WatermelonSync(MethodView):
         check_schema_version(query["schema_version"])
         user = current_user()
         author = Actor(user.id, g.device.device_id).author
-        puller = WatermelonPuller(db.session, user, store().scope, author=author)
+        puller = WatermelonPuller(db.session, user, store().scope, author=author, now=utc_now())
         generation = puller.record_scope()
         db.session.commit()  # the scope generation, when new
         body = puller.pull(query["last_pulled_at"], query["migration"], generation)

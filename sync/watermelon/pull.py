@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -24,6 +25,7 @@ from ..errors import Invalid
 from ..positions import horizon, log_after
 from ..pull import Puller, scope_spec
 from ..scopes import Scope
+from ..window import WINDOW_KIND, Window
 from .raw import TABLES, columns, to_raw
 from .timestamps import (
     decode_timestamp,
@@ -68,17 +70,28 @@ def parse_migration(migration: Any) -> tuple[set[str], set[str]] | None:
 
 
 class WatermelonPuller:
-    def __init__(self, session: Session, user: User, scope: Scope, *, author: str):
+    """`now`: today, for the history window of visits and orders (ADR 0024)."""
+
+    def __init__(
+        self,
+        session: Session,
+        user: User,
+        scope: Scope,
+        *,
+        author: str,
+        now: datetime | None = None,
+    ):
         self.session = session
         self.user = user
         self.scope = scope
         self.author = author
-        self.puller = Puller(session, user, scope)
+        self.puller = Puller(session, user, scope, now=now)
+        self.window = self.puller.window
 
     def record_scope(self) -> int:
-        """The generation of the current scope (written when new: commit before pulling,
-        so this transaction's own id does not hold the horizon back)."""
-        return scope_generation(self.session, self.user, scope_spec(self.scope))
+        """The generation of the current scope and window (written when new: commit before
+        pulling, so this transaction's own id does not hold the horizon back)."""
+        return scope_generation(self.session, self.user, scope_spec(self.scope), self.window)
 
     def pull(
         self, last_pulled_at: int | None, migration: Any = None, generation: int | None = None
@@ -87,17 +100,22 @@ class WatermelonPuller:
         session = self.session
         spec_now = scope_spec(self.scope)
         if generation is None:
-            generation = scope_generation(session, self.user, spec_now)
+            generation = scope_generation(session, self.user, spec_now, self.window)
         top = horizon(session)
         old_spec: ScopeSpec | None = None
+        old_window = Window.ALL
         position: Position | None = None
         if last_pulled_at:
             position, old_generation = decode_timestamp(session, last_pulled_at)
-            old_spec = scope_of_generation(session, self.user, old_generation)
-            if old_spec is None or position > top:
-                position, old_spec = None, None  # not ours, or too old: replace everything
+            old = scope_of_generation(session, self.user, old_generation)
+            if old is None or position > top:
+                position = None  # not ours, or too old: replace everything
+            else:
+                old_spec, old_window = old
         replace = bool(last_pulled_at) and position is None
-        cursor = Cursor(position, old_spec) if position is not None else None
+        cursor = None
+        if position is not None and old_spec is not None:
+            cursor = Cursor(position, old_spec, window=old_window)
         found, final, reset = self._read(cursor)
         replace = replace or reset
         timestamp = encode_timestamp(session, final.position, generation)
@@ -197,6 +215,7 @@ class WatermelonPuller:
                     select(log.record_id, log.kind, log.prev_territory_id, log.prev_owner_id).where(
                         log.table_name == table,
                         log.record_id.in_(chunk),
+                        log.kind != WINDOW_KIND,  # no version of its own (ADR 0024)
                         log_after(self.session, position),
                     )
                 )
@@ -257,7 +276,8 @@ class WatermelonPuller:
             return
         first = min(TABLES.index(t) for t in wanted)
         spec = scope_spec(self.scope)
-        more, _, _ = self._read(Cursor(top, spec, (Walk("fill", first),)), only=wanted)
+        cursor = Cursor(top, spec, (Walk("fill", first),), window=self.window)
+        more, _, _ = self._read(cursor, only=wanted)
         for (table, record_id), record in more.items():
             if record is None or (table, record_id) in found:
                 continue

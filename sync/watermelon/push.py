@@ -31,6 +31,7 @@ from ..merge import effective_time
 from ..positions import log_after, pruned_through
 from ..push import Pusher
 from ..records_json import record_json
+from ..window import WINDOW_KIND
 from .raw import IGNORED_RAW, TABLES, columns, from_raw, ms_to_datetime, to_raw
 from .timestamps import decode_timestamp
 from .util import as_uuid, chunks
@@ -262,7 +263,10 @@ class WatermelonPusher:
                 for chunk in chunks([u.mutation["record_id"] for u in items]):
                     for record_id, changed_at, txid, seq in self.session.execute(
                         select(log.record_id, log.changed_at, log.txid, log.seq).where(
-                            log.table_name == table, log.record_id.in_(chunk), or_(*after)
+                            log.table_name == table,
+                            log.record_id.in_(chunk),
+                            log.kind != WINDOW_KIND,  # no version of its own (ADR 0024)
+                            or_(*after),
                         )
                     ):
                         later[record_id].append((changed_at, (txid, seq)))

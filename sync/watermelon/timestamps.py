@@ -17,10 +17,12 @@ from domain.models import SyncState, User
 
 from ..cursor import MAX_SEQ, Position, ScopeSpec
 from ..positions import is_postgres
+from ..window import Window
 
 #: Room for the scope generation in a timestamp.
 GENERATIONS = 1000
-HISTORY = 32
+#: Entries kept: a day's pulls add one (the history window's edge), so over 90 days of them.
+HISTORY = 120
 
 
 def encode_timestamp(session: Session, position: Position, generation: int) -> int:
@@ -43,27 +45,53 @@ def _history_key(user: User) -> str:
     return f"wm:{user.id.hex}"
 
 
-def _history(session: Session, user: User) -> list[list]:
+#: A stored entry's scope when it is the previous entry's (most entries: a new window).
+_SAME = "="
+
+Generation = tuple[int, ScopeSpec, Window]
+
+
+def _history(session: Session, user: User) -> list[Generation]:
+    """(generation, scope, window) of each entry, oldest first. An entry of before
+    windows has none: its devices hold every visit and order (`Window.ALL`)."""
     state = session.get(SyncState, _history_key(user))
-    return list(state.value.get("h", [])) if state else []
+    entries: list[Generation] = []
+    for entry in state.value.get("h", []) if state else []:
+        spec = entries[-1][1] if entry[1] == _SAME else ScopeSpec.from_json(entry[1])
+        window = Window.from_json(entry[2]) if len(entry) > 2 else Window.ALL
+        entries.append((entry[0], spec, window))
+    return entries
 
 
-def scope_generation(session: Session, user: User, spec: ScopeSpec) -> int:
-    """The number of the scope `spec` in the user's history, added when new."""
+def _stored(history: list[Generation]) -> list[list]:
+    stored, previous = [], None
+    for generation, spec, window in history:
+        same = previous is not None and spec == previous
+        stored.append([generation, _SAME if same else spec.to_json(), window.to_json()])
+        previous = spec
+    return stored
+
+
+def scope_generation(
+    session: Session, user: User, spec: ScopeSpec, window: Window = Window.ALL
+) -> int:
+    """The number of (scope, history window) in the user's history, added when new: the
+    window's edge moves daily, so a user who pulls every day adds one entry a day."""
     for _ in range(3):
         history = _history(session, user)
-        if history and ScopeSpec.from_json(history[-1][1]) == spec:
+        if history and history[-1][1:] == (spec, window):
             return history[-1][0]
         generation = history[-1][0] % (GENERATIONS - 1) + 1 if history else 1
         history = [h for h in history if h[0] != generation][-(HISTORY - 1) :]
-        history.append([generation, spec.to_json()])
+        history.append((generation, spec, window))
         try:
             with session.begin_nested():
                 state = session.get(SyncState, _history_key(user))
+                value = {"h": _stored(history)}
                 if state is None:
-                    session.add(SyncState(key=_history_key(user), value={"h": history}))
+                    session.add(SyncState(key=_history_key(user), value=value))
                 else:
-                    state.value = {"h": history}
+                    state.value = value
                 session.flush()
             return generation
         except IntegrityError:  # another pull of this user added it first
@@ -71,8 +99,10 @@ def scope_generation(session: Session, user: User, spec: ScopeSpec) -> int:
     raise RuntimeError("could not record the scope generation")
 
 
-def scope_of_generation(session: Session, user: User, generation: int) -> ScopeSpec | None:
-    for number, spec in _history(session, user):
+def scope_of_generation(
+    session: Session, user: User, generation: int
+) -> tuple[ScopeSpec, Window] | None:
+    for number, spec, window in _history(session, user):
         if number == generation:
-            return ScopeSpec.from_json(spec)
+            return spec, window
     return None

@@ -4,8 +4,11 @@ Hypothesis drives six devices of five users (two phones for one rep) through
 random offline edits, creates and deletes, syncs in random orders with lost
 responses and skewed clocks, and server-side changes: edits, contacts and
 tasks moved between customers, reps moved between teams, territories' reps
-changed. Afterwards, once everyone syncs: every device holds exactly the
-server's state of its user's current scope (nothing stale, nothing missing);
+changed. Visits and orders come and go with the history window (ADR 0024):
+the server's clock moves on by days, visits and orders are recorded, closed,
+reopened and deleted. Afterwards, once everyone syncs: every device holds
+exactly the server's state of its user's current scope and window (nothing
+stale, nothing missing; the window also read independently, in Python);
 every acknowledged write is in the data, superseded by a later change, or in
 the conflict log; every rejection is in the conflict log; no mutation was
 applied twice.
@@ -22,12 +25,25 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, rule
 from sqlalchemy import select, text
 
-from domain.models import RECORD_MODELS, Base, ConflictEntry, SyncMutation, Territory, User
+from domain.models import (
+    RECORD_MODELS,
+    Base,
+    ConflictEntry,
+    Order,
+    SyncMutation,
+    Territory,
+    User,
+    Visit,
+)
+from domain.times import utc_iso
 from fieldsync_client import SyncClient, TransportError
 from server.extensions import db
+from sync import RecordStore
+from sync.changes import create_record
 from sync.pull import Puller
 from tests.support.factories import build_world
 from tests.support.phones import flask_transport
+from tests.support.windows import use_window, windowed_view
 
 DEVICES = (
     ("rep.a", timedelta(0)),
@@ -66,14 +82,47 @@ class LossyTransport:
         return status, body, headers
 
 
-def make_machine(app):
+class ServerClock:
+    """The server's clock (pulls judge the history window by it): moved on by days."""
+
+    def __init__(self):
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _with_history(session, world, now: datetime) -> None:
+    """Closed visits and orders of the last two months at each customer."""
+    for territory, records in world.records.items():
+        rep = world.users[{"A": "rep.a", "A2": "rep.a2", "B": "rep.b"}[territory]]
+        customer = records["customers"]
+        for days, status in ((2, "completed"), (6, "missed"), (12, "completed"), (40, "cancelled")):
+            when = now - timedelta(days=days)
+            values = {"customer_id": customer, "rep_id": rep, "planned_at": when, "status": status}
+            create_record(session, Visit, values, now=when)
+        for days in (3, 15, 50):
+            when = now - timedelta(days=days)
+            values = {
+                "customer_id": customer,
+                "rep_id": rep,
+                "status": "submitted",
+                "lines": [],
+                "submitted_at": when,
+            }
+            create_record(session, Order, values, now=when)
+
+
+def make_machine(app, server_clock: ServerClock):
     class Phones(RuleBasedStateMachine):
         def __init__(self):
             super().__init__()
             self.app = app
+            server_clock.now = datetime.now(UTC)
             with app.app_context():
                 _empty_database()
                 self.world = build_world(db.session)
+                _with_history(db.session, self.world, server_clock.now)
                 db.session.commit()
             self.client = app.test_client()
             self.clock = datetime.now(UTC)
@@ -141,6 +190,62 @@ def make_machine(app):
             self.acknowledged += [(by_id[r["id"]], r) for r in results]
             if pull:
                 device.pull()
+
+        @rule(days=st.integers(1, 9))
+        def days_pass_on_the_server(self, days):
+            server_clock.now += timedelta(days=days)
+
+        @rule(
+            d=st.integers(0, 5),
+            i=st.integers(0, 50),
+            ago=st.integers(0, 30),
+            status=st.sampled_from(("completed", "missed", "planned")),
+        )
+        def record_a_visit(self, d, i, ago, status):
+            device = self.devices[d]
+            customer = self._pick(device, "customers", i)
+            if customer is not None:
+                when = server_clock.now - timedelta(days=ago)
+                fields = {"customer_id": customer, "planned_at": utc_iso(when), "status": status}
+                device.create("visits", fields)
+
+        @rule(
+            d=st.integers(0, 5),
+            i=st.integers(0, 50),
+            status=st.sampled_from(("completed", "cancelled", "planned")),
+        )
+        def visit_changes_status(self, d, i, status):
+            device = self.devices[d]
+            visit = self._pick(device, "visits", i)
+            if visit is not None:
+                device.update("visits", visit, {"status": status})
+
+        @rule(d=st.integers(0, 5), i=st.integers(0, 50))
+        def delete_a_visit(self, d, i):
+            device = self.devices[d]
+            visit = self._pick(device, "visits", i)
+            if visit is not None:
+                device.delete("visits", visit)
+
+        @rule(d=st.integers(0, 5), i=st.integers(0, 50))
+        def submit_an_order(self, d, i):
+            device = self.devices[d]
+            customer = self._pick(device, "customers", i)
+            if customer is not None:
+                fields = {"customer_id": customer, "status": "submitted", "lines": []}
+                device.create("orders", fields)
+
+        @rule(i=st.integers(0, 50), status=st.sampled_from(("planned", "completed")))
+        def manager_reopens_or_closes_a_visit(self, i, status):
+            """On the server, at the server's (moved on) time, as REST would write it."""
+            visits = self._server_ids(Visit)
+            if not visits:
+                return
+            with self.app.app_context():
+                admin = db.session.get(User, self.world.users["admin"])
+                store = RecordStore(db.session, admin, now=server_clock.now)
+                store.update(Visit, uuid.UUID(visits[i % len(visits)]), {"status": status})
+                db.session.commit()
 
         @rule(i=st.integers(0, 50), value=TEXT)
         def manager_edits_on_the_server(self, i, value):
@@ -234,7 +339,7 @@ def make_machine(app):
 
         def _check_scopes(self):
             for device in self.devices:
-                expected = _server_scope(device.user_key)
+                expected = _server_scope(device.user_key, server_clock.now)
                 for table in RECORD_MODELS:
                     local = {i: r for i, r in device.all(table).items()}
                     server = expected.get(table, {})
@@ -283,23 +388,31 @@ def _empty_database() -> None:
             conn.execute(text(f"DELETE FROM {table.name}"))
 
 
-def _server_scope(user_key: str) -> dict[str, dict[str, dict]]:
+def _server_scope(user_key: str, now: datetime) -> dict[str, dict[str, dict]]:
+    """The user's scope and window as a first sync sends it, checked against the window
+    read in Python."""
     user = db.session.scalar(select(User).where(User.email == f"{user_key}@example.com"))
     scope: dict[str, dict[str, dict]] = {}
     cursor = None
     while True:
-        result = Puller(db.session, user).pull(cursor, 5000)
+        result = Puller(db.session, user, now=now).pull(cursor, 5000)
         cursor = result.cursor
         for change in result.changes:
             if change["op"] == "put":
                 scope.setdefault(change["table"], {})[change["record"]["id"]] = change["record"]
         if not result.has_more:
-            db.session.rollback()
-            return scope
+            break
+    view = windowed_view(db.session, user, now)
+    for table in ("visits", "orders"):
+        assert set(scope.get(table, {})) == view[table], (user_key, table)
+    db.session.rollback()
+    return scope
 
 
-def test_devices_converge_and_nothing_is_lost(app):
-    machine = make_machine(app)
+def test_devices_converge_and_nothing_is_lost(app, monkeypatch):
+    server_clock = ServerClock()
+    monkeypatch.setattr("server.sync.routes.utc_now", server_clock)
+    machine = make_machine(app, server_clock)
 
     class Final(machine):
         def teardown(self):
@@ -313,4 +426,6 @@ def test_devices_converge_and_nothing_is_lost(app):
         derandomize=True,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     )
-    Final.TestCase().runTest()
+    # Reps hold 10 days, managers 20, admins everything; and the last 2 per customer.
+    with use_window(rep=10, manager=20, admin=0, last_n=2):
+        Final.TestCase().runTest()

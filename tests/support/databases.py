@@ -42,6 +42,11 @@ TEST_CONFIG: dict[str, Any] = {
     "LOGIN_SLOW_DELAY_MS": 0,
     # No access log (tests/api/test_telemetry.py writes one to a file).
     "ACCESS_LOG": "",
+    # Test data has fixed dates and pulls judge the history window by today's date: with
+    # it on, closed visits and orders would start leaving phones as the years pass.
+    # tests/sync/test_history_window.py and the property test turn it on with their own clock.
+    "SYNC_WINDOW_DAYS_REP": 0,
+    "SYNC_WINDOW_DAYS_MANAGER": 0,
 }
 
 

@@ -7,8 +7,9 @@ from sqlalchemy import text
 
 from server import create_app
 from server.auth.passwords import hash_password, password_matches
-from server.config import ConfigError, build_config
+from server.config import ConfigError, build_config, section
 from server.extensions import db
+from sync import SyncSettings
 from tests.support.databases import SECRET as STRONG
 
 
@@ -61,6 +62,23 @@ def test_sync_settings_from_environment_are_typed_and_checked(tmp_path, monkeypa
     assert config["SYNC_CHECK_IN_RADIUS_M"] == 75.5 and config["SYNC_RETENTION_DAYS"] == 120
     monkeypatch.setenv("FIELDSYNC_SYNC_RETENTION_DAYS", "ninety")
     with pytest.raises(ConfigError, match="FIELDSYNC_SYNC_RETENTION_DAYS"):
+        build_config(str(tmp_path), {"SECRET_KEY": "k" * 40})
+
+
+def test_history_windows_are_set_per_role_and_checked(tmp_path, monkeypatch):
+    monkeypatch.setenv("FIELDSYNC_SYNC_WINDOW_DAYS_REP", "30")
+    monkeypatch.setenv("FIELDSYNC_SYNC_WINDOW_DAYS_MANAGER", "0")
+    monkeypatch.setenv("FIELDSYNC_SYNC_WINDOW_LAST_N", "5")
+    config = build_config(str(tmp_path), {"SECRET_KEY": "k" * 40})
+    sync = section(SyncSettings, config)
+    assert (sync.window_days("rep"), sync.window_days("manager"), sync.window_days("admin")) == (
+        30,
+        0,
+        0,
+    )
+    assert sync.window_last_n == 5
+    monkeypatch.setenv("FIELDSYNC_SYNC_WINDOW_DAYS_REP", "-1")
+    with pytest.raises(ConfigError, match="window_days_rep"):
         build_config(str(tmp_path), {"SECRET_KEY": "k" * 40})
 
 
