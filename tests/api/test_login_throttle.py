@@ -4,9 +4,6 @@ server/proxies.py)."""
 
 from __future__ import annotations
 
-import os
-import socket
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -19,6 +16,8 @@ from server import create_app
 from server.auth.throttle import EXTENSION, LoginThrottle, ThrottleSettings
 from tests.support.databases import TEST_CONFIG, dispose
 from tests.support.factories import PASSWORD
+from tests.support.redis_server import REDIS_URL
+from tests.support.redis_server import redis_prefix as shared_redis_prefix
 
 LOGIN = "/api/v1/auth/login"
 ADMIN = "admin@example.com"
@@ -210,31 +209,16 @@ def test_unreachable_counters_refuse_sign_in_for_a_moment(app, world):
     assert response.headers["Retry-After"] == "2"
 
 
-REDIS = "redis://127.0.0.1:6379/0"
-
-
 @pytest.fixture
 def redis_prefix() -> Iterator[str]:
-    """A key prefix of this test's own in the local Redis; its keys deleted afterwards."""
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
-    except OSError:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip("Redis is not running on 127.0.0.1:6379")
-    prefix = f"test-{uuid.uuid4().hex}"
-    yield prefix
-    server = redis.Redis.from_url(REDIS)
-    keys = list(server.scan_iter(f"LIMITS:LIMITER/{prefix}/*"))
-    if keys:
-        server.delete(*keys)
-    server.close()
+    with shared_redis_prefix() as prefix:
+        yield prefix
 
 
 def test_two_app_instances_share_counts_through_redis(app, world, redis_prefix):
     """Two workers (or hosts) with the same storage: failures on one refuse on the other."""
     settings = {
-        "RATELIMIT_STORAGE_URI": REDIS,
+        "RATELIMIT_STORAGE_URI": REDIS_URL,
         "LOGIN_KEY_PREFIX": redis_prefix,
         "LOGIN_FAILURES_PER_ACCOUNT_ADDRESS": "3 per minute",
         "LOGIN_FAILURES_PER_ADDRESS": GENEROUS,
@@ -245,5 +229,5 @@ def test_two_app_instances_share_counts_through_redis(app, world, redis_prefix):
         assert guess(two).status_code == 429
         assert guess(one).status_code == 429
         assert sign_in(two, ip="10.0.0.2").status_code == 200
-        keys = list(redis.Redis.from_url(REDIS).scan_iter(f"LIMITS:LIMITER/{redis_prefix}/*"))
+        keys = list(redis.Redis.from_url(REDIS_URL).scan_iter(f"LIMITS:LIMITER/{redis_prefix}/*"))
         assert keys and not any(b"admin" in key for key in keys)
