@@ -10,6 +10,9 @@ from gunicorn.config import KNOWN_SETTINGS
 from .overload import Limits, worker_threads
 
 _SETTINGS = {setting.name for setting in KNOWN_SETTINGS}
+#: Seconds an idle client connection stays open (nginx's default): longer than a phone
+#: takes to read a page on the slowest link, and than its pauses between syncs' requests.
+KEEPALIVE_S = 75
 
 
 class _Gunicorn(BaseApplication):
@@ -38,6 +41,10 @@ def gunicorn_options(
         # FIELDSYNC_ACCESS_LOG="" turns the access log off (benchmarks).
         "accesslog": access_log or None,
         "timeout": 60,
+        # A phone on a slow link reads a page for seconds and then asks for the next one:
+        # gunicorn's default 2 s would close its connection in between, and every page would
+        # pay a new handshake (ADR 0025). Idle connections cost no thread in gthread workers.
+        "keepalive": KEEPALIVE_S,
         # gunicorn believes X-Forwarded-Proto from 127.0.0.1 by default; the app's middleware
         # (server/proxies.py, FIELDSYNC_TRUSTED_PROXIES) is the one judge of forwarded headers.
         "forwarded_allow_ips": "",
