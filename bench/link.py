@@ -30,6 +30,8 @@ all gzip-compressed alike (bench/link_fronts.py's relay), on the slow links.
 from __future__ import annotations
 
 import argparse
+import os
+import statistics
 import tempfile
 import time
 import uuid
@@ -51,8 +53,9 @@ from bench.common import (
     print_columns,
     start_server,
     stop_server,
+    worker_pids,
 )
-from bench.link_fronts import Nginx, Phone, PullRelay
+from bench.link_fronts import ACCEPT, Nginx, Phone, PullRelay
 from bench.link_proxy import LINKS, LinkProxy, LinkStats
 from bench.peers import KINTO_AUTH
 from bench.sync_bench import RssSampler
@@ -65,10 +68,17 @@ KINTO_RECORDS = "/v1/buckets/bench/collections/records/records"
 #: Issue 18's goals: seconds per link for (a) and (b); bytes of (a) against today's; Kinto.
 SECONDS_GOALS = {("3g", "a"): 3.0, ("3g", "b"): 2.0, ("edge", "a"): 12.0, ("edge", "b"): 6.0}
 BYTES_GOAL = 0.10
+CPU_GOAL = 0.15  # compression may add at most 15 % to the server's CPU time per pull
+CPU_RUNS = 5
 KINTO_GOALS = {"kinto": 3.0, "kinto-nginx": 1.5}
+PULL, STREAM = "/api/v1/sync/pull", "/api/v1/sync/pull/stream"
 #: Point 3: first-sync variants, each through the relay with gzip.
-VARIANTS = (("pages of 500", {"limit": "500"}), ("pages of 5,000", {"limit": "5000"}))
-STREAM = ("one NDJSON stream", {"stream": "1", "limit": "1000"})
+VARIANTS = (
+    ("pages of 500", PULL, {"limit": "500"}),
+    ("pages of 5,000", PULL, {"limit": "5000"}),
+    ("stream, pages of 5,000", STREAM, {}),
+    ("stream, pages of 1,000", STREAM, {"limit": "1000"}),
+)
 
 
 @dataclass
@@ -115,8 +125,8 @@ class Outcome:
 class FieldsyncPeer:
     """A rep's phone on fieldsync, and an admin who edits the rep's customers meanwhile."""
 
-    def __init__(self, port: int, rep: str, admin: str, gzip_push: bool):
-        self.port, self.gzip_push = port, gzip_push
+    def __init__(self, port: int, rep: str, admin: str, gzip_push: bool, first_path: str):
+        self.port, self.gzip_push, self.first_path = port, gzip_push, first_path
         self.token = login(port, rep, f"link-phone-{uuid.uuid4()}")
         self.admin_token = login(port, admin, "link-admin")
         self.versions: dict[str, int] = {}
@@ -130,11 +140,11 @@ class FieldsyncPeer:
             return Phone(port, headers, accept=accept, gzip_push=self.gzip_push)
         return Phone(port, headers, gzip_push=self.gzip_push)
 
-    def _pull(self, phone: Phone, cursor: str | None, extra: dict[str, str]) -> int:
+    def _pull(self, phone: Phone, cursor: str | None, extra: dict[str, str], path=PULL) -> int:
         changes = 0
         while True:
             query = {**extra, **({"cursor": cursor} if cursor else {})}
-            status, answer, _ = phone.call("GET", "/api/v1/sync/pull?" + urlencode(query))
+            status, answer, _ = phone.call("GET", f"{path}?{urlencode(query)}")
             assert status == 200, answer
             for page in answer if isinstance(answer, list) else [answer]:
                 for change in page["changes"]:
@@ -147,8 +157,9 @@ class FieldsyncPeer:
                 self.cursor = cursor
                 return changes
 
-    def first_sync(self, phone: Phone, **extra: str) -> int:
-        return self._pull(phone, None, extra)
+    def first_sync(self, phone: Phone, path: str | None = None, **extra: str) -> int:
+        """Pages, or one stream (`first_path`), until `has_more` is false."""
+        return self._pull(phone, None, extra, path or self.first_path)
 
     def keep_records(self) -> None:
         """The scope's records, straight from the server (no link): Kinto gets them."""
@@ -207,12 +218,12 @@ class FieldsyncPeer:
         return len(body["mutations"]) + self._pull(phone, self.cursor, {})
 
     def empty_pull(self, phone: Phone) -> int:
-        status, page, _ = phone.call(
-            "GET", "/api/v1/sync/pull?" + urlencode({"cursor": self.cursor})
-        )
-        assert status == 200 and not page["changes"] and not page["has_more"], page
+        status, page, _ = phone.call("GET", f"{PULL}?{urlencode({'cursor': self.cursor})}")
+        assert status == 200 and not page["has_more"], page
         self.cursor = page["cursor"]
-        return 0
+        # Empty, unless the server's horizon held back changes (another transaction was
+        # open on the database server during the last pull): they come now, once.
+        return len(page["changes"])
 
 
 def edit(who: str, i: int) -> dict:
@@ -344,7 +355,7 @@ def first_sync_variants(
         for key in links:
             runs = 1 if quick or key == "edge" else 2
             with LinkProxy(relay.port, LINKS[key], seed=3) as proxy:
-                for name, extra in (*VARIANTS, STREAM):
+                for name, path, extra in VARIANTS:
                     measures, peak = [], 0.0
                     for _ in range(runs):
                         phone = peer.phone(proxy.port, accept="gzip")
@@ -353,7 +364,9 @@ def first_sync_variants(
                         measures.append(
                             measured(
                                 proxy,
-                                lambda phone=phone, extra=extra: peer.first_sync(phone, **extra),
+                                lambda phone=phone, path=path, extra=extra: peer.first_sync(
+                                    phone, path, **extra
+                                ),
                             )
                         )
                         peak = max(peak, sampler.stop())
@@ -362,12 +375,45 @@ def first_sync_variants(
     return found
 
 
+def server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) the gunicorn master and its workers have used so far."""
+    ticks = 0
+    for p in [pid, *worker_pids(pid)]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def compression_cpu(peer: FieldsyncPeer, server_pid: int) -> dict[str, tuple[float, float]]:
+    """Server CPU per first sync and per 10 empty pulls, uncompressed and as a phone asks
+    (`Accept-Encoding: zstd, br, gzip`): medians of interleaved runs, on 127.0.0.1."""
+    cpu: dict[tuple[str, str], list[float]] = {}
+    for _ in range(CPU_RUNS):
+        for accept in ("identity", ACCEPT):
+            phone = peer.phone(peer.port, accept=accept)
+            for what, work in (
+                ("first sync", lambda phone=phone: peer.first_sync(phone)),
+                ("10 empty pulls", lambda phone=phone: [peer.empty_pull(phone) for _ in range(10)]),
+            ):
+                before = server_cpu(server_pid)
+                work()
+                cpu.setdefault((what, accept), []).append(server_cpu(server_pid) - before)
+            phone.close()
+    return {
+        what: (statistics.median(cpu[(what, "identity")]), statistics.median(cpu[(what, ACCEPT)]))
+        for what in ("first sync", "10 empty pulls")
+    }
+
+
 def today_bytes(peer: FieldsyncPeer) -> Measure:
     """Today's first sync: uncompressed pages of 500 (the server's default before issue 18),
     over 4G: the bytes do not depend on the link."""
     with LinkProxy(peer.port, LINKS["4g"]) as proxy:
         phone = peer.phone(proxy.port, accept="identity")
-        found = measured(proxy, lambda: peer.first_sync(phone, limit="500"))
+        found = measured(proxy, lambda: peer.first_sync(phone, PULL, limit="500"))
         phone.close()
     return found
 
@@ -384,7 +430,8 @@ def run_fieldsync(
         print(f"  loaded in {data['load_s']:.0f} s", flush=True)
         server, port = start_server(url, 1 if kind == "sqlite" else 2, workdir)
         try:
-            peer = FieldsyncPeer(port, data["rep"], data["admin"], args.gzip_push)
+            first = PULL if args.pages else STREAM
+            peer = FieldsyncPeer(port, data["rep"], data["admin"], args.gzip_push, first)
             peer.keep_records()
             name = f"fieldsync-{kind}"
             for key in args.links if name in args.peers else ():
@@ -394,6 +441,7 @@ def run_fieldsync(
                 progress(name, key, found)
             if name in args.peers and kind == "sqlite":
                 report["today"] = today_bytes(peer)
+                report["cpu"] = compression_cpu(peer, server.pid)
                 if not args.no_variants:
                     slow = [key for key in args.links if key != "4g"] or args.links
                     report["variants"] = first_sync_variants(peer, server.pid, slow, args.quick)
@@ -435,7 +483,7 @@ def run_kinto(
 
 def progress(name: str, key: str, found: Outcome) -> None:
     steps = ", ".join(
-        f"({step}) {m.seconds:.2f} s {m.kb_down:,.0f} KB {m.wire.requests} req"
+        f"({step}) {m.seconds:.2f} s {m.kb_down:,.0f} KB {m.wire.requests} req {m.changes} ch"
         for step, m in (("a", found.a), ("b", found.b), ("c", found.c))
     )
     print(f"  {name} over {key}: {steps}", flush=True)
@@ -546,6 +594,18 @@ def print_report(report: dict, args: argparse.Namespace) -> None:
     for line in lines:
         print("  " + line)
 
+    cpu = report.get("cpu")
+    if cpu:
+        print(
+            "\nServer CPU on fieldsync-sqlite, uncompressed → as the phone asks (zstd, br, gzip):"
+        )
+        for what, (plain, packed) in cpu.items():
+            extra = packed / plain - 1 if plain else 0.0
+            print(
+                f"  {what}: {plain * 1000:.0f} → {packed * 1000:.0f} ms ({extra:+.0%}) "
+                f"≤ +{CPU_GOAL:.0%}: {verdict(extra <= CPU_GOAL)}"
+            )
+
     variants = report.get("variants")
     if variants:
         print(
@@ -576,6 +636,9 @@ def main() -> None:
     parser.add_argument("--links", default="edge,3g,4g", help="comma-separated: edge, 3g, 4g")
     parser.add_argument("--peers", help=f"comma-separated subset of {', '.join(PEERS)}")
     parser.add_argument("--gzip-push", action="store_true", help="send pushes gzip-compressed")
+    parser.add_argument(
+        "--pages", action="store_true", help="first syncs in pages (default: the streamed pull)"
+    )
     parser.add_argument("--no-variants", action="store_true", help="skip point 3's page sizes")
     args = parser.parse_args()
     args.records = args.records or (1_000 if args.quick else 5_000)

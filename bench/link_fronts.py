@@ -5,9 +5,8 @@
 - `Nginx`: Debian's nginx with gzip on for JSON, in front of Kinto (installed with apt when
   missing): Kinto as a careful operator would deploy it.
 - `PullRelay`: for issue 18 point 3, the same pull pages compressed the same way (gzip 6)
-  whether they travel one per request or all in one NDJSON stream (`stream=1`), so that
-  page sizes and streaming are compared on equal terms. It stands where a streaming pull
-  would run, before the link, and asks the server directly for each page.
+  whether they travel one per request or in one stream (`/sync/pull/stream`), so that page
+  sizes and streaming are compared on equal terms, whatever the server itself compresses.
 """
 
 from __future__ import annotations
@@ -23,7 +22,6 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import orjson
 
@@ -209,42 +207,32 @@ class _RelayHandler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
-        parts = urlsplit(self.path)
-        query = dict(parse_qsl(parts.query))
-        stream = query.pop("stream", None) == "1"
         gz = "gzip" in (self.headers.get("Accept-Encoding") or "")
-        auth = self.headers.get("Authorization", "")
-        if not stream:
-            status, body = self.server.fetch(parts.path, query, auth)
+        response = self.server.fetch(self.path, self.headers.get("Authorization", ""))
+        if not response.getheader("Content-Type", "").startswith("application/x-ndjson"):
+            body = response.read()
             if gz:
                 body = gzip.compress(body, GZIP_LEVEL)
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_response(response.status)
+            self.send_header("Content-Type", response.getheader("Content-Type", ""))
             self.send_header("Content-Length", str(len(body)))
             if gz:
                 self.send_header("Content-Encoding", "gzip")
             self.end_headers()
             self.wfile.write(body)
             return
-        # One answer: each page a line, flushed as soon as it is read, so the first records
-        # are on the way while the server builds the next page.
-        self.send_response(200)
+        # A streamed pull: each line passed on, compressed, as soon as the server sends it.
+        self.send_response(response.status)
         self.send_header("Content-Type", "application/x-ndjson")
         self.send_header("Transfer-Encoding", "chunked")
         if gz:
             self.send_header("Content-Encoding", "gzip")
         self.end_headers()
         packer = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31) if gz else None
-        while True:
-            status, body = self.server.fetch(parts.path, query, auth)
-            page = orjson.loads(body)
-            line = body.rstrip(b"\n") + b"\n"
+        while line := response.readline():
             if packer is not None:
                 line = packer.compress(line) + packer.flush(zlib.Z_SYNC_FLUSH)
             self._chunk(line)
-            if status != 200 or not page["has_more"]:
-                break
-            query["cursor"] = page["cursor"]
         if packer is not None:
             self._chunk(packer.flush())
         self.wfile.write(b"0\r\n\r\n")
@@ -256,10 +244,8 @@ class _RelayHandler(BaseHTTPRequestHandler):
 
 
 class PullRelay(ThreadingHTTPServer):
-    """`GET /api/v1/sync/pull?...` passed to the server, its answer gzip-compressed when the
-    phone accepts it; with `stream=1`, every page until `has_more` is false, in one NDJSON
-    answer (a page a line, each with its cursor, so a phone cut off mid-stream resumes from
-    the last line it applied)."""
+    """`GET`s passed to the server and its answers gzip-compressed (level 6) when the phone
+    accepts it: a page whole, a streamed pull (NDJSON) line by line as the server sends it."""
 
     daemon_threads = True
 
@@ -270,20 +256,22 @@ class PullRelay(ThreadingHTTPServer):
         self._local = threading.local()
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
 
-    def fetch(self, path: str, query: dict[str, str], auth: str) -> tuple[int, bytes]:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = http.client.HTTPConnection("127.0.0.1", self.upstream)
+    def fetch(self, target: str, auth: str) -> http.client.HTTPResponse:
+        """`GET target` on the server, uncompressed, on this thread's connection."""
         headers = {"Authorization": auth, "Accept-Encoding": "identity"}
-        try:
-            conn.request("GET", f"{path}?{urlencode(query)}", headers=headers)
-            response = conn.getresponse()
-        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
-            conn.close()  # the server's idle keep-alive ran out: once more, on a new one
-            conn = self._local.conn = http.client.HTTPConnection("127.0.0.1", self.upstream)
-            conn.request("GET", f"{path}?{urlencode(query)}", headers=headers)
-            response = conn.getresponse()
-        return response.status, response.read()
+        for attempt in (1, 2):
+            conn = getattr(self._local, "conn", None)
+            if conn is None:
+                conn = self._local.conn = http.client.HTTPConnection("127.0.0.1", self.upstream)
+            try:
+                conn.request("GET", target, headers=headers)
+                return conn.getresponse()
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                conn.close()  # the server's idle keep-alive ran out: once more, on a new one
+                self._local.conn = None
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def __enter__(self) -> PullRelay:
         self._thread.start()
