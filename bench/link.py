@@ -133,6 +133,7 @@ class FieldsyncPeer:
         self.customers: list[str] = []
         self.cursor: str | None = None
         self.records: list[tuple[str, dict]] = []
+        self.round = 0
 
     def phone(self, port: int, accept: str | None = None) -> Phone:
         headers = {"Authorization": f"Bearer {self.token}"}
@@ -188,7 +189,7 @@ class FieldsyncPeer:
                     "record_id": record_id,
                     "base_version": self.versions[record_id],
                     "changed_at": now,
-                    "fields": edit(who, i),
+                    "fields": edit(who, i, self.round),
                 }
                 for i, record_id in enumerate(ids)
             ],
@@ -200,6 +201,7 @@ class FieldsyncPeer:
             self.versions[result["record"]["id"]] = result["record"]["version"]
 
     def others_change(self) -> None:
+        self.round += 1
         ids = self.customers[PUSHES : PUSHES + OTHERS]
         body = self._mutations(ids, "office")
         office = Phone(
@@ -215,7 +217,9 @@ class FieldsyncPeer:
         status, reply, _ = phone.call("POST", "/api/v1/sync/push", body)
         assert status == 200, reply
         self._settle(reply["results"])
-        return len(body["mutations"]) + self._pull(phone, self.cursor, {})
+        pulled = self._pull(phone, self.cursor, {})
+        assert pulled >= OTHERS, f"{pulled} changes pulled, {OTHERS} made by others"
+        return len(body["mutations"]) + pulled
 
     def empty_pull(self, phone: Phone) -> int:
         status, page, _ = phone.call("GET", f"{PULL}?{urlencode({'cursor': self.cursor})}")
@@ -226,8 +230,12 @@ class FieldsyncPeer:
         return len(page["changes"])
 
 
-def edit(who: str, i: int) -> dict:
-    return {"notes": f"{who} {i}: wants a callback on Friday", "phone": f"+84 91 {i:07d}"}
+def edit(who: str, i: int, round: int) -> dict:
+    """New values each round: a write that changes nothing is no change to pull."""
+    return {
+        "notes": f"{who} {i}, round {round}: wants a callback on Friday",
+        "phone": f"+84 9{round % 10} {i:07d}",
+    }
 
 
 # -- Kinto ------------------------------------------------------------------------------------
@@ -241,6 +249,7 @@ class KintoPeer:
         self.versions: dict[str, int] = {}
         self.customers: list[str] = []
         self.etag = ""
+        self.round = 0
 
     def phone(self, port: int) -> Phone:
         return Phone(port, {"Authorization": KINTO_AUTH}, gzip_push=self.gzip_push)
@@ -298,13 +307,14 @@ class KintoPeer:
         return [
             {
                 "path": f"{KINTO_RECORDS[3:]}/{record_id}",
-                "body": {"data": edit(who, i)},
+                "body": {"data": edit(who, i, self.round)},
                 "headers": {"If-Match": f'"{self.versions[record_id]}"'},
             }
             for i, record_id in enumerate(ids)
         ]
 
     def others_change(self) -> None:
+        self.round += 1
         office = Phone(self.port, {"Authorization": KINTO_AUTH}, accept="identity")
         patches = self._patches(self.customers[PUSHES : PUSHES + OTHERS], "office")
         for start in range(0, len(patches), 100):  # Kinto's batch limit
@@ -313,7 +323,9 @@ class KintoPeer:
 
     def after_dead_zone(self, phone: Phone) -> int:
         self._batch(phone, "PATCH", self._patches(self.customers[:PUSHES], "rep"))
-        return PUSHES + self._pull(phone, self.etag)
+        pulled = self._pull(phone, self.etag)
+        assert pulled >= OTHERS, f"{pulled} changes pulled, {OTHERS} made by others"
+        return PUSHES + pulled
 
     def empty_pull(self, phone: Phone) -> int:
         assert self._pull(phone, self.etag) == 0
