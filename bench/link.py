@@ -14,15 +14,20 @@ trip), "3G" (1.5 Mbit/s, 750 kbit/s, 300 ms) and "4G" (10 Mbit/s both ways, 60 m
 
 The phone behaves like a real one (bench/link_fronts.py): one keep-alive connection,
 `Accept-Encoding: zstd, br, gzip`, answers decoded whatever came back, the JSON parsed (with
-orjson), pushes gzip-compressed with `--gzip-push`. It sends no pull `limit`: the server's
-default page counts. Printed per scenario: seconds (median of the runs), bytes on the wire
-each way (TCP payload), requests and new connections (counted by the proxy), and the ratio
-to Kinto as it ships (gunicorn, memory backend, no compression) and to Kinto behind nginx
-with gzip (Debian's nginx, installed with apt when missing). Then issue 18's goals as
-PASS/FAIL, and point 3: the first sync's pages of 500 and 5,000 against one NDJSON stream,
-all gzip-compressed alike (bench/link_fronts.py's relay), on the slow links.
+orjson), pushes gzip-compressed with `--gzip-push`. Its first sync is the streamed pull
+(`/sync/pull/stream`; `--pages`: pages of `/sync/pull`), its other pulls `/sync/pull`; it
+sends no `limit`, so the server's default page size counts.
 
-    ./bench/run link                 # 5,000 records; about 6 minutes
+Printed per scenario: seconds (median of the runs), bytes on the wire each way (TCP
+payload), requests and new connections (counted by the proxy), and the ratio to Kinto as it
+ships (gunicorn, memory backend: the faster of its two, no compression) and to Kinto behind
+nginx with gzip (Debian's nginx, installed with apt when missing). Then issue 18's goals as
+PASS/FAIL, the server's CPU per pull with and without compression, and point 3: the first
+sync in pages of 500 and 5,000 and as a stream, all gzip-compressed alike (bench/
+link_fronts.py's relay), on the slow links. Figures are indicative: the link bounds most of
+them, but the server and the proxy share the machine with whatever else runs.
+
+    ./bench/run link                 # 5,000 records; about 6 minutes once compression is in
     ./bench/run link --quick         # 1,000 records, SQLite and Kinto, one run per link
     ./bench/run link --links 3g --peers fieldsync-sqlite,kinto --gzip-push
 """
@@ -61,7 +66,7 @@ from bench.peers import KINTO_AUTH
 from bench.sync_bench import RssSampler
 
 PEERS = ("fieldsync-sqlite", "fieldsync-postgres", "kinto", "kinto-nginx")
-RUNS = {"edge": 1, "3g": 2, "4g": 3}  # a slow link's run is long and link-bound: fewer runs
+RUNS = {"edge": 1, "3g": 2, "4g": 2}  # a slow link's run is long and link-bound: fewer runs
 PUSHES, OTHERS = 100, 200
 FS_DATABASE = "fs_link"
 KINTO_RECORDS = "/v1/buckets/bench/collections/records/records"

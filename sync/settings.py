@@ -24,9 +24,12 @@ class SyncSettings:
     #: anyway (ADR 0025: a first sync over 3G in 2.4 s instead of 5.4 s).
     pull_default_limit: int = 5000
     pull_max_limit: int = 5000
-    #: Pages one streamed pull (`/sync/pull/stream`) sends at most before the client asks
-    #: again: a bound on how long one phone holds a server thread.
-    pull_stream_max_pages: int = 20
+    #: A streamed pull's (`/sync/pull/stream`) page when the client sends no `limit`:
+    #: smaller pages leave sooner and a cut stream loses less (ADR 0025)...
+    pull_stream_default_limit: int = 1000
+    #: ...and the pages it sends at most before the client asks again: a bound on how long
+    #: one phone holds a server thread.
+    pull_stream_max_pages: int = 50
     push_max_mutations: int = 500
     #: Change log and tombstones older than this are pruned; older cursors reset.
     retention_days: int = 90

@@ -74,8 +74,11 @@ def pull_stream(query):
     puller = Puller(
         db.session, current_user(), store().scope, raw=True, device_id=g.device.device_id
     )
-    limit = settings.current().pull_stream_max_pages
-    pages = pull_pages(puller, query.get("cursor"), query.get("limit"), limit, db.session.rollback)
+    config = settings.current()
+    limit = query.get("limit") or config.pull_stream_default_limit
+    pages = pull_pages(
+        puller, query.get("cursor"), limit, config.pull_stream_max_pages, db.session.rollback
+    )
     # The first page before the answer starts: a bad cursor is still a 400 with a body.
     first = next(pages)
 

@@ -63,6 +63,18 @@ def test_a_stream_stops_after_the_servers_bound_and_says_has_more(client, world,
     assert following[0]["changes"]
 
 
+def test_a_stream_sends_pages_of_1000_unless_asked_otherwise(client, world, login):
+    kept = settings.current()
+    settings.configure(replace(kept, pull_stream_default_limit=3))
+    try:
+        headers = login("admin@example.com")
+        lines = stream(client, headers)
+    finally:
+        settings.configure(kept)
+    assert len(lines) > 5 and all(len(line["changes"]) <= 3 + 4 for line in lines)
+    assert kept.pull_stream_default_limit == 1000
+
+
 @pytest.mark.parametrize(
     ("query", "status"),
     [({"cursor": "garbage"}, 400), ({"limit": 5001}, 422), ({"schema_version": 9}, 426)],
