@@ -9,8 +9,14 @@ nothing here can flake; the live test takes about 3 s.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import time
 
+import brotli
+import pytest
+import zstandard
+
+from bench.link_fronts import decode
 from bench.link_proxy import LINKS, SEGMENT, Link, LinkProxy, RequestCounter, Shaper
 
 KB64 = 64 * 1024
@@ -53,6 +59,27 @@ def test_requests_are_counted_by_their_framing_not_by_their_bytes():
         "POST /up",
         "GET /api/v1/sync/pull?cursor=x",
     ]
+
+
+def _zstd_streamed(body: bytes) -> bytes:
+    """A frame written as a stream, which does not say its size."""
+    packer = zstandard.ZstdCompressor().compressobj()
+    return packer.compress(body) + packer.flush()
+
+
+@pytest.mark.parametrize(
+    ("encoding", "pack"),
+    [
+        ("identity", lambda body: body),
+        ("gzip", gzip.compress),
+        ("br", brotli.compress),
+        ("zstd", lambda body: zstandard.ZstdCompressor().compress(body)),
+        ("zstd", _zstd_streamed),
+    ],
+)
+def test_the_phone_reads_every_encoding_a_server_may_answer_with(encoding, pack):
+    body = b'{"changes": [], "cursor": "c", "has_more": false}' * 50
+    assert decode(pack(body), encoding) == body
 
 
 async def _serve_64kb(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
