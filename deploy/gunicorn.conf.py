@@ -10,8 +10,8 @@ are `server.serve.gunicorn_settings`, the same `fieldsync serve` runs:
 - `gthread` workers with in-flight + waiting + 4 threads (FIELDSYNC_MAX_IN_FLIGHT,
   FIELDSYNC_MAX_WAITING; server/overload.py): more requests answer 503 with Retry-After
   at once instead of queueing.
-- `timeout` 60 s (nginx waits 90 s for an answer), `keepalive` 5 s (nginx drops an idle
-  upstream connection after 4 s, so it never reuses one gunicorn is closing).
+- `timeout` 60 s (nginx waits 90 s for an answer), `keepalive` 75 s (nginx drops an idle
+  upstream connection after 60 s, so it never reuses one gunicorn is closing).
 - `forwarded_allow_ips` empty: gunicorn itself believes no `X-Forwarded-*` header; the
   app does, from the proxies FIELDSYNC_TRUSTED_PROXIES names (server/proxies.py). Behind
   nginx on the same host: `FIELDSYNC_TRUSTED_PROXIES=127.0.0.1`.

@@ -25,10 +25,12 @@ _SETTINGS = {setting.name for setting in KNOWN_SETTINGS}
 WSGI_APP = "server.app:create_app()"
 #: Seconds a worker may spend on one request before the master replaces it.
 TIMEOUT_S = 60
-#: Seconds an idle keep-alive connection is kept: longer than nginx's upstream
-#: `keepalive_timeout` (4 s in deploy/nginx.conf), so nginx closes first and never
-#: sends a request on a connection gunicorn is closing.
-KEEPALIVE_S = 5
+#: Seconds an idle keep-alive connection is kept (nginx's default): longer than a phone
+#: takes to read a page on the slowest link and than its pauses between a sync's requests
+#: (ADR 0025), and longer than nginx's upstream `keepalive_timeout` (60 s in
+#: deploy/nginx.conf), so nginx closes first and never sends a request on a connection
+#: gunicorn is closing. Idle connections cost no thread in gthread workers.
+KEEPALIVE_S = 75
 
 
 class _Gunicorn(BaseApplication):

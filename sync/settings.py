@@ -19,8 +19,17 @@ class SyncSettings:
 
     #: Client schema versions this server speaks (others get 426).
     schema_versions: frozenset[int] = frozenset({1})
-    pull_default_limit: int = 500
+    #: A page as large as allowed unless the client asks for less: on a slow link each
+    #: page costs a round trip, and the largest page is the one any client may ask for
+    #: anyway (ADR 0025: a first sync over 3G in 2.4 s instead of 5.4 s).
+    pull_default_limit: int = 5000
     pull_max_limit: int = 5000
+    #: A streamed pull's (`/sync/pull/stream`) page when the client sends no `limit`:
+    #: smaller pages leave sooner and a cut stream loses less (ADR 0025)...
+    pull_stream_default_limit: int = 1000
+    #: ...and the pages it sends at most before the client asks again: a bound on how long
+    #: one phone holds a server thread.
+    pull_stream_max_pages: int = 50
     push_max_mutations: int = 500
     #: Change log and tombstones older than this are pruned; older cursors reset.
     retention_days: int = 90

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g, jsonify, request
+from flask import Response, current_app, g, jsonify, request, stream_with_context
 from flask_smorest import Blueprint
 
 from domain.models import DeviceSession, User
@@ -19,6 +19,7 @@ from sync import (
     restore,
     settings,
 )
+from sync.pull_stream import pull_pages
 
 from ..auth.guard import current_user, store
 from ..auth.sessions import session_error
@@ -62,6 +63,38 @@ def pull(query):
     note_sync("pull", "fieldsync", records=len(result.changes))
     # Already JSON-ready: skip a second pass through the response schema.
     return jsonify(result.to_json())
+
+
+@blp.route("/sync/pull/stream", methods=["GET"])
+@blp.arguments(PullQuerySchema, location="query")
+@blp.response(200, PullResponseSchema, content_type="application/x-ndjson")
+@blp.alt_response(400, response="BAD_REQUEST")
+@blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(426, response="UPGRADE_REQUIRED")
+def pull_stream(query):
+    """Pages of a pull in one answer, one page (as `/sync/pull` sends it) per line.
+
+    Until `has_more` is false or the server's bound on pages per stream is reached: one
+    round trip for a first sync on a slow link. Resume from the last line applied.
+    """
+    check_schema_version(query["schema_version"])
+    puller = Puller(
+        db.session, current_user(), store().scope, raw=True, device_id=g.device.device_id
+    )
+    config = settings.current()
+    limit = query.get("limit") or config.pull_stream_default_limit
+    pages = pull_pages(
+        puller, query.get("cursor"), limit, config.pull_stream_max_pages, db.session.rollback
+    )
+    # The first page before the answer starts: a bad cursor is still a 400 with a body.
+    first = next(pages)
+
+    def lines():
+        yield current_app.json.dumps(first.to_json()).encode() + b"\n"
+        for page in pages:
+            yield current_app.json.dumps(page.to_json()).encode() + b"\n"
+
+    return Response(stream_with_context(lines()), mimetype="application/x-ndjson")
 
 
 def keep_refused_push(user: User, device: DeviceSession) -> None:

@@ -235,6 +235,22 @@ def test_engine_pull_without_http(session, world):
     assert ids_of(result.changes, "customers") == world_ids(world, "B", "customers")
 
 
+def test_a_pull_without_a_limit_sends_pages_as_large_as_allowed(session, world):
+    """Each page is a round trip, 600 ms at the edge of coverage (ADR 0025): a client that
+    sends no `limit` gets pages of 5,000, no longer of 500."""
+    territory = session.get(Territory, world.territories["A"])
+    now = datetime.now(UTC)
+    for i in range(600):
+        create_record(
+            session, Customer, {"name": f"Shop {i}", "territory_id": territory.id}, now=now
+        )
+    session.commit()
+    admin = session.get(User, world.users["admin"])
+    page = Puller(session, admin).pull(None)
+    assert not page.has_more
+    assert len(ids_of(page.changes, "customers")) > 600
+
+
 @pytest.mark.parametrize("writes", [1, 30])
 def test_changes_made_during_a_paged_initial_sync_are_not_lost(session, world, writes):
     """Records written between the pages of a first sync still arrive."""

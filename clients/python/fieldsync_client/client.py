@@ -61,7 +61,7 @@ class SyncClient:
         backoff_s: float = 0.2,
         max_backoff_s: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
-        page_size: int = 500,
+        page_size: int = 5000,  # each page is a round trip on a slow link (ADR 0025)
         push_batch: int = 200,
     ):
         self.transport = transport

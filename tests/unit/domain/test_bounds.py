@@ -45,7 +45,11 @@ FAST = settings(
 )
 #: Integers the API reads that no column holds: compared with the supported versions
 #: (any other answers 426), never stored. Not ours to bound (sync/, watermelon/ schemas).
-UNSTORED_INTEGERS = {"GET sync.pull.schema_version", "GET watermelon.WatermelonSync.schema_version"}
+UNSTORED_INTEGERS = {
+    "GET sync.pull.schema_version",
+    "GET sync.pull_stream.schema_version",
+    "GET watermelon.WatermelonSync.schema_version",
+}
 #: Compared with a 64-bit column (`sync_changes.seq`): bounded by it, not by 32 bits.
 BIGINT_INPUTS = {
     f"GET {table}.History.before" for table in RECORD_SCHEMAS if table != "route_plans"

@@ -37,7 +37,8 @@ def test_nginx_refuses_bodies_exactly_where_the_service_does():
 
 
 def test_nginx_gives_up_on_idle_connections_before_gunicorn_does():
-    assert _seconds("keepalive_timeout") > KEEPALIVE_S  # the phones' side: 30 s
+    # The phones' side: a slow link keeps its connection between pages (ADR 0025).
+    assert _seconds("keepalive_timeout") >= KEEPALIVE_S
     upstream = re.search(r"upstream fieldsync \{(.*?)\n    \}", NGINX, re.DOTALL)[1]
     assert int(re.search(r"keepalive_timeout (\d+)s;", upstream)[1]) < KEEPALIVE_S
     assert _seconds("proxy_read_timeout") > TIMEOUT_S
