@@ -51,6 +51,7 @@ BODY_CODINGS = ("gzip", "x-gzip", "zstd")
 #: Types worth compressing: text. Images and archives are compressed already.
 MIMETYPES = (
     "application/json",
+    "application/x-ndjson",  # the streamed pull (ADR 0025)
     "application/geo+json",
     "application/gpx+xml",
     "application/xml",

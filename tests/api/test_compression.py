@@ -111,6 +111,26 @@ def test_watermelondb_pull_compressed_is_the_same_once_decoded(client, busy_worl
         assert body["changes"] == plain["changes"]  # `timestamp` is the time of each pull
 
 
+def test_the_streamed_pull_is_compressed_as_it_streams(client, busy_world, login):
+    """The NDJSON first sync (ADR 0025) is the largest answer a phone gets on a slow link."""
+    headers = login(busy_world.email("rep.a"))
+
+    def pages(coding: str) -> list:
+        """Each answer read to its end before the next request: a stream holds its request."""
+        answer = client.get(
+            PULL + "/stream",
+            query_string={"limit": 20},
+            headers={**headers, "Accept-Encoding": coding},
+        )
+        assert answer.headers.get("Content-Encoding", "identity") == coding
+        return [json.loads(line)["changes"] for line in decoded(answer).splitlines()]
+
+    plain = pages("identity")
+    assert len(plain) > 1  # several pages, one line each
+    for coding in ("zstd", "br", "gzip"):
+        assert pages(coding) == plain
+
+
 @pytest.mark.parametrize(
     ("accept_encoding", "coding"),
     [
