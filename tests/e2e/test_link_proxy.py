@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import brotli
 import pytest
@@ -108,7 +109,11 @@ async def _fetch_through(link: Link) -> tuple[float, bytes, object]:
 
 
 def test_64_kb_at_256_kbit_s_take_at_least_two_seconds_and_arrive_whole():
-    seconds, answer, stats = asyncio.run(asyncio.wait_for(_fetch_through(LINKS["edge"]), 30))
+    # A thread of its own: the browser tests' Playwright keeps an event loop running in
+    # the main thread for the rest of the session.
+    with ThreadPoolExecutor(1) as thread:
+        run = thread.submit(asyncio.run, asyncio.wait_for(_fetch_through(LINKS["edge"]), 30))
+        seconds, answer, stats = run.result()
     assert answer.endswith(b"x" * KB64)
     # 65,536 bytes at 32,000 bytes/s, after a handshake and a request's round trip.
     assert seconds >= 2.0 + 0.6
