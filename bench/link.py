@@ -14,7 +14,8 @@ trip), "3G" (1.5 Mbit/s, 750 kbit/s, 300 ms) and "4G" (10 Mbit/s both ways, 60 m
 
 The phone behaves like a real one (bench/link_fronts.py): one keep-alive connection,
 `Accept-Encoding: zstd, br, gzip`, answers decoded whatever came back, the JSON parsed (with
-orjson), pushes gzip-compressed with `--gzip-push`. Its first sync is the streamed pull
+orjson), pushes to fieldsync gzip-compressed as the SDK, the reps' app and the Python
+client send them (`--plain-push`: uncompressed; Kinto and nginx read no compressed body). Its first sync is the streamed pull
 (`/sync/pull/stream`; `--pages`: pages of `/sync/pull`), its other pulls `/sync/pull`; it
 sends no `limit`, so the server's default page size counts.
 
@@ -29,7 +30,7 @@ them, but the server and the proxy share the machine with whatever else runs.
 
     ./bench/run link                 # 5,000 records; about 6 minutes once compression is in
     ./bench/run link --quick         # 1,000 records, SQLite and Kinto, one run per link
-    ./bench/run link --links 3g --peers fieldsync-sqlite,kinto --gzip-push
+    ./bench/run link --links 3g --peers fieldsync-sqlite,kinto --plain-push
 """
 
 from __future__ import annotations
@@ -221,7 +222,7 @@ class FieldsyncPeer:
         body = self._mutations(self.customers[:PUSHES], "rep")
         status, reply, _ = phone.call("POST", "/api/v1/sync/push", body)
         if status != 200 and self.gzip_push:
-            raise SystemExit(f"--gzip-push: the server refused a gzip-compressed push: {reply}")
+            raise SystemExit(f"the server refused a gzip-compressed push: {reply}")
         assert status == 200, reply
         self._settle(reply["results"])
         pulled = self._pull(phone, self.cursor, {})
@@ -656,7 +657,10 @@ def main() -> None:
     parser.add_argument("--links", default="edge,3g,4g", help="comma-separated: edge, 3g, 4g")
     parser.add_argument("--peers", help=f"comma-separated subset of {', '.join(PEERS)}")
     parser.add_argument(
-        "--gzip-push", action="store_true", help="fieldsync's pushes gzip-compressed"
+        "--plain-push",
+        dest="gzip_push",
+        action="store_false",
+        help="fieldsync's pushes uncompressed (default: gzip, as its clients send them)",
     )
     parser.add_argument(
         "--pages", action="store_true", help="first syncs in pages (default: the streamed pull)"
