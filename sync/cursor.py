@@ -17,7 +17,7 @@ import hmac
 import json
 import uuid
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 
 from . import settings
@@ -151,6 +151,22 @@ class Cursor:
     prior: ScopeSpec | None = None
     #: The history window the device holds (ADR 0024); a cursor of before windows: all.
     window: Window = Window.ALL
+    #: When above `position`: the last position whose changes the device may already
+    #: hold. Pulls send records as they are now, which on PostgreSQL includes changes
+    #: above the horizon (a transaction open elsewhere holds it back), so a removal walk
+    #: must name what was placed up to here, not only up to `position`.
+    reach: Position | None = None
+
+    @property
+    def held_through(self) -> Position:
+        """The last position whose records the device may hold."""
+        return max(self.position, self.reach) if self.reach else self.position
+
+    def reaching(self, seen: Position | None) -> Cursor:
+        """This cursor, remembering that the device may hold records up to `seen`;
+        forgotten once the position passes it."""
+        top = max(self.reach or self.position, seen or self.position)
+        return replace(self, reach=top if top > self.position else None)
 
     def encode(self, holder: Holder) -> str:
         """The cursor as the client sees it: `2.<key id>.<payload>.<mac>`."""
@@ -163,6 +179,8 @@ class Cursor:
             body["o"] = self.prior.to_json()
         if self.window.edge is not None:
             body["h"] = self.window.to_json()
+        if self.reach is not None:
+            body["r"] = list(self.reach)
         raw = zlib.compress(json.dumps(body, separators=(",", ":")).encode())
         payload = base64.urlsafe_b64encode(raw).decode().rstrip("=")
         key_id, key = signing_keys()[0]
@@ -181,19 +199,25 @@ class Cursor:
             raise _invalid()
         try:
             body = json.loads(_inflate(base64.urlsafe_b64decode(payload + "==")))
-            txid, seq = (int(x) for x in body["p"])
-            if not (0 <= txid <= MAX_SEQ and 0 <= seq <= MAX_SEQ):
-                raise ValueError("position out of range")
+            position, reach = _position(body["p"]), body.get("r")
             prior = body.get("o", False)
             return cls(
-                (txid, seq),
+                position,
                 ScopeSpec.from_json(body["s"]),
                 tuple(Walk.from_json(w) for w in body["w"]),
                 None if prior is False else ScopeSpec.from_json(prior),
                 Window.from_json(body.get("h")),
+                None if reach is None else _position(reach),
             )
         except (binascii.Error, zlib.error, ValueError, KeyError, TypeError, RecursionError) as exc:
             raise _invalid() from exc  # signed by us, yet unreadable: never, but never a 500
+
+
+def _position(value: list) -> Position:
+    txid, seq = (int(x) for x in value)
+    if not (0 <= txid <= MAX_SEQ and 0 <= seq <= MAX_SEQ):
+        raise ValueError("position out of range")
+    return (txid, seq)
 
 
 class LegacyCursor(Exception):

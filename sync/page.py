@@ -50,6 +50,8 @@ class Page:
     raw: bool
     changes: list[dict[str, Any]] = field(default_factory=list)
     seen: set[tuple[str, uuid.UUID]] = field(default_factory=set)
+    #: Whether a record was sent: the device may now hold what changed after the cursor.
+    sent: bool = False
 
     @property
     def room(self) -> int:
@@ -77,6 +79,7 @@ class Page:
         else:
             data = orjson.Fragment(stored) if self.raw else orjson.loads(stored)
         self.changes.append({"table": table, "op": "put", "record": data})
+        self.sent = True
 
     def remove(self, table: str, record_id: uuid.UUID) -> None:
         if (table, record_id) in self.seen:

@@ -42,6 +42,23 @@ def horizon(session: Session) -> Position:
     return (0, session.scalar(_SQLITE_HORIZON))
 
 
+_PG_REACH = text("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
+
+
+def reach(session: Session) -> Position:
+    """A position no record this transaction has read so far can have been written after.
+
+    Read *after* a page's records: the horizon is below running transactions, but
+    the page's statements saw everything committed by then (READ COMMITTED), so a
+    device may hold records whose changes are logged above its cursor's position
+    (`Cursor.reach`). On PostgreSQL every transaction that statement could see has
+    an id below `pg_snapshot_xmax`; on SQLite, the last sequence number.
+    """
+    if is_postgres(session):
+        return (session.scalar(_PG_REACH) - 1, MAX_SEQ)
+    return (0, session.scalar(_SQLITE_HORIZON))
+
+
 _PRUNED = select(SyncState.value).where(SyncState.key == PRUNED_KEY)
 
 

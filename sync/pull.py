@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import uuid
 from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -64,6 +65,7 @@ from .positions import (
     is_postgres,
     log_after,
     position_params,
+    reach,
 )
 from .records_json import record_json
 from .scopes import Scope
@@ -147,11 +149,11 @@ class Puller:
             else:
                 walks = self._scope_walks(cursor.scope)
                 prior = cursor.scope | cursor.prior
-                cursor = Cursor(cursor.position, self.spec, walks, prior, cursor.window)
+                cursor = replace(cursor, scope=self.spec, walks=walks, prior=prior)
         elif cursor.window != self.window and not cursor.walks:
             # The edge moved (a new day) or the settings changed: what crossed it first.
             walk = Walk("window", since=cursor.window)
-            cursor = Cursor(cursor.position, self.spec, (walk,), cursor.prior, self.window)
+            cursor = replace(cursor, scope=self.spec, walks=(walk,), window=self.window)
         self.was = self.spec | cursor.prior
         self.holds = cursor.window
 
@@ -162,7 +164,7 @@ class Puller:
             # default 4 MB, which would sort on disk at twice the time.
             self.session.execute(text("SET LOCAL work_mem = '32MB'"))
         while walks and page.room > 0:
-            done, walks[0] = self._walk(walks[0], page, cursor.position)
+            done, walks[0] = self._walk(walks[0], page, cursor.position, cursor.held_through)
             if done:
                 walks.pop(0)
         position = cursor.position
@@ -172,7 +174,9 @@ class Puller:
         # Once the log is read past the scope change, nothing moved out of the old scope
         # is left to remove.
         prior = None if log_done else cursor.prior
-        following = Cursor(position, self.spec, tuple(walks), prior, cursor.window)
+        following = Cursor(position, self.spec, tuple(walks), prior, cursor.window, cursor.reach)
+        # What the page sent is as it is now, possibly changed above the new position.
+        following = following.reaching(reach(self.session) if page.sent else None)
         return PullResult(
             page.changes, following.encode(self.holder), following, not log_done, reset
         )
@@ -193,10 +197,13 @@ class Puller:
 
     # -- walks ---------------------------------------------------------------------
 
-    def _walk(self, walk: Walk, page: Page, position: Position) -> tuple[bool, Walk]:
+    def _walk(
+        self, walk: Walk, page: Page, position: Position, held_through: Position
+    ) -> tuple[bool, Walk]:
         """Walk one table slice; return (finished, the walk's new state).
 
         `position`: the log position the walk started from (its changes come later).
+        `held_through`: the last position whose records the device may hold (`Cursor.reach`).
         """
         while walk.table < len(WALK_TABLES):
             model = WALK_TABLES[walk.table]
@@ -204,7 +211,7 @@ class Puller:
             if walk.kind == "window":
                 query, puts = self._window_query(walk, model)
             else:
-                query = self._walk_query(walk, model, position)
+                query = self._walk_query(walk, model, held_through)
             if query is None:
                 walk = walk.advanced(walk.table + 1)
                 continue
@@ -222,7 +229,7 @@ class Puller:
                 for record in rows:
                     page.put(model.__tablename__, record, self.scope)
             elif walk.kind == "remove":
-                self._remove_walked(model, [r.id for r in rows], page, position)
+                self._remove_walked(model, [r.id for r in rows], page, held_through)
             else:
                 self._window_walked(model, rows, puts, page)
             if rows and len(rows) == room:
@@ -280,15 +287,16 @@ class Puller:
             for parent in self._load_visible({"customers": parents}).values():
                 page.put("customers", parent, self.scope)
 
-    def _walk_query(self, walk: Walk, model: type[SyncedRecord], position: Position):
+    def _walk_query(self, walk: Walk, model: type[SyncedRecord], held_through: Position):
         only = walk.limit_to
         if walk.kind == "remove":
             # NOT IN a subquery, not NOT(condition): NULL owners must count as "not mine".
-            # What was created or moved since the cursor is the log's to judge: the device
-            # may never have held it (created in a territory after it was lost, say).
+            # What was created or moved after anything the device was sent is the log's
+            # to judge: the device never held it (created in a territory after it was
+            # lost, say). Up to `held_through` it may have: a walk sends records as they are now.
             invisible = and_(
                 model.id.not_in(select(model.id).where(self.scope.where(model))),
-                model.id.not_in(self._placed_since(model, position)),
+                model.id.not_in(self._placed_since(model, held_through)),
             )
             held_in = _HELD_IN.get(model)
             if held_in is None:
@@ -311,12 +319,12 @@ class Puller:
         return query  # teams, users, territories: small, send again
 
     def _remove_walked(
-        self, model: type[SyncedRecord], ids: list[uuid.UUID], page: Page, position: Position
+        self, model: type[SyncedRecord], ids: list[uuid.UUID], page: Page, held_through: Position
     ) -> None:
         for record_id in ids:
             page.remove(model.__tablename__, record_id)
         if model is Customer:
-            self._remove_children(ids, page, since=position)
+            self._remove_children(ids, page, since=held_through)
 
     def _remove_children(
         self, customer_ids: list[uuid.UUID], page: Page, since: Position | None = None

@@ -59,7 +59,10 @@ class WatermelonSync(MethodView):
         generation = puller.record_scope()
         db.session.commit()  # the scope generation, when new
         body = puller.pull(query["last_pulled_at"], query["migration"], generation)
-        db.session.rollback()
+        if puller.wrote:  # how far its records reach, past the timestamp (rare)
+            db.session.commit()
+        else:
+            db.session.rollback()
         records = sum(len(rows) for table in body["changes"].values() for rows in table.values())
         note_sync("pull", "watermelon", records=records)
         return jsonify(body)

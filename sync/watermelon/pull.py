@@ -22,7 +22,7 @@ from domain.models import CHILD_TABLES, RECORD_MODELS, ChangeLogEntry, Customer,
 
 from ..cursor import Cursor, Position, ScopeSpec, Walk
 from ..errors import Invalid
-from ..positions import horizon, log_after
+from ..positions import horizon, log_after, log_between
 from ..pull import Puller, scope_spec
 from ..scopes import Scope
 from ..window import WINDOW_KIND, Window
@@ -31,6 +31,8 @@ from .timestamps import (
     decode_timestamp,
     encode_timestamp,
     fits_timestamp,
+    reach_of,
+    remember_reach,
     scope_generation,
     scope_of_generation,
 )
@@ -87,6 +89,8 @@ class WatermelonPuller:
         self.author = author
         self.puller = Puller(session, user, scope, now=now)
         self.window = self.puller.window
+        #: Whether the pull wrote (the reach of its timestamp): commit it, do not roll back.
+        self.wrote = False
 
     def record_scope(self) -> int:
         """The generation of the current scope and window (written when new: commit before
@@ -115,10 +119,12 @@ class WatermelonPuller:
         replace = bool(last_pulled_at) and position is None
         cursor = None
         if position is not None and old_spec is not None:
-            cursor = Cursor(position, old_spec, window=old_window)
+            held = reach_of(session, self.user, last_pulled_at)  # type: ignore[arg-type]
+            cursor = Cursor(position, old_spec, window=old_window, reach=held)
         found, final, reset = self._read(cursor)
         replace = replace or reset
         timestamp = encode_timestamp(session, final.position, generation)
+        self._keep_reach(found, final, None if reset or cursor is None else cursor, timestamp)
 
         first = position is None or reset
         created_keys: set[tuple[str, uuid.UUID]] = set()
@@ -166,6 +172,32 @@ class WatermelonPuller:
             if not result.has_more and fits_timestamp(self.session, cursor.position):
                 return found, cursor, reset
         raise RuntimeError("the change log did not run out")  # pragma: no cover
+
+    def _keep_reach(self, found, final: Cursor, before: Cursor | None, timestamp: int) -> None:
+        """Remember how far past the timestamp's position the device's records may be
+        logged (`Cursor.reach`): the records sent that were created or moved there, and
+        what the previous timestamp's reach still covers. Usually nothing is."""
+        if final.reach is None:
+            return
+        top = before.reach if before and before.reach and before.reach > final.position else None
+        puts = [record_id for (_, record_id), record in found.items() if record is not None]
+        log = ChangeLogEntry
+        for chunk in chunks(puts):
+            row = self.session.execute(
+                select(log.txid, log.seq)
+                .where(
+                    *log_between(self.session, final.position, final.reach),
+                    log.kind.in_(("create", "move")),
+                    log.record_id.in_(chunk),
+                )
+                .order_by(log.txid.desc(), log.seq.desc())
+                .limit(1)
+            ).first()
+            if row is not None and (top is None or tuple(row) > top):
+                top = (row.txid, row.seq)
+        if top is not None:
+            remember_reach(self.session, self.user, timestamp, top)
+            self.wrote = True
 
     def _classify(self, found, position: Position, old_spec: ScopeSpec, spec_now: ScopeSpec):
         """Which puts are new to the device (`created`), which are its own echoes."""

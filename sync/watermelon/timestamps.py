@@ -87,7 +87,7 @@ def scope_generation(
         try:
             with session.begin_nested():
                 state = session.get(SyncState, _history_key(user))
-                value = {"h": _stored(history)}
+                value = {**(state.value if state else {}), "h": _stored(history)}
                 if state is None:
                     session.add(SyncState(key=_history_key(user), value=value))
                 else:
@@ -106,3 +106,30 @@ def scope_of_generation(
         if number == generation:
             return spec, window
     return None
+
+
+#: Timestamps whose reach is kept per user: a device pulls again with its latest one.
+REACHES = 20
+
+
+def reach_of(session: Session, user: User, timestamp: int) -> Position | None:
+    """The reach remembered for a timestamp this user was given (`remember_reach`)."""
+    state = session.get(SyncState, _history_key(user))
+    for entry in state.value.get("r", []) if state else []:
+        if entry[0] == timestamp:
+            return (entry[1], entry[2])
+    return None
+
+
+def remember_reach(session: Session, user: User, timestamp: int, reach: Position) -> None:
+    """Note that the device given `timestamp` may hold records logged up to `reach`.
+
+    A timestamp carries a position only, below what the pull sent when a transaction
+    held the horizon back (`Cursor.reach`); the next pull's removals need both. Only
+    such pulls write, and only this small list in the user's history row.
+    """
+    state = session.get(SyncState, _history_key(user), with_for_update=True, populate_existing=True)
+    if state is None:  # written by `scope_generation` before every pull
+        return
+    kept = [e for e in state.value.get("r", []) if e[0] != timestamp][-(REACHES - 1) :]
+    state.value = {**state.value, "r": [*kept, [timestamp, *reach]]}

@@ -344,7 +344,14 @@ def make_machine(app, server_clock: ServerClock):
                     local = {i: r for i, r in device.all(table).items()}
                     server = expected.get(table, {})
                     diff = {
-                        (i, k, (local.get(i) or {}).get(k), (server.get(i) or {}).get(k))
+                        # repr: values may be lists (an order's lines), which a set cannot
+                        # hold; a TypeError would skip the retry above.
+                        (
+                            i,
+                            k,
+                            repr((local.get(i) or {}).get(k)),
+                            repr((server.get(i) or {}).get(k)),
+                        )
                         for i in set(local) | set(server)
                         for k in set(local.get(i) or {}) | set(server.get(i) or {})
                         if (local.get(i) or {}).get(k) != (server.get(i) or {}).get(k)
