@@ -15,9 +15,10 @@ trip), "3G" (1.5 Mbit/s, 750 kbit/s, 300 ms) and "4G" (10 Mbit/s both ways, 60 m
 The phone behaves like a real one (bench/link_fronts.py): one keep-alive connection,
 `Accept-Encoding: zstd, br, gzip`, answers decoded whatever came back, the JSON parsed (with
 orjson), pushes to fieldsync gzip-compressed as the SDK, the reps' app and the Python
-client send them (`--plain-push`: uncompressed; Kinto and nginx read no compressed body). Its first sync is the streamed pull
-(`/sync/pull/stream`; `--pages`: pages of `/sync/pull`), its other pulls `/sync/pull`; it
-sends no `limit`, so the server's default page size counts.
+client send them (`--plain-push`: uncompressed; Kinto and nginx read no compressed body).
+Its first sync is the streamed pull (`/sync/pull/stream`; `--pages`: pages of
+`/sync/pull`), its other pulls `/sync/pull`; it sends no `limit`, so the server's default
+page size counts.
 
 Printed per scenario: seconds (median of the runs), bytes on the wire each way (TCP
 payload), requests and new connections (counted by the proxy), and the ratio to Kinto as it
