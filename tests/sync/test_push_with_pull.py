@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from domain.models import SyncMutation
 from domain.times import utc_iso
 from server.extensions import db
+from tests.support.phones import flask_transport, phone
 from tests.support.sync_calls import PULL, PUSH, ids_of, mutation, pull_all
 
 
@@ -108,9 +109,10 @@ def test_a_retried_push_with_pull_applies_once(client, world, login, app):
 
     assert first.json["results"][0]["status"] == "applied"
     assert again.json["results"][0]["replayed"] is True
-    assert again.json["results"][0]["record"]["version"] == first.json["results"][0]["record"][
-        "version"
-    ]
+    assert (
+        again.json["results"][0]["record"]["version"]
+        == first.json["results"][0]["record"]["version"]
+    )
     assert again.json["pull"]["changes"] == first.json["pull"]["changes"]
     [put] = [c for c in again.json["pull"]["changes"] if c["table"] == "customers"]
     assert put["record"]["version"] == 2 and put["record"]["notes"] == "once"
@@ -137,3 +139,29 @@ def test_the_pull_limit_is_checked_like_a_pull(client, world, login, app):
     answer = push_pull(client, rep, edit, pull={"limit": 0})
     assert answer.status_code == 422
     assert mutation_count(app) == before
+
+
+def test_the_reference_client_syncs_in_one_round_trip_and_survives_a_lost_answer(
+    client, world, login, app
+):
+    lost: set[int] = set()
+    transport = flask_transport(client, lose_responses=lost)
+    device = phone(client, "rep.a@example.com", transport=transport)
+    device.sync()
+    other_edits(client, login, world)
+    contact = str(world.records["A"]["contacts"])
+    device.update("contacts", contact, {"notes": "mine"})
+    before = transport.calls["n"]
+    lost.add(before + 1)  # the answer to the push with its pull never arrives
+
+    device.sync()
+
+    # The push was sent again (same mutation ids) and nothing else: no separate pull.
+    assert transport.calls["n"] == before + 2
+    assert device.outbox() == []
+    assert device.get("contacts", contact)["notes"] == "mine"
+    assert device.get("contacts", contact)["version"] == 2  # applied once
+    assert device.get("customers", str(world.records["A"]["customers"]))["notes"] == "manager 2"
+    with app.app_context():
+        mine = select(func.count()).where(SyncMutation.user_id == world.users["rep.a"])
+        assert db.session.scalar(mine) == 1
