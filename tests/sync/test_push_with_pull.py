@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
@@ -165,3 +167,14 @@ def test_the_reference_client_syncs_in_one_round_trip_and_survives_a_lost_answer
     with app.app_context():
         mine = select(func.count()).where(SyncMutation.user_id == world.users["rep.a"])
         assert db.session.scalar(mine) == 1
+
+
+def test_the_answer_is_compressed_like_a_pull(client, world, login):
+    rep = login("rep.a@example.com")
+    body = {"mutations": [], "pull": {}}
+    plain = client.post(PUSH, json=body, headers={**rep, "Accept-Encoding": "identity"})
+    packed = client.post(PUSH, json=body, headers={**rep, "Accept-Encoding": "gzip"})
+    assert packed.headers.get("Content-Encoding") == "gzip"
+    assert "Content-Encoding" not in plain.headers
+    decoded = json.loads(gzip.decompress(packed.data))
+    assert decoded["pull"]["changes"] == plain.json["pull"]["changes"]
