@@ -9,7 +9,9 @@ trip), "3G" (1.5 Mbit/s, 750 kbit/s, 300 ms) and "4G" (10 Mbit/s both ways, 60 m
     fieldsync sends, in one collection, a `table` field on each: one request can fetch them
     all, the layout most favourable to Kinto);
 (b) after a dead zone (a new connection): push 100 queued edits, then pull the 200 changes
-    others made meanwhile (and the phone's own, which both peers send back);
+    others made meanwhile (and the phone's own, which both peers send back); fieldsync's
+    phone does both in one request, as the SDK does (a push carrying its pull, ADR 0028;
+    `--separate-pull`: a push, then a pull);
 (c) an empty pull, right after (b) on the same connection.
 
 The phone behaves like a real one (bench/link_fronts.py): one keep-alive connection,
@@ -132,8 +134,17 @@ class Outcome:
 class FieldsyncPeer:
     """A rep's phone on fieldsync, and an admin who edits the rep's customers meanwhile."""
 
-    def __init__(self, port: int, rep: str, admin: str, gzip_push: bool, first_path: str):
+    def __init__(
+        self,
+        port: int,
+        rep: str,
+        admin: str,
+        gzip_push: bool,
+        first_path: str,
+        separate_pull: bool = False,
+    ):
         self.port, self.gzip_push, self.first_path = port, gzip_push, first_path
+        self.separate_pull = separate_pull
         self.token = login(port, rep, f"link-phone-{uuid.uuid4()}")
         self.admin_token = login(port, admin, "link-admin")
         self.versions: dict[str, int] = {}
@@ -155,15 +166,19 @@ class FieldsyncPeer:
             status, answer, _ = phone.call("GET", f"{path}?{urlencode(query)}")
             assert status == 200, answer
             for page in answer if isinstance(answer, list) else [answer]:
-                for change in page["changes"]:
-                    if change["op"] == "put":
-                        record = change["record"]
-                        self.versions[record["id"]] = record["version"]
-                changes += len(page["changes"])
+                changes += self._take(page)
                 cursor, more = page["cursor"], page["has_more"]
             if not more:
                 self.cursor = cursor
                 return changes
+
+    def _take(self, page: dict) -> int:
+        """Keep the versions of a page's records; the number of its changes."""
+        for change in page["changes"]:
+            if change["op"] == "put":
+                record = change["record"]
+                self.versions[record["id"]] = record["version"]
+        return len(page["changes"])
 
     def first_sync(self, phone: Phone, path: str | None = None, **extra: str) -> int:
         """Pages, or one stream (`first_path`), until `has_more` is false."""
@@ -220,13 +235,23 @@ class FieldsyncPeer:
         self._settle(reply["results"])
 
     def after_dead_zone(self, phone: Phone) -> int:
+        """One request, as the SDK syncs: the push carries the pull (ADR 0028); then pull on
+        only while `has_more` (`separate_pull`: push, then pull, as before)."""
         body = self._mutations(self.customers[:PUSHES], "rep")
+        if not self.separate_pull:
+            body["pull"] = {"cursor": self.cursor}
         status, reply, _ = phone.call("POST", "/api/v1/sync/push", body)
         if status != 200 and self.gzip_push:
             raise SystemExit(f"the server refused a gzip-compressed push: {reply}")
         assert status == 200, reply
         self._settle(reply["results"])
-        pulled = self._pull(phone, self.cursor, {})
+        if self.separate_pull:
+            pulled = self._pull(phone, self.cursor, {})
+        else:
+            page = reply["pull"]
+            pulled, self.cursor = self._take(page), page["cursor"]
+            if page["has_more"]:
+                pulled += self._pull(phone, self.cursor, {})
         assert pulled >= OTHERS, f"{pulled} changes pulled, {OTHERS} made by others"
         return len(body["mutations"]) + pulled
 
@@ -453,7 +478,9 @@ def run_fieldsync(
         server, port = start_server(url, 1 if kind == "sqlite" else 2, workdir)
         try:
             first = PULL if args.pages else STREAM
-            peer = FieldsyncPeer(port, data["rep"], data["admin"], args.gzip_push, first)
+            peer = FieldsyncPeer(
+                port, data["rep"], data["admin"], args.gzip_push, first, args.separate_pull
+            )
             peer.keep_records()
             name = f"fieldsync-{kind}"
             for key in args.links if name in args.peers else ():
@@ -665,6 +692,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--pages", action="store_true", help="first syncs in pages (default: the streamed pull)"
+    )
+    parser.add_argument(
+        "--separate-pull",
+        action="store_true",
+        help="(b) as a push, then a pull (default: one push carrying the pull, ADR 0028)",
     )
     parser.add_argument("--no-variants", action="store_true", help="skip point 3's page sizes")
     args = parser.parse_args()

@@ -170,9 +170,9 @@ def install(app: Flask, access_log: AccessLog | None, metrics: Metrics) -> None:
     def describe(response: Response) -> Response:
         environ = request.environ
         environ[ROUTE] = request.url_rule.rule if request.url_rule is not None else None
-        user = g.get("user")
-        if user is not None:
-            environ[USER] = str(user.id)
+        user_id = g.get("user_id")  # not g.user.id: after a commit that reloads the user
+        if user_id is not None:
+            environ[USER] = str(user_id)
         if response.status_code in (429, 503) and response.is_json:
             error = (response.get_json(silent=True) or {}).get("error") or {}
             environ[ERROR_CODE] = error.get("code")

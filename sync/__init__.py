@@ -10,6 +10,7 @@ from __future__ import annotations
 from . import settings, stored_json
 from .changes import Actor, create_record, delete_record, resend_record, update_record
 from .conflict_log import list_conflicts, restore
+from .cursor import Holder
 from .errors import (
     Conflict,
     EmailTaken,
@@ -28,7 +29,7 @@ from .mutations import (
     claim_device,
 )
 from .page import PullResult
-from .pull import Puller
+from .pull import Puller, read_cursor
 from .push import Pusher
 from .records_json import record_json
 from .retention import prune
@@ -41,6 +42,7 @@ __all__ = [
     "Conflict",
     "EmailTaken",
     "Forbidden",
+    "Holder",
     "Invalid",
     "InvalidCursor",
     "NotFound",
@@ -62,6 +64,7 @@ __all__ = [
     "list_conflicts",
     "merge_fields",
     "prune",
+    "read_cursor",
     "record_json",
     "resend_record",
     "restore",

@@ -80,11 +80,26 @@ class MutationSchema(Schema):
     fields = fields.Dict(keys=fields.String(), load_default=dict)
 
 
+class PushPullSchema(Schema):
+    """The pull a push may carry (ADR 0028): `cursor` and `limit` as `GET /sync/pull` takes
+    them; an empty object pulls from scratch."""
+
+    cursor = fields.String(allow_none=True, validate=validate.Length(max=20_000))
+    limit = fields.Integer(validate=validate.Range(1, 5000))
+
+
 class PushRequestSchema(Schema):
     #: Any other version answers 426 (`check_schema_version`).
     schema_version = fields.Integer(load_default=1, validate=validate.Range(INT32_MIN, INT32_MAX))
     device_time = UTCDateTime(allow_none=True)
     mutations = fields.List(fields.Nested(MutationSchema), required=True)
+    pull = fields.Nested(
+        PushPullSchema,
+        metadata={
+            "description": "Also pull, after the push is applied: the answer's `pull` is the "
+            "page `GET /sync/pull` would answer with this cursor and limit (one round trip)."
+        },
+    )
 
 
 @dataclass

@@ -91,6 +91,18 @@ def scope_spec(scope: Scope) -> ScopeSpec:
     return ScopeSpec(scope.territory_ids, scope.member_ids, scope.team_ids)
 
 
+def read_cursor(text: str | None, holder: Holder) -> tuple[Cursor | None, bool]:
+    """The cursor a client sent and whether its pull starts over (`reset`).
+
+    `InvalidCursor` for one not issued to `holder`. Separate from `Puller.pull` so that a
+    push that carries a pull (ADR 0028) refuses a bad cursor before it applies anything.
+    """
+    try:
+        return (Cursor.decode(text, holder) if text else None), False
+    except LegacyCursor:  # from before cursors were signed: start over, say so
+        return None, True
+
+
 class Puller:
     """One pull request of one user's device.
 
@@ -125,11 +137,8 @@ class Puller:
 
     def pull(self, cursor_text: str | None, limit: int | None = None) -> PullResult:
         """A page after the cursor the client sent (none: from scratch)."""
-        try:
-            cursor = Cursor.decode(cursor_text, self.holder) if cursor_text else None
-        except LegacyCursor:  # from before cursors were signed: start over, say so
-            return self.read(None, limit, reset=True)
-        return self.read(cursor, limit)
+        cursor, reset = read_cursor(cursor_text, self.holder)
+        return self.read(cursor, limit, reset=reset)
 
     def read(
         self, cursor: Cursor | None, limit: int | None = None, *, reset: bool = False

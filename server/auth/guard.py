@@ -30,7 +30,8 @@ _SESSION_AND_USER = (
 
 
 def authenticate_request() -> None:
-    """`before_request` hook: sets `g.user` and `g.device` from the bearer token."""
+    """`before_request` hook: sets `g.user` and `g.device` from the bearer token, and
+    `g.user_id`, which stays readable after the view's commit has expired `g.user`."""
     if request.method == "OPTIONS" or marker(PUBLIC, False):
         return
     if request.url_rule is None:  # no such page: a 404 needs no token
@@ -57,7 +58,7 @@ def authenticate_request() -> None:
         raise session_error(device)
     if not user.active or user.deleted_at is not None:
         raise ApiError(401, "account_disabled", "This account is disabled.")
-    g.user, g.device = user, device
+    g.user, g.device, g.user_id = user, device, user_id
     g.pop("store", None)  # never a store made for an earlier request in this context
 
 

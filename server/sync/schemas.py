@@ -60,6 +60,10 @@ class MutationResultSchema(Schema):
 
 class PushResponseSchema(Schema):
     results = fields.List(fields.Nested(MutationResultSchema), required=True)
+    pull = fields.Nested(
+        PullResponseSchema,
+        metadata={"description": "When the push asked for `pull`: the page after its cursor."},
+    )
 
 
 class ConflictQuerySchema(Schema):

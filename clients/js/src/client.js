@@ -2,8 +2,8 @@
  * SyncClient: one signed-in app install. It keeps a local copy of the user's scope in a
  * Storage (MemoryStorage, DexieStorage, or your own), an outbox of the edits made on the
  * device, and syncs both with a fieldsync server (docs/sync-protocol.md): push the outbox
- * in order, then pull until `has_more` is false. Modelled on the reference Python client
- * (clients/python/fieldsync_client/client.py).
+ * in order (the last push also brings the first pull page), then pull until `has_more` is
+ * false. Modelled on the reference Python client (clients/python/fieldsync_client/client.py).
  * @module
  */
 import { COMPRESS_ABOVE, encodeBody } from './compression.js'
@@ -349,8 +349,9 @@ export class SyncClient extends Emitter {
     this._status.syncing = true
     this.emit('sync:start')
     try {
-      const pushed = await this._push()
-      const pulled = await this._pull()
+      const { pushed, page, pulled: first } = await this._push()
+      // The last push brought the first page (ADR 0028): pull on only while there is more.
+      const pulled = first + (!page || page.has_more ? await this._pull() : 0)
       const at = iso(this._now())
       await this.storage.setMeta('lastSyncedAt', at)
       this._status.lastSyncedAt = at
@@ -364,21 +365,40 @@ export class SyncClient extends Emitter {
     }
   }
 
-  /** Push the outbox in order, in batches; returns the number of mutations settled. */
+  /**
+   * Push the outbox in order, in batches. The last batch carries the first pull page's
+   * request (`pull`, ADR 0028), so a sync after a dead zone is one round trip; its answer
+   * and that page are stored in one transaction.
+   * @returns {Promise<{pushed: number, pulled: number, page: any}>} mutations settled,
+   *   changes pulled with them, and the last page pulled (null: none)
+   */
   async _push() {
     let pushed = 0
+    let pulled = 0
+    let page = null
     let size = this.batchSize
+    let restart = false
     for (;;) {
-      const batch = await this.storage.peek(size)
-      if (!batch.length) return pushed
+      const queued = await this.storage.peek(size + 1)
+      const batch = queued.slice(0, size)
+      if (!batch.length) return { pushed, pulled, page }
+      const last = queued.length <= size
       const body = {
         schema_version: this.schemaVersion,
         device_time: iso(this._now()),
         mutations: batch,
       }
+      if (last) {
+        const cursor = restart ? undefined : await this.storage.getMeta('cursor')
+        body.pull = { limit: this.pullLimit, ...(cursor ? { cursor } : {}) }
+      }
       const res = await this._authed('POST', '/api/v1/sync/push', { body })
       if (res.status === 413 && size > 1) {
         size = Math.ceil(size / 2) // too many bytes: smaller batches, same order
+        continue
+      }
+      if (res.status === 400 && res.body?.error?.code === 'invalid_cursor' && last && !restart) {
+        restart = true // refused before anything was applied: again, with a full sync
         continue
       }
       if (res.status !== 200) throw errorFromAnswer(res.status, res.body)
@@ -387,9 +407,22 @@ export class SyncClient extends Emitter {
         throw new FieldsyncError('bad_answer', `A push of ${batch.length} mutations got ${results?.length} results`,
           { status: res.status, body: res.body })
       }
-      await this.storage.transaction(() => this._settle(batch, results))
+      const pull = last ? res.body.pull : null
+      if (last && (!pull || !Array.isArray(pull.changes))) {
+        throw new FieldsyncError('bad_answer', 'A push with a pull got no page', { status: res.status, body: res.body })
+      }
+      await this.storage.transaction(async () => {
+        await this._settle(batch, results)
+        if (pull) await this._applyPage(pull.changes, pull.cursor, pull.reset || restart)
+      })
       pushed += batch.length
+      if (pull) {
+        page = pull
+        pulled += pull.changes.length
+        restart = false
+      }
       await this._outboxChanged()
+      // Edits made meanwhile go too (their batch brings a page again), as before pulls.
     }
   }
 

@@ -233,6 +233,47 @@ for (const [name, make] of Object.entries(adapters)) {
       assert.deepEqual((await storage.all('customers')).map((r) => r.id), ['c1'])
     })
 
+    test('a sync with a queued edit is one request: the push brings the pull page', async () => {
+      const { server, client, storage } = await setUp(make)
+      await client.sync()
+      const cursor = await storage.getMeta('cursor')
+      server.serverPut('customers', { id: 'c1', name: 'from the office' })
+      const mine = await client.create('customers', { name: 'mine' })
+      const before = server.requests.length
+      assert.deepEqual(await client.sync(), { pushed: 1, pulled: 2 })
+      const sent = server.requests.slice(before).filter((r) => r.path.startsWith('/api/v1/sync/'))
+      assert.deepEqual(sent.map((r) => r.path), ['/api/v1/sync/push'])
+      assert.equal(sent[0].body.pull.cursor, cursor)
+      assert.equal((await storage.get('customers', 'c1')).name, 'from the office')
+      assert.equal((await storage.get('customers', mine.id)).name, 'mine')
+      assert.equal(await storage.getMeta('cursor'), String(server.seq))
+      assert.equal(await storage.outboxSize(), 0)
+    })
+
+    test('a push that brings a page with has_more pulls on from its cursor', async () => {
+      const { server, client, storage } = await setUp(make, { pullLimit: 2 })
+      await client.sync()
+      for (let i = 0; i < 5; i++) server.serverPut('tasks', { id: `t${i}`, title: `Task ${i}`, customer_id: 'c' })
+      await client.create('customers', { name: 'mine' })
+      const { pulled } = await client.sync()
+      assert.equal(pulled, 6)
+      assert.equal((await storage.all('tasks')).length, 5)
+      assert.equal(await storage.getMeta('cursor'), String(server.seq))
+    })
+
+    test('a push whose pull cursor is refused is sent again with a full sync, once', async () => {
+      const { server, client, storage } = await setUp(make)
+      server.serverPut('customers', { id: 'c1', name: 'A' })
+      await storage.put('customers', [{ id: 'old' }])
+      await storage.setMeta('cursor', 'bad')
+      const mine = await client.create('customers', { name: 'mine' })
+      await client.sync()
+      const sent = pushes(server)
+      assert.deepEqual(sent.map((r) => r.body.pull.cursor), ['bad', undefined])
+      assert.equal(server.applied.get(sent[0].body.mutations[0].id), 1)
+      assert.deepEqual((await storage.all('customers')).map((r) => r.id).sort(), ['c1', mine.id].sort())
+    })
+
     test('pull pages until has_more is false, with deletes, each page with its cursor', async () => {
       const { server, client, storage } = await setUp(make, { pullLimit: 2 })
       await client.sync()

@@ -72,6 +72,8 @@ class SyncClient:
         self.retries, self.backoff_s, self.sleep = retries, backoff_s, sleep
         self.max_backoff_s = max_backoff_s
         self.page_size, self.push_batch = page_size, push_batch
+        #: `has_more` of the page the last push brought (None: it brought none).
+        self._pulled_more: bool | None = None
         # One sync at a time, but not necessarily on the thread that made the client.
         self.db = sqlite3.connect(path, check_same_thread=False)
         self.db.executescript(
@@ -139,15 +141,22 @@ class SyncClient:
     # -- sync ------------------------------------------------------------------------
 
     def sync(self) -> None:
-        self.push()
-        self.pull()
+        """Push the outbox, its last batch with the first pull page (one round trip after a
+        dead zone, ADR 0028); then pull on only if that page said `has_more`."""
+        self._pulled_more = None
+        self.push(pull=True)
+        if self._pulled_more is not False:
+            self.pull()
 
-    def push(self) -> list[dict]:
+    def push(self, *, pull: bool = False) -> list[dict]:
+        """Push the outbox in batches; with `pull`, the last batch also brings a pull page."""
         results: list[dict] = []
         while True:
             rows = self.db.execute(
-                "SELECT seq, mutation FROM outbox ORDER BY seq LIMIT ?", (self.push_batch,)
+                "SELECT seq, mutation FROM outbox ORDER BY seq LIMIT ?", (self.push_batch + 1,)
             ).fetchall()
+            last = len(rows) <= self.push_batch
+            rows = rows[: self.push_batch]
             if not rows:
                 return results
             body = {
@@ -155,12 +164,17 @@ class SyncClient:
                 "device_time": _iso(self.clock()),
                 "mutations": [json.loads(m) for _, m in rows],
             }
+            if pull and last:
+                body["pull"] = {"cursor": self._meta("cursor"), "limit": self.page_size}
             status, answer = self._request("POST", "/api/v1/sync/push", body=body)
             if status != 200:
                 raise SyncError(status, answer)
             for (seq, _), result in zip(rows, answer["results"], strict=True):
                 self._settle(seq, result)
             results.extend(answer["results"])
+            if "pull" in body:
+                self._apply_page(answer["pull"])
+                self._pulled_more = answer["pull"]["has_more"]
             self.db.commit()
 
     def pull(self) -> int:
@@ -175,17 +189,21 @@ class SyncClient:
             status, page = self._request("GET", "/api/v1/sync/pull", params=params)
             if status != 200:
                 raise SyncError(status, page)
-            if page["reset"]:
-                self.db.execute("DELETE FROM records")
-            for change in page["changes"]:
-                self._apply(change)
+            self._apply_page(page)
             applied += len(page["changes"])
-            self._set_meta("cursor", page["cursor"])
             self.db.commit()
             if not page["has_more"]:
                 return applied
 
     # -- internals -------------------------------------------------------------------
+
+    def _apply_page(self, page: dict) -> None:
+        """A pull page and its cursor, in the caller's transaction."""
+        if page["reset"]:
+            self.db.execute("DELETE FROM records")
+        for change in page["changes"]:
+            self._apply(change)
+        self._set_meta("cursor", page["cursor"])
 
     def _settle(self, seq: int, result: dict) -> None:
         mutation = json.loads(

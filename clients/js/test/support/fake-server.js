@@ -128,6 +128,8 @@ export class FakeServer {
   _push(body) {
     if ((body.schema_version ?? 1) !== 1) return error(426, 'unsupported_schema_version')
     if (body.mutations.length > 500) return error(413, 'too_many_mutations')
+    // A push may carry a pull (ADR 0028): a bad cursor is refused before anything is applied.
+    if (body.pull?.cursor === 'bad') return error(400, 'invalid_cursor')
     const results = body.mutations.map((m) => {
       const known = this.results.get(m.id)
       if (known) return { ...known, replayed: true }
@@ -136,7 +138,9 @@ export class FakeServer {
       this.results.set(m.id, result)
       return result
     })
-    return json(200, { results })
+    if (!body.pull) return json(200, { results })
+    const pull = this._page(body.pull.cursor, body.pull.limit)
+    return json(200, { results, pull })
   }
 
   _apply(m) {
@@ -168,15 +172,20 @@ export class FakeServer {
 
   _pull(params) {
     if ((Number(params.get('schema_version') ?? 1)) !== 1) return error(426, 'unsupported_schema_version')
-    const limit = Number(params.get('limit') || 500)
     const cursor = params.get('cursor')
     if (cursor === 'bad') return error(400, 'invalid_cursor')
+    return json(200, this._page(cursor, params.get('limit')))
+  }
+
+  /** A pull page after `cursor` (valid), as `/sync/pull` and a push with `pull` answer it. */
+  _page(cursor, limitText) {
+    const limit = Number(limitText || 500)
     if (!cursor || this.resetNext) {
       const reset = Boolean(cursor) && this.resetNext
       this.resetNext = false
       const changes = []
       for (const [table, t] of this.tables) for (const record of t.values()) changes.push({ table, op: 'put', record })
-      return json(200, { changes, cursor: String(this.seq), has_more: false, reset })
+      return { changes, cursor: String(this.seq), has_more: false, reset }
     }
     const after = this.log.filter((e) => e.seq > Number(cursor))
     const page = after.slice(0, limit)
@@ -187,6 +196,6 @@ export class FakeServer {
       return e.op === 'put' && record ? { table: e.table, op: 'put', record } : { table: e.table, op: 'delete', id: e.id }
     })
     const last = page.length ? page[page.length - 1].seq : Number(cursor)
-    return json(200, { changes, cursor: String(last), has_more: after.length > limit, reset: false })
+    return { changes, cursor: String(last), has_more: after.length > limit, reset: false }
   }
 }
