@@ -10,23 +10,12 @@ from contextlib import contextmanager
 
 from flask import Flask, g
 
-from server import create_app, fairness
+from server import fairness
 from server.geo import service as geo_service
-from tests.support.databases import TEST_CONFIG, dispose
+from tests.support.databases import another_app
 from tests.support.redis_server import REDIS_URL, redis_prefix
 
 TERRITORIES = "/api/v1/geo/territories"
-
-
-@contextmanager
-def another_app(app: Flask, **config) -> Iterator[Flask]:
-    """Another app instance (another worker, another host) on the database under test."""
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    other = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url, **config})
-    try:
-        yield other
-    finally:
-        dispose(other)
 
 
 @contextmanager

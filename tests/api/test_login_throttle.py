@@ -5,16 +5,13 @@ server/proxies.py)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 import redis
-from flask import Flask
 from limits.storage import MemoryStorage
 
-from server import create_app
 from server.auth.throttle import EXTENSION, LoginThrottle, ThrottleSettings
-from tests.support.databases import TEST_CONFIG, dispose
+from tests.support.databases import another_app
 from tests.support.factories import PASSWORD
 from tests.support.redis_server import REDIS_URL
 from tests.support.redis_server import redis_prefix as shared_redis_prefix
@@ -54,17 +51,6 @@ def throttled(app, monkeypatch):
         return sleeps
 
     return install
-
-
-@contextmanager
-def another_app(app: Flask, **config) -> Iterator[Flask]:
-    """Another app instance (another worker, another host) on the database under test."""
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    other = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url, **config})
-    try:
-        yield other
-    finally:
-        dispose(other)
 
 
 def test_an_attacker_cannot_lock_the_owner_out(client, world, throttled):

@@ -75,6 +75,17 @@ def dispose(app: Flask) -> None:
 
 
 @contextmanager
+def another_app(app: Flask, **config) -> Iterator[Flask]:
+    """Another app instance (another worker, another host) on the database under test."""
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    other = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url, **config})
+    try:
+        yield other
+    finally:
+        dispose(other)
+
+
+@contextmanager
 def own_database(tmp: Path, suffix: str, *, template: str | None = None) -> Iterator[str]:
     """A database for one user alone, dropped afterwards; a copy of `template` if given."""
     if not on_postgres():
