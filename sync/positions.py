@@ -25,8 +25,10 @@ def is_postgres(session: Session) -> bool:
 
 #: Built once: every pull reads the horizon, and building a statement costs more CPU
 #: than running this one.
-_PG_HORIZON = text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-_SQLITE_HORIZON = select(func.coalesce(func.max(ChangeLogEntry.seq), 0))
+_PG_XMIN = literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+_SQLITE_LAST = func.coalesce(func.max(ChangeLogEntry.seq), 0)
+_PG_HORIZON = select(_PG_XMIN)
+_SQLITE_HORIZON = select(_SQLITE_LAST)
 
 
 def horizon(session: Session) -> Position:
@@ -63,17 +65,15 @@ _PRUNED = select(SyncState.value).where(SyncState.key == PRUNED_KEY)
 
 
 def pruned_through(session: Session) -> Position:
-    value = session.scalar(_PRUNED)
+    return _pruned(session.scalar(_PRUNED))
+
+
+def _pruned(value: list | None) -> Position:
     return tuple(value) if value else (-1, 0)  # type: ignore[return-value]
 
 
-_PG_HORIZON_PRUNED = select(
-    literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint"),
-    _PRUNED.scalar_subquery(),
-)
-_SQLITE_HORIZON_PRUNED = select(
-    func.coalesce(func.max(ChangeLogEntry.seq), 0), _PRUNED.scalar_subquery()
-)
+_PG_HORIZON_PRUNED = select(_PG_XMIN, _PRUNED.scalar_subquery())
+_SQLITE_HORIZON_PRUNED = select(_SQLITE_LAST, _PRUNED.scalar_subquery())
 
 
 def horizon_and_pruned(session: Session) -> tuple[Position, Position]:
@@ -84,7 +84,7 @@ def horizon_and_pruned(session: Session) -> tuple[Position, Position]:
     else:
         seq, pruned = session.execute(_SQLITE_HORIZON_PRUNED).one()
         top = (0, seq)
-    return top, tuple(pruned) if pruned else (-1, 0)  # type: ignore[return-value]
+    return top, _pruned(pruned)
 
 
 def log_between(session: Session, after: Position, up_to: Position | None = None) -> list:

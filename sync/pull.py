@@ -359,16 +359,13 @@ class Puller:
     def _read_log(self, position: Position, top: Position, page: Page) -> tuple[Position, bool]:
         if position >= top:  # nothing was written since: an idle phone's poll asks no more
             return position, True
-        was = self.was
         rows = self.session.execute(
             _log_statement(is_postgres(self.session), self.scope.role),
             {
                 **position_params(position, top),
-                **_scope_params(self.scope),
+                **_scope_params(self.spec),
+                **_scope_params(self.was, "was_"),
                 "room": page.room,
-                "was_territories": list(was.territories),
-                "was_members": list(was.members),
-                "was_teams": list(was.teams),
             },
         ).all()
         if len(rows) < page.room:
@@ -459,7 +456,7 @@ class Puller:
                 continue
             model = RECORD_MODELS[table]
             statement = _visible_statement(postgres, self.scope.role, table)
-            params = {**_scope_params(self.scope), "ids": list(record_ids)}
+            params = {**_scope_params(self.spec), "ids": list(record_ids)}
             if issubclass(model, PulledAsJson):
                 rows = self.session.connection().execute(statement, params).all()
             else:
@@ -528,19 +525,20 @@ def _fetching(model: type[SyncedRecord], query: Select) -> Select:
 def _bound_scope(role: str) -> Scope:
     """A scope of `role` whose id sets are expanding bind parameters (`_scope_params`):
     its conditions go into statements built once, not on every pull."""
-
-    def ids(name: str):
-        return bindparam(name, expanding=True)
-
-    return Scope(None, role, ids("teams"), ids("territories"), ids("members"))  # type: ignore[arg-type]
+    return Scope(None, role, _ids("teams"), _ids("territories"), _ids("members"))  # type: ignore[arg-type]
 
 
-def _scope_params(scope: Scope) -> dict[str, list[uuid.UUID]]:
-    """The parameters of `_bound_scope`."""
+def _ids(name: str):
+    """A set of ids as an expanding bind parameter (filled by `_scope_params`)."""
+    return bindparam(name, expanding=True)
+
+
+def _scope_params(spec: ScopeSpec, prefix: str = "") -> dict[str, list[uuid.UUID]]:
+    """The parameters of `_bound_scope` (`prefix` "was_": of `_log_statement`'s `was`)."""
     return {
-        "territories": list(scope.territory_ids),
-        "members": list(scope.member_ids),
-        "teams": list(scope.team_ids),
+        f"{prefix}territories": list(spec.territories),
+        f"{prefix}members": list(spec.members),
+        f"{prefix}teams": list(spec.teams),
     }
 
 
@@ -576,11 +574,7 @@ def _log_statement(postgres: bool, role: str) -> Select:
     log = ChangeLogEntry
     conditions = bound_log_between(postgres)
     if role != "admin":
-
-        def ids(name: str):
-            return bindparam(name, expanding=True)
-
-        was = ScopeSpec(ids("was_territories"), ids("was_members"), ids("was_teams"))  # type: ignore[arg-type]
+        was = ScopeSpec(_ids("was_territories"), _ids("was_members"), _ids("was_teams"))  # type: ignore[arg-type]
         conditions.append(_log_scope(_bound_scope(role), was))
     return (
         select(*LOG_COLUMNS)

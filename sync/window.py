@@ -38,7 +38,6 @@ from . import settings
 CLOSED_ORDER_STATUSES = ("submitted", "cancelled")
 #: The tables the window applies to.
 WINDOWED: tuple[type[SyncedRecord], ...] = (Visit, Order)
-WINDOWED_TABLES = frozenset(m.__tablename__ for m in WINDOWED)
 #: Per table, the fields whose change can move a record in or out of its customer's last n.
 _RANK_FIELDS = {
     Visit: frozenset({"status", "customer_id", "check_in_at", "planned_at"}),
