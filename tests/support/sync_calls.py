@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from domain.models import User
 from domain.times import utc_iso
+from sync import settings
 from sync.push import Pusher
 
 PULL = "/api/v1/sync/pull"
 PUSH = "/api/v1/sync/push"
+
+
+@contextmanager
+def sync_settings(**values) -> Iterator[settings.SyncSettings]:
+    """`with sync_settings(pull_stream_max_pages=2):` the engine's settings, put back after."""
+    kept = settings.current()
+    try:
+        yield settings.configure(replace(kept, **values))
+    finally:
+        settings.configure(kept)
 
 
 def mutation(table, op, record_id, fields=None, base_version=None, changed_at=None, **extra):

@@ -7,16 +7,15 @@ phones end up holding with this independent reading of the same rule.
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.models import CLOSED_VISIT_STATUSES, Order, User, Visit
-from sync import settings
 from sync.scopes import Scope
 from sync.window import CLOSED_ORDER_STATUSES, Window
+from tests.support.sync_calls import sync_settings
 
 
 def windowed_view(session: Session, user: User, now: datetime) -> dict[str, set[str]]:
@@ -50,20 +49,11 @@ def windowed_view(session: Session, user: User, now: datetime) -> dict[str, set[
     return view
 
 
-class use_window:
+def use_window(*, rep: int, manager: int, admin: int = 0, last_n: int = 3):
     """`with use_window(rep=90, manager=30, admin=0, last_n=3):` the engine's settings."""
-
-    def __init__(self, *, rep: int, manager: int, admin: int = 0, last_n: int = 3):
-        self.values = {
-            "window_days_rep": rep,
-            "window_days_manager": manager,
-            "window_days_admin": admin,
-            "window_last_n": last_n,
-        }
-
-    def __enter__(self):
-        self.kept = settings.current()
-        return settings.configure(replace(self.kept, **self.values))
-
-    def __exit__(self, *exc) -> None:
-        settings.configure(self.kept)
+    return sync_settings(
+        window_days_rep=rep,
+        window_days_manager=manager,
+        window_days_admin=admin,
+        window_last_n=last_n,
+    )

@@ -6,13 +6,11 @@ exactly what paging sends, each line a page a phone can apply and resume from.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import orjson
 import pytest
 
 from sync import settings
-from tests.support.sync_calls import PULL, pull_all
+from tests.support.sync_calls import PULL, pull_all, sync_settings
 
 STREAM = "/api/v1/sync/pull/stream"
 
@@ -51,28 +49,20 @@ def test_a_phone_cut_off_mid_stream_resumes_from_the_last_line_it_applied(client
 
 
 def test_a_stream_stops_after_the_servers_bound_and_says_has_more(client, world, login):
-    kept = settings.current()
-    settings.configure(replace(kept, pull_stream_max_pages=2))
-    try:
-        headers = login("admin@example.com")
+    headers = login("admin@example.com")
+    with sync_settings(pull_stream_max_pages=2):
         lines = stream(client, headers, limit=3)
-    finally:
-        settings.configure(kept)
     assert len(lines) == 2 and lines[-1]["has_more"]
     following = stream(client, headers, limit=3, cursor=lines[-1]["cursor"])
     assert following[0]["changes"]
 
 
 def test_a_stream_sends_pages_of_1000_unless_asked_otherwise(client, world, login):
-    kept = settings.current()
-    settings.configure(replace(kept, pull_stream_default_limit=3))
-    try:
-        headers = login("admin@example.com")
+    headers = login("admin@example.com")
+    with sync_settings(pull_stream_default_limit=3):
         lines = stream(client, headers)
-    finally:
-        settings.configure(kept)
     assert len(lines) > 5 and all(len(line["changes"]) <= 3 + 4 for line in lines)
-    assert kept.pull_stream_default_limit == 1000
+    assert settings.current().pull_stream_default_limit == 1000
 
 
 @pytest.mark.parametrize(
