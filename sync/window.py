@@ -22,9 +22,10 @@ other: `put` when held, `remove` when not.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select, true
 from sqlalchemy.orm import Session
@@ -93,16 +94,24 @@ def edge_of(now: datetime, days: int) -> datetime:
 
 
 def is_open(model: type[SyncedRecord]) -> ColumnElement[bool]:
-    if model is Visit:
-        return Visit.status.not_in(CLOSED_VISIT_STATUSES)
-    return Order.status.not_in(CLOSED_ORDER_STATUSES)
+    return model.status.not_in(_closed_statuses(model))
+
+
+#: Per table, the fields whose first one set dates a record for the window.
+_DATE_FIELDS = {
+    Visit: ("check_in_at", "planned_at", "created_at"),
+    Order: ("submitted_at", "created_at"),
+}
 
 
 def dated(model: type[SyncedRecord]) -> ColumnElement[datetime]:
     """When the record happened, for the window."""
-    if model is Visit:
-        return func.coalesce(Visit.check_in_at, Visit.planned_at, Visit.created_at)
-    return func.coalesce(Order.submitted_at, Order.created_at)
+    return func.coalesce(*(getattr(model, name) for name in _DATE_FIELDS[model]))
+
+
+def _date_of(model: type[SyncedRecord], value: Callable[[str], Any]) -> Any:
+    """`dated` in Python: the first date set, `value(field)` reading each field."""
+    return next((when for when in map(value, _DATE_FIELDS[model]) if when), None)
 
 
 def open_or_recent(table: str, record: dict, edge: str) -> bool:
@@ -111,15 +120,10 @@ def open_or_recent(table: str, record: dict, edge: str) -> bool:
     The same rule as `is_open` and `dated`, read from a record's JSON: a pull decides
     most records of a page without asking the database.
     """
-    if table == "visits":
-        if record["status"] not in CLOSED_VISIT_STATUSES:
-            return True
-        when = record.get("check_in_at") or record.get("planned_at") or record["created_at"]
-    else:
-        if record["status"] not in CLOSED_ORDER_STATUSES:
-            return True
-        when = record.get("submitted_at") or record["created_at"]
-    return when >= edge
+    model = Visit if table == "visits" else Order
+    if record["status"] not in _closed_statuses(model):
+        return True
+    return _date_of(model, record.get) >= edge
 
 
 def latest_closed(model: type[SyncedRecord], last_n: int, customers: Customers) -> Select:
@@ -246,11 +250,7 @@ def _as_it_was(record: SyncedRecord, before: dict) -> tuple[object, datetime] | 
 
     if old("status") not in _closed_statuses(type(record)):
         return None
-    if isinstance(record, Visit):
-        when = old("check_in_at") or old("planned_at") or record.created_at
-    else:
-        when = old("submitted_at") or record.created_at
-    return old("customer_id"), as_utc(when)
+    return old("customer_id"), as_utc(_date_of(type(record), old))
 
 
 def _rank_may_change(record: SyncedRecord, before: dict) -> bool:
