@@ -149,16 +149,14 @@ class Puller:
         top, pruned = horizon_and_pruned(self.session)
         if cursor is not None and cursor.position < pruned:
             cursor, reset = None, True
+        elif cursor is not None and cursor.scope != self.spec and cursor.walks:
+            cursor, reset = None, True  # the scope moved again mid-walk: start over, not guess
         if cursor is None:
             cursor = Cursor(top, self.spec, (Walk("fill"),), window=self.window)
         elif cursor.scope != self.spec:
-            if cursor.walks:
-                # The scope moved again mid-walk: start over rather than guess.
-                cursor, reset = Cursor(top, self.spec, (Walk("fill"),), window=self.window), True
-            else:
-                walks = self._scope_walks(cursor.scope)
-                prior = cursor.scope | cursor.prior
-                cursor = replace(cursor, scope=self.spec, walks=walks, prior=prior)
+            walks = self._scope_walks(cursor.scope)
+            prior = cursor.scope | cursor.prior
+            cursor = replace(cursor, scope=self.spec, walks=walks, prior=prior)
         elif cursor.window != self.window and not cursor.walks:
             # The edge moved (a new day) or the settings changed: what crossed it first.
             walk = Walk("window", since=cursor.window)
