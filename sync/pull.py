@@ -277,11 +277,11 @@ class Puller:
         window = self.holds
         if window.edge is None or not ids:
             return set(ids)
-        customers = select(model.customer_id).where(_one_of(self.session, model.id, set(ids)))
-        query = select(model.id).where(
-            _one_of(self.session, model.id, set(ids)), held(model, window, customers)
+        among = _one_of(self.session, model.id, set(ids))
+        customers = select(model.customer_id).where(among)
+        return set(
+            self.session.scalars(select(model.id).where(among, held(model, window, customers)))
         )
-        return set(self.session.scalars(query))
 
     def _put_new_parents(self, children: list, position: Position, page: Page) -> None:
         """Send first the customers created or moved in since the walk began.
