@@ -383,6 +383,7 @@ export class SyncClient extends Emitter {
       const batch = queued.slice(0, size)
       if (!batch.length) return { pushed, pulled, page }
       const last = queued.length <= size
+      /** @type {Record<string, any>} */
       const body = {
         schema_version: this.schemaVersion,
         device_time: iso(this._now()),
@@ -473,9 +474,10 @@ export class SyncClient extends Emitter {
     let pulled = 0
     let restart = false
     let cursor = await this.storage.getMeta('cursor')
+    /** @type {Promise<{status: number, body: any}> | null} */
     let next = this._pullPage(cursor)
     for (;;) {
-      const res = await next
+      const res = await /** @type {Promise<{status: number, body: any}>} */ (next) // null ends the loop below
       if (res.status === 400 && res.body?.error?.code === 'invalid_cursor' && !restart) {
         restart = true // a full sync from nothing, applied as a reset
         next = this._pullPage(undefined)
