@@ -86,6 +86,11 @@ export function ListCard({ title, rows, row, empty, testid, listTestid, children
   )
 }
 
+/** A form field's text, trimmed; null when blank (stored as "no value", not ""). */
+export function formText(form, name) {
+  return String(form.get(name) || '').trim() || null
+}
+
 export function Field({ label, children }) {
   return <label class="field"><span>{label}</span>{children}</label>
 }

@@ -5,7 +5,7 @@ import { t, day, dateTime, money } from '../i18n.js'
 import { client, useData, write, go, nextDue, isOverdue, openVisit, nowIso, me } from '../store.js'
 import { position } from '../geo.js'
 import { orderTotal } from '@fieldsync/client'
-import { Screen, Empty, Loading, Field, ListCard, verification } from '../ui.jsx'
+import { Screen, Empty, Loading, Field, ListCard, verification, formText } from '../ui.jsx'
 
 async function load(id) {
   const customer = await client.get('customers', id)
@@ -40,7 +40,7 @@ export function CustomerCard({ id }) {
   }
   async function savePhone(event) {
     event.preventDefault()
-    const phone = String(new FormData(event.target).get('phone')).trim() || null
+    const phone = formText(new FormData(event.target), 'phone')
     try {
       await write((cl) => cl.update('customers', c.id, { phone }))
       setEditPhone(false)

@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks'
 import { t, day } from '../i18n.js'
 import { client, useData, write, go, today } from '../store.js'
-import { Screen, Loading, Field, ListCard } from '../ui.jsx'
+import { Screen, Loading, Field, ListCard, formText } from '../ui.jsx'
 
 export function Tasks() {
   const data = useData(async () => {
@@ -49,7 +49,7 @@ export function NewTask({ customerId }) {
       customer_id: customerId,
       assignee_id: client.user.id,
       title: String(form.get('title')).trim(),
-      notes: String(form.get('notes') || '').trim() || null,
+      notes: formText(form, 'notes'),
       due_at: due ? new Date(`${due}T09:00:00`).toISOString() : null,
       }))
       go(`/customer/${customerId}`)

@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks'
 import { t, dateTime, number } from '../i18n.js'
 import { client, useData, write, go, nowIso, isOpen } from '../store.js'
 import { position } from '../geo.js'
-import { Screen, Empty, Loading, Field, verification } from '../ui.jsx'
+import { Screen, Empty, Loading, Field, verification, formText } from '../ui.jsx'
 
 const OUTCOMES = ['order', 'no_order', 'follow_up', 'not_available', 'closed']
 
@@ -27,7 +27,7 @@ export function VisitScreen({ id }) {
     event.preventDefault()
     const form = new FormData(event.target.form || event.target)
     setBusy(true)
-    const fields = { notes: String(form.get('notes') || '').trim() || null }
+    const fields = { notes: formText(form, 'notes') }
     if (chosen) fields.outcome = chosen
     if (checkOut) {
       let fix = null
