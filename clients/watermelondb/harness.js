@@ -16,6 +16,8 @@ import RandomIdPkg from '@nozbe/watermelondb/utils/common/randomId/index.js'
 import LoggerPkg from '@nozbe/watermelondb/utils/common/logger/index.js'
 import { schema as currentSchema } from './schema.js'
 import { migrations as currentMigrations } from './migrations.js'
+// The JS SDK's gzip body (a dependency-free module), not a second copy of it.
+import { encodeBody } from '../js/src/compression.js'
 
 const LokiJSAdapter = LokiPkg.default || LokiPkg
 const { synchronize, hasUnsyncedChanges } = SyncPkg
@@ -96,11 +98,7 @@ export class Session {
     const headers = { Authorization: `Bearer ${this.token}` }
     if (body !== undefined) headers['Content-Type'] = 'application/json'
     let data = body === undefined ? undefined : JSON.stringify(body)
-    if (gzip && data !== undefined) {
-      const packed = new Blob([data]).stream().pipeThrough(new CompressionStream('gzip'))
-      data = new Uint8Array(await new Response(packed).arrayBuffer())
-      headers['Content-Encoding'] = 'gzip'
-    }
+    if (gzip && data !== undefined) data = await encodeBody(data, headers, 0)
     const res = await fetch(`${BASE}${path}`, { method, headers, body: data })
     const text = await res.text()
     let parsed = text

@@ -48,6 +48,11 @@ export function t(key, vars) {
   return text
 }
 
+/** t(key), or `fallback` when no language has the key (a server code or field the app does not name). */
+export function tOr(key, fallback, vars) {
+  return key in strings || key in en ? t(key, vars) : fallback
+}
+
 export const isRtl = () => RTL.includes(lang)
 
 export function time(iso, timeZone) {

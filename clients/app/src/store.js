@@ -155,9 +155,21 @@ export function isOverdue(customer, now = new Date()) {
   return due === null || due < now
 }
 
-/** The visit checked in and not out at this customer, if any (one at a time). */
+/** Checked in and not yet out (nor closed another way). */
+export function isOpen(visit) {
+  return Boolean(visit.check_in_at) && !visit.check_out_at && !['completed', 'cancelled', 'missed'].includes(visit.status)
+}
+
+/** The rep's open visit at this customer, if any (one at a time). */
 export function openVisit(visits) {
-  return visits.find((v) => v.check_in_at && !v.check_out_at && !['completed', 'cancelled', 'missed'].includes(v.status) && v.rep_id === me())
+  return visits.find((v) => isOpen(v) && v.rep_id === me())
+}
+
+/** The rep's plan for `date`, else the latest before it, else any: a screen is never blind. */
+export async function currentPlan(date = today()) {
+  const plans = (await client.all('route_plans')).filter((p) => p.rep_id === me())
+  plans.sort((a, b) => (a.plan_date < b.plan_date ? 1 : -1))
+  return plans.find((p) => p.plan_date === date) || plans.find((p) => p.plan_date < date) || plans[0] || null
 }
 
 /** The plan's timeline; plans stored before lunch became a step have no `kind`. */

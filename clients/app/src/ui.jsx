@@ -1,7 +1,7 @@
 /* The frame of every screen: header, offline / waiting / storage / new-version banners,
  * and the bottom navigation within thumb reach. */
-import { t, number } from './i18n.js'
-import { state, useRevision, go, syncNow } from './store.js'
+import { t, number, km } from './i18n.js'
+import { state, useRevision, syncNow } from './store.js'
 
 export function Screen({ title, back, children, testid }) {
   useRevision()
@@ -72,10 +72,32 @@ export function Loading() {
   return <p class="empty">{t('app.loading')}</p>
 }
 
+/**
+ * A card listing `rows`, each drawn by `row`: "loading" while `rows` is undefined, `empty`
+ * when there are none; `children` follow the list.
+ */
+export function ListCard({ title, rows, row, empty, testid, listTestid, children }) {
+  return (
+    <section class="card" data-testid={testid}>
+      <h2>{title}</h2>
+      {rows === undefined ? <Loading /> : !rows.length ? <Empty>{empty}</Empty> : <ul class="list" data-testid={listTestid}>{rows.map(row)}</ul>}
+      {children}
+    </section>
+  )
+}
+
+/** A form field's text, trimmed; null when blank (stored as "no value", not ""). */
+export function formText(form, name) {
+  return String(form.get(name) || '').trim() || null
+}
+
 export function Field({ label, children }) {
   return <label class="field"><span>{label}</span>{children}</label>
 }
 
-export function openCustomer(id) {
-  go(`/customer/${id}`)
+/** A visit's check-in tag: verified, too far, unverified or not yet checked by the server. */
+export function verification(visit) {
+  if (!visit.check_in_at) return null
+  const status = visit.location_status || (visit.version ? 'unverified' : 'pending')
+  return <span class={`tag checkin ${status}`} data-testid="check-in-status">{t(`app.check.${status}`)}{visit.check_in_distance_m != null ? ` · ${km(visit.check_in_distance_m)}` : ''}</span>
 }

@@ -383,6 +383,7 @@ export class SyncClient extends Emitter {
       const batch = queued.slice(0, size)
       if (!batch.length) return { pushed, pulled, page }
       const last = queued.length <= size
+      /** @type {Record<string, any>} */
       const body = {
         schema_version: this.schemaVersion,
         device_time: iso(this._now()),
@@ -412,8 +413,8 @@ export class SyncClient extends Emitter {
         throw new FieldsyncError('bad_answer', 'A push with a pull got no page', { status: res.status, body: res.body })
       }
       await this.storage.transaction(async () => {
-        await this._settle(batch, results)
-        if (pull) await this._applyPage(pull.changes, pull.cursor, pull.reset || restart)
+        const later = await this._settle(batch, results)
+        if (pull) await this._applyPage(pull.changes, pull.cursor, pull.reset || restart, later)
       })
       pushed += batch.length
       if (pull) {
@@ -431,6 +432,7 @@ export class SyncClient extends Emitter {
    * transaction: nothing leaves the outbox without its answer stored.
    * @param {Mutation[]} batch
    * @param {any[]} results
+   * @returns {Promise<Map<string, Mutation[]>>} what is left in the outbox, per record
    */
   async _settle(batch, results) {
     const later = pendingByRecord((await this.storage.peek()).slice(batch.length))
@@ -462,6 +464,7 @@ export class SyncClient extends Emitter {
     }
     if (stored.length) await this.storage.addResults(stored)
     await this.storage.ack(batch.map((m) => m.id))
+    return later
   }
 
   /**
@@ -473,9 +476,10 @@ export class SyncClient extends Emitter {
     let pulled = 0
     let restart = false
     let cursor = await this.storage.getMeta('cursor')
+    /** @type {Promise<{status: number, body: any}> | null} */
     let next = this._pullPage(cursor)
     for (;;) {
-      const res = await next
+      const res = await /** @type {Promise<{status: number, body: any}>} */ (next) // null ends the loop below
       if (res.status === 400 && res.body?.error?.code === 'invalid_cursor' && !restart) {
         restart = true // a full sync from nothing, applied as a reset
         next = this._pullPage(undefined)
@@ -505,10 +509,11 @@ export class SyncClient extends Emitter {
    * @param {any[]} changes
    * @param {string} cursor
    * @param {boolean} reset
+   * @param {Map<string, Mutation[]>} [pending]  the outbox per record, when the caller has it
    */
-  async _applyPage(changes, cursor, reset) {
+  async _applyPage(changes, cursor, reset, pending) {
     if (reset) await this.storage.clear({ keepOutbox: true })
-    const pending = pendingByRecord(await this.storage.peek())
+    pending ??= pendingByRecord(await this.storage.peek())
     // Consecutive changes of one table and kind go in one call; the order is kept.
     /** @type {{table: string, put: boolean, items: any[]} | null} */
     let run = null

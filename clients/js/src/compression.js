@@ -16,7 +16,7 @@
 export const COMPRESS_ABOVE = 1024
 
 /** Whether this platform can gzip a body (`CompressionStream`). */
-export const canCompress = () => typeof globalThis.CompressionStream === 'function'
+const canCompress = () => typeof globalThis.CompressionStream === 'function'
 
 /**
  * The body to send for JSON `text`: gzip bytes, with `Content-Encoding: gzip` added to

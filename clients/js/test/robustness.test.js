@@ -69,6 +69,32 @@ for (const [name, adapter] of Object.entries(adapters)) {
       assert.equal(server.tables.get('customers').get(during.id).name, 'during')
       assert.equal(await storage.outboxSize(), 0)
     })
+
+    test('a page a push brings keeps the edits queued during that push on top', async () => {
+      const server = new FakeServer()
+      const storage = adapter()
+      const gates = []
+      const gatedFetch = async (url, init) => {
+        if (url.includes('/sync/push')) await new Promise((resolve) => gates.push(resolve))
+        return server.fetch(url, init)
+      }
+      const until = async (ok) => { while (!ok()) await new Promise((resolve) => setTimeout(resolve, 1)) }
+      const client = make(server, storage, { fetch: gatedFetch })
+      await client.signIn('a@b.c', 'pw')
+      server.serverPut('customers', { id: 'c1', name: 'A' })
+      await client.sync() // nothing queued: a pull, no push
+      await client.create('customers', { name: 'x' })
+      const running = client.sync()
+      await until(() => gates.length === 1)
+      await client.update('customers', 'c1', { name: 'mine' })
+      server.serverPut('customers', { id: 'c1', name: 'B' })
+      gates[0]()
+      // The first push's page has c1 as B; the queued edit is laid over it until it is pushed.
+      await until(() => gates.length === 2)
+      assert.equal((await storage.get('customers', 'c1')).name, 'mine')
+      gates[1]()
+      await running
+    })
   })
 }
 

@@ -72,8 +72,6 @@ class SyncClient:
         self.retries, self.backoff_s, self.sleep = retries, backoff_s, sleep
         self.max_backoff_s = max_backoff_s
         self.page_size, self.push_batch = page_size, push_batch
-        #: `has_more` of the page the last push brought (None: it brought none).
-        self._pulled_more: bool | None = None
         # One sync at a time, but not necessarily on the thread that made the client.
         self.db = sqlite3.connect(path, check_same_thread=False)
         self.db.executescript(
@@ -143,14 +141,19 @@ class SyncClient:
     def sync(self) -> None:
         """Push the outbox, its last batch with the first pull page (one round trip after a
         dead zone, ADR 0028); then pull on only if that page said `has_more`."""
-        self._pulled_more = None
-        self.push(pull=True)
-        if self._pulled_more is not False:
+        _, more = self._push(pull=True)
+        if more is not False:
             self.pull()
 
-    def push(self, *, pull: bool = False) -> list[dict]:
-        """Push the outbox in batches; with `pull`, the last batch also brings a pull page."""
+    def push(self) -> list[dict]:
+        """Push the outbox in batches; return the server's results."""
+        return self._push(pull=False)[0]
+
+    def _push(self, *, pull: bool) -> tuple[list[dict], bool | None]:
+        """Push the outbox; with `pull`, the last batch also brings a pull page. Return the
+        results and that page's `has_more` (None: no page came)."""
         results: list[dict] = []
+        more: bool | None = None
         while True:
             rows = self.db.execute(
                 "SELECT seq, mutation FROM outbox ORDER BY seq LIMIT ?", (self.push_batch + 1,)
@@ -158,7 +161,7 @@ class SyncClient:
             last = len(rows) <= self.push_batch
             rows = rows[: self.push_batch]
             if not rows:
-                return results
+                return results, more
             body = {
                 "schema_version": self.schema_version,
                 "device_time": _iso(self.clock()),
@@ -174,7 +177,7 @@ class SyncClient:
             results.extend(answer["results"])
             if "pull" in body:
                 self._apply_page(answer["pull"])
-                self._pulled_more = answer["pull"]["has_more"]
+                more = answer["pull"]["has_more"]
             self.db.commit()
 
     def pull(self) -> int:

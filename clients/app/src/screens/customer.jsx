@@ -1,17 +1,11 @@
 /* Customer card: details, contacts (tap to call or message), last visits with their check-in
  * verification, open orders and tasks, cadence; check in (one open visit per customer). */
 import { useState } from 'preact/hooks'
-import { t, day, dateTime, money, km } from '../i18n.js'
+import { t, day, dateTime, money } from '../i18n.js'
 import { client, useData, write, go, nextDue, isOverdue, openVisit, nowIso, me } from '../store.js'
 import { position } from '../geo.js'
 import { orderTotal } from '@fieldsync/client'
-import { Screen, Empty, Loading, Field } from '../ui.jsx'
-
-export function verification(visit) {
-  if (!visit.check_in_at) return null
-  const status = visit.location_status || (visit.version ? 'unverified' : 'pending')
-  return <span class={`tag checkin ${status}`} data-testid="check-in-status">{t(`app.check.${visit.location_status || 'pending'}`)}{visit.check_in_distance_m != null ? ` · ${km(visit.check_in_distance_m)}` : ''}</span>
-}
+import { Screen, Empty, Loading, Field, ListCard, verification, formText } from '../ui.jsx'
 
 async function load(id) {
   const customer = await client.get('customers', id)
@@ -46,7 +40,7 @@ export function CustomerCard({ id }) {
   }
   async function savePhone(event) {
     event.preventDefault()
-    const phone = String(new FormData(event.target).get('phone')).trim() || null
+    const phone = formText(new FormData(event.target), 'phone')
     try {
       await write((cl) => cl.update('customers', c.id, { phone }))
       setEditPhone(false)
@@ -97,31 +91,15 @@ export function CustomerCard({ id }) {
           </ul>
         </section>
       )}
-      <section class="card">
-        <h2>{t('app.customer.visits')}</h2>
-        {!visits.length && <Empty>{t('app.customer.no_visits')}</Empty>}
-        <ul class="list" data-testid="visit-list">
-          {visits.slice(0, 5).map((v) => (
-            <li><a class="row" href={`#/visit/${v.id}`} data-testid="visit-row"><span class="grow">{dateTime(v.check_in_at || v.planned_at)}<small class="muted">{t(`app.visit.status.${v.status}`)}{v.outcome ? ` · ${t(`app.visit.outcome.${v.outcome}`)}` : ''}</small></span>{verification(v)}</a></li>
-          ))}
-        </ul>
-      </section>
-      <section class="card">
-        <h2>{t('app.customer.orders')}</h2>
-        {!orders.length && <Empty>{t('app.customer.no_orders')}</Empty>}
-        <ul class="list">
-          {orders.slice(0, 5).map((o) => (
-            <li><a class="row" href={`#/order/${o.id}`} data-testid="order-row"><span class="grow">{day(o.created_at || o.submitted_at)}<small class="muted">{t(`app.order.status.${o.status}`)} · {t('app.order.lines', { count: (o.lines || []).length })}</small></span><b>{money(o.total ?? orderTotal(o.lines || []), o.currency)}</b></a></li>
-          ))}
-        </ul>
-      </section>
-      <section class="card">
-        <h2>{t('app.customer.tasks')}</h2>
-        {!tasks.length && <Empty>{t('app.today.no_tasks')}</Empty>}
-        <ul class="list">
-          {tasks.map((x) => <li class="row" data-testid="task-row"><span class="grow">{x.title}<small class="muted">{x.due_at ? day(x.due_at) : ''}</small></span></li>)}
-        </ul>
-      </section>
+      <ListCard title={t('app.customer.visits')} rows={visits.slice(0, 5)} empty={t('app.customer.no_visits')} listTestid="visit-list" row={(v) => (
+        <li><a class="row" href={`#/visit/${v.id}`} data-testid="visit-row"><span class="grow">{dateTime(v.check_in_at || v.planned_at)}<small class="muted">{t(`app.visit.status.${v.status}`)}{v.outcome ? ` · ${t(`app.visit.outcome.${v.outcome}`)}` : ''}</small></span>{verification(v)}</a></li>
+      )} />
+      <ListCard title={t('app.customer.orders')} rows={orders.slice(0, 5)} empty={t('app.customer.no_orders')} row={(o) => (
+        <li><a class="row" href={`#/order/${o.id}`} data-testid="order-row"><span class="grow">{day(o.created_at || o.submitted_at)}<small class="muted">{t(`app.order.status.${o.status}`)} · {t('app.order.lines', { count: (o.lines || []).length })}</small></span><b>{money(o.total ?? orderTotal(o.lines || []), o.currency)}</b></a></li>
+      )} />
+      <ListCard title={t('app.customer.tasks')} rows={tasks} empty={t('app.today.no_tasks')} row={(x) => (
+        <li class="row" data-testid="task-row"><span class="grow">{x.title}<small class="muted">{x.due_at ? day(x.due_at) : ''}</small></span></li>
+      )} />
     </Screen>
   )
 }

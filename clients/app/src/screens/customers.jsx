@@ -4,7 +4,7 @@ import { useEffect, useState } from 'preact/hooks'
 import { t, km, day } from '../i18n.js'
 import { client, useData, isOverdue, write, go, nowIso } from '../store.js'
 import { position, distance } from '../geo.js'
-import { Screen, Empty, Loading, Field } from '../ui.jsx'
+import { Screen, Empty, Loading, Field, formText } from '../ui.jsx'
 
 const STATUSES = ['lead', 'prospect', 'active', 'inactive']
 const TIERS = ['A', 'B', 'C']
@@ -89,9 +89,9 @@ export function Prospect() {
     const form = new FormData(event.target)
     const fields = {
       name: String(form.get('name')).trim(),
-      phone: String(form.get('phone') || '').trim() || null,
-      address: String(form.get('address') || '').trim() || null,
-      notes: String(form.get('notes') || '').trim() || null,
+      phone: formText(form, 'phone'),
+      address: formText(form, 'address'),
+      notes: formText(form, 'notes'),
       status: 'prospect',
       tier: 'C',
       owner_id: client.user.id,

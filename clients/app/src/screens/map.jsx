@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from 'preact/hooks'
 import L from 'leaflet'
 import 'leaflet/dist/leaflet.css'
 import { t } from '../i18n.js'
-import { client, today, steps, isOverdue, go, state } from '../store.js'
+import { client, steps, isOverdue, go, state, currentPlan } from '../store.js'
 import { Screen } from '../ui.jsx'
 
 const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.content || ''
@@ -23,8 +23,7 @@ export function MapScreen() {
       tiles = L.tileLayer(tileUrl, { maxZoom: 19, attribution: meta('fieldsync-tile-attribution'), referrerPolicy: 'strict-origin-when-cross-origin' }).addTo(map)
     }
     ;(async () => {
-      const plans = (await client.all('route_plans')).filter((p) => p.rep_id === client.user.id).sort((a, b) => (a.plan_date < b.plan_date ? 1 : -1))
-      const plan = plans.find((p) => p.plan_date === today()) || plans.find((p) => p.plan_date < today()) || plans[0]
+      const plan = await currentPlan()
       const customers = await client.all('customers')
       if (!alive) return
       const planned = new Set(steps(plan).map((s) => s.customer_id))

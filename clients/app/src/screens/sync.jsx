@@ -1,9 +1,9 @@
 /* Sync: last successful sync, changes waiting, sync now; each conflict with both values and
  * which was kept; each rejected change with its reason. */
 import { useState } from 'preact/hooks'
-import { t, dateTime, number } from '../i18n.js'
+import { t, tOr, dateTime, number } from '../i18n.js'
 import { client, useData, state, syncNow, changed } from '../store.js'
-import { Screen, Empty, Loading } from '../ui.jsx'
+import { Screen, ListCard } from '../ui.jsx'
 
 const show = (value) => (value === null || value === undefined || value === '' ? '—' : typeof value === 'object' ? JSON.stringify(value) : String(value))
 
@@ -24,6 +24,7 @@ export function SyncScreen() {
     setError(null)
     try { await syncNow() } catch (e) { setError(e?.code || String(e)) }
   }
+  const failure = error || state.lastError
   return (
     <Screen title={t('app.sync.title')} testid="sync">
       <section class="card">
@@ -31,46 +32,32 @@ export function SyncScreen() {
         <p>{t('app.sync.waiting_label')}: <b data-testid="outbox-count">{number(state.outbox)}</b></p>
         {!state.syncing && <p class="muted" data-testid="connection">{state.online ? t('app.sync.online') : t('app.sync.offline')}</p>}
         <button class="primary wide" onClick={run} disabled={state.syncing} data-testid="sync-now">{state.syncing ? t('app.sync.running') : t('app.sync.now')}</button>
-        {(error || state.lastError) && <p class="error" data-testid="sync-error">{t(`app.sync.error.${error || state.lastError}`) === `app.sync.error.${error || state.lastError}` ? t('app.sync.error.other', { code: error || state.lastError }) : t(`app.sync.error.${error || state.lastError}`)}</p>}
+        {failure && <p class="error" data-testid="sync-error">{tOr(`app.sync.error.${failure}`, t('app.sync.error.other', { code: failure }))}</p>}
         {data?.outbox?.length > 0 && (
           <details><summary>{t('app.sync.show_waiting')}</summary>
             <ul class="list small">{data.outbox.slice(0, 50).map((m) => <li>{t(`app.sync.op.${m.op}`)} · {m.table} · {dateTime(m.changed_at)}</li>)}</ul>
           </details>
         )}
       </section>
-      <section class="card">
-        <h2>{t('app.sync.conflicts')}</h2>
-        {data === undefined ? <Loading /> : !data.conflicts.length ? <Empty>{t('app.sync.no_conflicts')}</Empty> : (
-          <ul class="list" data-testid="conflicts">
-            {data.conflicts.map((r) => (
-              <li class="conflict" data-testid="conflict">
-                <p><b>{r._label}</b> · {t(`app.field.${r.field}`) === `app.field.${r.field}` ? r.field : t(`app.field.${r.field}`)}</p>
-                <p class={r.kept === 'server' ? '' : 'kept'}>{t('app.sync.yours')}: <b data-testid="conflict-yours">{show(r.yours)}</b>{r.kept !== 'server' ? ` ✓ ${t('app.sync.kept')}` : ''}</p>
-                <p class={r.kept === 'server' ? 'kept' : ''}>{t('app.sync.server')}: <b data-testid="conflict-server">{show(r.server)}</b>{r.kept === 'server' ? ` ✓ ${t('app.sync.kept')}` : ''}</p>
-                <button class="small" onClick={async () => { await client.discard(r.id); changed() }}>{t('app.sync.dismiss')}</button>
-              </li>
-            ))}
-          </ul>
-        )}
-      </section>
-      <section class="card">
-        <h2>{t('app.sync.rejections')}</h2>
-        {data === undefined ? <Loading /> : !data.rejections.length ? <Empty>{t('app.sync.no_rejections')}</Empty> : (
-          <ul class="list" data-testid="rejections">
-            {data.rejections.map((r) => (
-              <li class="conflict" data-testid="rejection">
-                <p><b>{t(`app.sync.op.${r.mutation?.op}`)} · {r._label}</b></p>
-                <p class="error">{r.message} <small>({r.code})</small></p>
-                {r.fields && <ul class="small">{Object.entries(r.fields).map(([f, m]) => <li>{f}: {show(m)}</li>)}</ul>}
-                <div class="actions">
-                  <button class="small" onClick={async () => { await client.retry(r.mutation.id); changed() }}>{t('app.sync.retry')}</button>
-                  <button class="small" onClick={async () => { await client.discard(r.id); changed() }}>{t('app.sync.discard')}</button>
-                </div>
-              </li>
-            ))}
-          </ul>
-        )}
-      </section>
+      <ListCard title={t('app.sync.conflicts')} rows={data?.conflicts} empty={t('app.sync.no_conflicts')} listTestid="conflicts" row={(r) => (
+        <li class="conflict" data-testid="conflict">
+          <p><b>{r._label}</b> · {tOr(`app.field.${r.field}`, r.field)}</p>
+          <p class={r.kept === 'server' ? '' : 'kept'}>{t('app.sync.yours')}: <b data-testid="conflict-yours">{show(r.yours)}</b>{r.kept !== 'server' ? ` ✓ ${t('app.sync.kept')}` : ''}</p>
+          <p class={r.kept === 'server' ? 'kept' : ''}>{t('app.sync.server')}: <b data-testid="conflict-server">{show(r.server)}</b>{r.kept === 'server' ? ` ✓ ${t('app.sync.kept')}` : ''}</p>
+          <button class="small" onClick={async () => { await client.discard(r.id); changed() }}>{t('app.sync.dismiss')}</button>
+        </li>
+      )} />
+      <ListCard title={t('app.sync.rejections')} rows={data?.rejections} empty={t('app.sync.no_rejections')} listTestid="rejections" row={(r) => (
+        <li class="conflict" data-testid="rejection">
+          <p><b>{t(`app.sync.op.${r.mutation?.op}`)} · {r._label}</b></p>
+          <p class="error">{r.message} <small>({r.code})</small></p>
+          {r.fields && <ul class="small">{Object.entries(r.fields).map(([f, m]) => <li>{f}: {show(m)}</li>)}</ul>}
+          <div class="actions">
+            <button class="small" onClick={async () => { await client.retry(r.mutation.id); changed() }}>{t('app.sync.retry')}</button>
+            <button class="small" onClick={async () => { await client.discard(r.id); changed() }}>{t('app.sync.discard')}</button>
+          </div>
+        </li>
+      )} />
     </Screen>
   )
 }

@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks'
 import { t, day } from '../i18n.js'
 import { client, useData, write, go, today } from '../store.js'
-import { Screen, Empty, Loading, Field } from '../ui.jsx'
+import { Screen, Loading, Field, ListCard, formText } from '../ui.jsx'
 
 export function Tasks() {
   const data = useData(async () => {
@@ -23,19 +23,14 @@ export function Tasks() {
   return (
     <Screen title={t('app.tasks.title')} testid="tasks">
       {data === undefined ? <Loading /> : data.groups.map(([name, rows]) => (
-        <section class="card" data-testid={`tasks-${name}`}>
-          <h2>{t(`app.tasks.${name}`)} <small class="muted">({rows.length})</small></h2>
-          {!rows.length && <Empty>{t('app.today.no_tasks')}</Empty>}
-          <ul class="list">
-            {rows.slice(0, 50).map((x) => (
-              <li class="row"><label class="check grow">
-                <input type="checkbox" onChange={() => write((c) => c.update('tasks', x.id, { done: true })).catch(() => {})} data-testid="task-done" aria-label={t('app.tasks.complete', { title: x.title })} />
-                <span>{x.title}<small class="muted">{data.names.get(x.customer_id)}{x.due_at ? ` · ${day(x.due_at)}` : ''}</small></span>
-              </label></li>
-            ))}
-          </ul>
+        <ListCard testid={`tasks-${name}`} title={<>{t(`app.tasks.${name}`)} <small class="muted">({rows.length})</small></>} rows={rows.slice(0, 50)} empty={t('app.today.no_tasks')} row={(x) => (
+          <li class="row"><label class="check grow">
+            <input type="checkbox" onChange={() => write((c) => c.update('tasks', x.id, { done: true })).catch(() => {})} data-testid="task-done" aria-label={t('app.tasks.complete', { title: x.title })} />
+            <span>{x.title}<small class="muted">{data.names.get(x.customer_id)}{x.due_at ? ` · ${day(x.due_at)}` : ''}</small></span>
+          </label></li>
+        )}>
           {rows.length > 50 && <p class="muted">{t('app.customers.more', { count: rows.length - 50 })}</p>}
-        </section>
+        </ListCard>
       ))}
     </Screen>
   )
@@ -54,7 +49,7 @@ export function NewTask({ customerId }) {
       customer_id: customerId,
       assignee_id: client.user.id,
       title: String(form.get('title')).trim(),
-      notes: String(form.get('notes') || '').trim() || null,
+      notes: formText(form, 'notes'),
       due_at: due ? new Date(`${due}T09:00:00`).toISOString() : null,
       }))
       go(`/customer/${customerId}`)

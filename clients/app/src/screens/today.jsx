@@ -2,16 +2,13 @@
  * customers overdue and not on the plan; navigation links; re-plan from here when online. */
 import { useEffect, useState } from 'preact/hooks'
 import { t, time, day, km, minutes } from '../i18n.js'
-import { client, useData, today, steps, isOverdue, state, write, changed } from '../store.js'
+import { client, useData, today, steps, isOverdue, state, write, changed, currentPlan } from '../store.js'
 import { position } from '../geo.js'
-import { Screen, Empty, Loading } from '../ui.jsx'
+import { Screen, Empty, Loading, ListCard } from '../ui.jsx'
 
 async function load() {
   const date = today()
-  const plans = (await client.all('route_plans')).filter((p) => p.rep_id === client.user.id)
-  plans.sort((a, b) => (a.plan_date < b.plan_date ? 1 : -1))
-  // Today's plan, else the latest one (marked with its date), so the screen is never blind.
-  const plan = plans.find((p) => p.plan_date === date) || plans.find((p) => p.plan_date < date) || plans[0] || null
+  const plan = await currentPlan(date) // an earlier plan is shown marked with its date
   const customers = await client.all('customers')
   const byId = new Map(customers.map((c) => [c.id, c]))
   const tasks = (await client.all('tasks')).filter((x) => !x.done && x.assignee_id === client.user.id && x.due_at && x.due_at.slice(0, 10) <= date)
@@ -23,7 +20,7 @@ async function load() {
   return { plan, date, byId, tasks, overdue, visitedToday }
 }
 
-function mapsLink(plan, stopsLeft) {
+function mapsLink(stopsLeft) {
   // Up to 9 waypoints per Google link: the next stops are what the rep needs now.
   const next = stopsLeft.slice(0, 9)
   if (!next.length) return null
@@ -46,7 +43,7 @@ export function Today() {
   const timeline = steps(plan)
   const tz = plan?.timezone
   const left = timeline.filter((s) => s.kind === 'visit' && !s.completed && !visitedToday.has(s.customer_id))
-  const links = plan && mapsLink(plan, left)
+  const links = plan && mapsLink(left)
   async function reoptimize() {
     setReplan('busy')
     try {
@@ -101,28 +98,17 @@ export function Today() {
         {replan === 'done' && <p class="ok">{t('app.today.replanned')}</p>}
         {replan?.startsWith?.('error:') && <p class="error">{t('app.today.replan_failed')}</p>}
       </section>
-      <section class="card">
-        <h2>{t('app.today.tasks')}</h2>
-        {!tasks.length && <Empty>{t('app.today.no_tasks')}</Empty>}
-        <ul class="list">
-          {tasks.slice(0, 20).map((task) => (
-            <li><label class="check">
-              <input type="checkbox" onChange={() => write((c) => c.update('tasks', task.id, { done: true })).catch(() => {})} />
-              <span>{task.title}<small class="muted"> · {byId.get(task.customer_id)?.name} · {day(task.due_at)}</small></span>
-            </label></li>
-          ))}
-        </ul>
-      </section>
-      <section class="card">
-        <h2>{t('app.today.overdue')} <small class="muted">({overdue.length})</small></h2>
-        {!overdue.length && <Empty>{t('app.today.no_overdue')}</Empty>}
-        <ul class="list">
-          {overdue.slice(0, 10).map((c) => (
-            <li><a class="row" href={`#/customer/${c.id}`}><span>{c.name}</span><small class="muted">{c.last_visit_at ? day(c.last_visit_at) : t('app.customer.never')}</small></a></li>
-          ))}
-        </ul>
+      <ListCard title={t('app.today.tasks')} rows={tasks.slice(0, 20)} empty={t('app.today.no_tasks')} row={(task) => (
+        <li><label class="check">
+          <input type="checkbox" onChange={() => write((c) => c.update('tasks', task.id, { done: true })).catch(() => {})} />
+          <span>{task.title}<small class="muted"> · {byId.get(task.customer_id)?.name} · {day(task.due_at)}</small></span>
+        </label></li>
+      )} />
+      <ListCard title={<>{t('app.today.overdue')} <small class="muted">({overdue.length})</small></>} rows={overdue.slice(0, 10)} empty={t('app.today.no_overdue')} row={(c) => (
+        <li><a class="row" href={`#/customer/${c.id}`}><span>{c.name}</span><small class="muted">{c.last_visit_at ? day(c.last_visit_at) : t('app.customer.never')}</small></a></li>
+      )}>
         {overdue.length > 10 && <a class="button" href="#/customers?overdue=1">{t('app.today.all_overdue')}</a>}
-      </section>
+      </ListCard>
     </Screen>
   )
 }

@@ -2,10 +2,9 @@
  * outcome, notes, the next step (a task), check out. */
 import { useState } from 'preact/hooks'
 import { t, dateTime, number } from '../i18n.js'
-import { client, useData, write, go, nowIso } from '../store.js'
+import { client, useData, write, go, nowIso, isOpen } from '../store.js'
 import { position } from '../geo.js'
-import { Screen, Empty, Loading, Field } from '../ui.jsx'
-import { verification } from './customer.jsx'
+import { Screen, Empty, Loading, Field, verification, formText } from '../ui.jsx'
 
 const OUTCOMES = ['order', 'no_order', 'follow_up', 'not_available', 'closed']
 
@@ -22,13 +21,13 @@ export function VisitScreen({ id }) {
   if (data === null) return <Screen title={t('app.visit.title')} back testid="visit"><Empty>{t('app.customer.gone')}</Empty></Screen>
   const { visit: v, customer } = data
   const chosen = outcome ?? v.outcome
-  const open = v.check_in_at && !v.check_out_at && !['completed', 'cancelled', 'missed'].includes(v.status)
+  const open = isOpen(v)
   const mine = v.rep_id === client.user.id
   async function finish(event, checkOut) {
     event.preventDefault()
     const form = new FormData(event.target.form || event.target)
     setBusy(true)
-    const fields = { notes: String(form.get('notes') || '').trim() || null }
+    const fields = { notes: formText(form, 'notes') }
     if (chosen) fields.outcome = chosen
     if (checkOut) {
       let fix = null

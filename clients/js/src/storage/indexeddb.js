@@ -151,6 +151,7 @@ export class IndexedDBStorage extends MemoryStorage {
 
   /** Rewrite the store as a snapshot of large chunks and empty the log, atomically. */
   async _compact() {
+    /** @type {Record<string, any>[]} */
     const parts = []
     for (const [table, rows] of this.tables) {
       const records = [...rows.values()].map((row) => row.record)
@@ -161,7 +162,8 @@ export class IndexedDBStorage extends MemoryStorage {
     parts.push({ key: 'meta', entries: [...this.meta] })
     parts.push({ key: 'outbox', items: [...this.outbox.values()] })
     parts.push({ key: 'results', items: [...this.results.values()] })
-    const { log, snapshot } = { log: this.db.table('log'), snapshot: this.db.table('snapshot') }
+    const log = this.db.table('log')
+    const snapshot = this.db.table('snapshot')
     await this.db.transaction('rw', log, snapshot, async () => {
       await snapshot.clear()
       await snapshot.bulkPut(parts)

@@ -126,5 +126,3 @@ export function matches(v, value) {
   }
   return v === value
 }
-
-export {}
