@@ -35,14 +35,17 @@ export async function setLanguage(code) {
   document.documentElement.dir = RTL.includes(code) ? 'rtl' : 'ltr'
 }
 
-/** t('app.today.title'), t('app.sync.waiting', {count: 3}); numbers in the language's digits. */
+/** t('app.today.title'), t('app.sync.waiting', {count: 3}); numbers in the language's digits.
+ * In a right-to-left language each value is a bidi isolate (as Fluent does), so a time,
+ * a distance or a Latin name keeps its place instead of reordering the sentence around it. */
 export function t(key, vars) {
   let text = strings[key] ?? en[key] ?? key
   if (vars) {
+    const isolate = isRtl() ? (s) => `\u2068${s}\u2069` : (s) => s
     text = text.replace(/\{(\w+)\}/g, (match, name) => {
       if (!(name in vars)) return match
       const value = vars[name]
-      return typeof value === 'number' ? new Intl.NumberFormat(lang).format(value) : String(value)
+      return isolate(typeof value === 'number' ? new Intl.NumberFormat(lang).format(value) : String(value))
     })
   }
   return text
@@ -58,6 +61,13 @@ export const isRtl = () => RTL.includes(lang)
 export function time(iso, timeZone) {
   if (!iso) return ''
   return new Intl.DateTimeFormat(lang, { hour: '2-digit', minute: '2-digit', timeZone }).format(new Date(iso))
+}
+
+/** "08:05–08:20" as the language writes a range (its order and dash, right to left too). */
+export function timeRange(startIso, endIso, timeZone) {
+  if (!startIso || !endIso) return time(startIso || endIso, timeZone)
+  const format = new Intl.DateTimeFormat(lang, { hour: '2-digit', minute: '2-digit', timeZone })
+  return format.formatRange(new Date(startIso), new Date(endIso))
 }
 
 export function dateTime(iso) {

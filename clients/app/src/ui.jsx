@@ -57,7 +57,8 @@ function Nav() {
       {TABS.map(([name, icon]) => (
         <a href={`#/${name}`} class={here === name ? 'on' : ''} data-testid={`nav-${name}`} aria-current={here === name ? 'page' : undefined}>
           <span class="tab-icon" aria-hidden="true">{icon}</span>
-          <span class="tab-label">{t(`app.nav.${name}`)}{name === 'sync' && state.outbox > 0 ? <b class="badge" data-testid="outbox-badge">{number(state.outbox)}</b> : null}</span>
+          <span class="tab-label">{t(`app.nav.${name}`)}</span>
+          {name === 'sync' && state.outbox > 0 ? <b class="badge tab-badge" data-testid="outbox-badge">{number(state.outbox)}</b> : null}
         </a>
       ))}
     </nav>

@@ -1,7 +1,7 @@
 /* Today: the route plan's timeline (visits and the lunch break as steps), tasks due today,
  * customers overdue and not on the plan; navigation links; re-plan from here when online. */
 import { useEffect, useState } from 'preact/hooks'
-import { t, time, day, km, minutes } from '../i18n.js'
+import { t, time, timeRange, day, km, minutes } from '../i18n.js'
 import { client, useData, today, steps, isOverdue, state, write, changed, currentPlan } from '../store.js'
 import { position } from '../geo.js'
 import { Screen, Empty, Loading, ListCard } from '../ui.jsx'
@@ -74,13 +74,13 @@ export function Today() {
           <ol class="timeline" data-testid="timeline">
             {timeline.map((s, i) => s.kind === 'lunch' ? (
               <li class="step lunch" data-testid="step-lunch">
-                <span class="when">{time(s.arrival_at, tz)}–{time(s.departure_at, tz)}</span>
+                <span class="when">{timeRange(s.arrival_at, s.departure_at, tz)}</span>
                 <span class="what">☕ {t('app.today.lunch')}</span>
                 <span class="muted">{minutes(s.service_s)}{s.distance_m ? ` · ${km(s.distance_m)}` : ''}</span>
               </li>
             ) : (
               <li class={`step ${s.completed || visitedToday.has(s.customer_id) ? 'done' : ''}`} data-testid="step-visit">
-                <span class="when">{time(s.arrival_at, tz)}–{time(s.departure_at, tz)}</span>
+                <span class="when">{timeRange(s.arrival_at, s.departure_at, tz)}</span>
                 <a class="what" href={`#/customer/${s.customer_id}`}><span>{i + 1 - timeline.slice(0, i).filter((x) => x.kind === 'lunch').length}.</span><bdi>{byId.get(s.customer_id)?.name || s.name}</bdi></a>
                 <span class="muted">{km(s.distance_m)} · {minutes(s.travel_s)}{s.waiting_s ? ` · ${t('app.today.wait', { min: Math.round(s.waiting_s / 60) })}` : ''}</span>
               </li>
