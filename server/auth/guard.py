@@ -15,7 +15,7 @@ from sync import RecordStore
 from ..errors import ApiError
 from ..extensions import db
 from ..markers import ON_ENDED_SESSION, PUBLIC, marker
-from .sessions import session_error
+from .sessions import check_enabled, session_error
 from .tokens import decode_access_token
 
 #: One query for both, and territories only when a view asks: eager-loading them (and
@@ -56,8 +56,7 @@ def authenticate_request() -> None:
         if keep is not None:
             keep(user, device)
         raise session_error(device)
-    if not user.active or user.deleted_at is not None:
-        raise ApiError(401, "account_disabled", "This account is disabled.")
+    check_enabled(user)
     g.user, g.device, g.user_id = user, device, user_id
     g.pop("store", None)  # never a store made for an earlier request in this context
 
