@@ -16,7 +16,7 @@ from ..errors import ApiError
 from ..extensions import db
 from ..markers import ON_ENDED_SESSION, PUBLIC, marker
 from .sessions import check_enabled, session_error
-from .tokens import decode_access_token
+from .tokens import bearer_token, decode_access_token
 
 #: One query for both, and territories only when a view asks: eager-loading them (and
 #: their reps…) on every request cost more than many whole requests. Built once, with
@@ -36,11 +36,10 @@ def authenticate_request() -> None:
         return
     if request.url_rule is None:  # no such page: a 404 needs no token
         return
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    token = bearer_token(request.headers.get("Authorization", ""))
+    if token is None:
         raise ApiError(401, "unauthenticated", "Send an access token: Authorization: Bearer …")
-    claims = decode_access_token(current_app.config, token.strip())
+    claims = decode_access_token(current_app.config, token)
     try:
         session_id, user_id = uuid.UUID(claims["sid"]), uuid.UUID(claims["sub"])
     except (ValueError, TypeError, AttributeError) as exc:  # not UUID text, whatever the type
