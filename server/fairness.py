@@ -33,8 +33,8 @@ from typing import Any, ClassVar, Protocol
 
 from flask import Flask, g
 
-from .errors import ApiError
-from .markers import HEAVY, marker
+from .errors import ApiError, documented_errors
+from .markers import HEAVY, heavy, marker
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,16 @@ class HeavySettings:
                 raise ValueError(f"{field.name} must be a whole number ≥ 0, not {value!r}.")
         if self.lease_s < 1 or self.retry_after_s < 1:
             raise ValueError("lease_s and retry_after_s must be at least 1 second.")
+
+
+def heavy_view(blueprint: Any) -> Callable[[Callable], Callable]:
+    """`@heavy` and its `429 too_many_concurrent` in the API document, in one decorator:
+    a view that may answer 429 always says so."""
+
+    def decorate(view: Callable) -> Callable:
+        return heavy(documented_errors(blueprint, 429)(view))
+
+    return decorate
 
 
 class Slots(Protocol):

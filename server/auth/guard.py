@@ -15,8 +15,8 @@ from sync import RecordStore
 from ..errors import ApiError
 from ..extensions import db
 from ..markers import ON_ENDED_SESSION, PUBLIC, marker
-from .sessions import session_error
-from .tokens import decode_access_token
+from .sessions import check_enabled, session_error
+from .tokens import bearer_token, decode_access_token
 
 #: One query for both, and territories only when a view asks: eager-loading them (and
 #: their reps…) on every request cost more than many whole requests. Built once, with
@@ -36,11 +36,10 @@ def authenticate_request() -> None:
         return
     if request.url_rule is None:  # no such page: a 404 needs no token
         return
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    token = bearer_token(request.headers.get("Authorization", ""))
+    if token is None:
         raise ApiError(401, "unauthenticated", "Send an access token: Authorization: Bearer …")
-    claims = decode_access_token(current_app.config, token.strip())
+    claims = decode_access_token(current_app.config, token)
     try:
         session_id, user_id = uuid.UUID(claims["sid"]), uuid.UUID(claims["sub"])
     except (ValueError, TypeError, AttributeError) as exc:  # not UUID text, whatever the type
@@ -56,8 +55,7 @@ def authenticate_request() -> None:
         if keep is not None:
             keep(user, device)
         raise session_error(device)
-    if not user.active or user.deleted_at is not None:
-        raise ApiError(401, "account_disabled", "This account is disabled.")
+    check_enabled(user)
     g.user, g.device, g.user_id = user, device, user_id
     g.pop("store", None)  # never a store made for an earlier request in this context
 

@@ -106,6 +106,13 @@ def issue_pair(
     )
 
 
+def check_enabled(user: User) -> None:
+    """401 `account_disabled` for a disabled or deleted account: its tokens stop working
+    (an access token at once, not only when the session's refresh fails)."""
+    if not user.active or user.deleted_at is not None:
+        raise ApiError(401, "account_disabled", "This account is disabled.")
+
+
 def session_error(device: DeviceSession) -> ApiError:
     """The 401 a request of an ended session gets; `reason` says why it ended.
 
@@ -169,9 +176,7 @@ def rotate_refresh_token(
     device = session.get(DeviceSession, token.session_id)
     if device.ended_at is not None:
         raise session_error(device)
-    user = session.get(User, device.user_id)
-    if not user.active or user.deleted_at is not None:
-        raise ApiError(401, "account_disabled", "This account is disabled.")
+    check_enabled(session.get(User, device.user_id))
     if token.expires_at < now:
         raise ApiError(401, "token_expired", "The refresh token has expired; sign in again.")
     # Atomic spend: of two concurrent refreshes exactly one wins; the other waits for

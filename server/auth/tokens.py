@@ -13,6 +13,14 @@ from ..errors import ApiError
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "jti", "sid"]
 
 
+def bearer_token(authorization: str) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header (scheme in any case), or None:
+    one reading for users' access tokens and the metrics token."""
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
 def issue_access_token(config: dict[str, Any], user_id, session_id, now: datetime) -> str:
     claims = {
         "iss": config["JWT_ISSUER"],

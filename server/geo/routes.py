@@ -11,7 +11,7 @@ from sync import NotFound
 
 from ..auth.guard import store
 from ..extensions import db
-from ..markers import heavy
+from ..fairness import heavy_view
 from . import service
 from .schemas import CustomerGeoQuerySchema, FeatureCollectionSchema, RouteGeoQuerySchema
 
@@ -25,8 +25,7 @@ blp = Blueprint(
 
 @blp.route("/territories")
 class Territories(MethodView):
-    @heavy
-    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
+    @heavy_view(blp)
     @blp.response(200, FeatureCollectionSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
     def get(self):
@@ -36,8 +35,7 @@ class Territories(MethodView):
 
 @blp.route("/customers")
 class Customers(MethodView):
-    @heavy
-    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
+    @heavy_view(blp)
     @blp.arguments(CustomerGeoQuerySchema, location="query")
     @blp.response(200, FeatureCollectionSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
@@ -53,8 +51,7 @@ class Customers(MethodView):
 
 @blp.route("/reps")
 class Reps(MethodView):
-    @heavy
-    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
+    @heavy_view(blp)
     @blp.response(200, FeatureCollectionSchema)
     @blp.alt_response(401, response="UNAUTHORIZED")
     def get(self):

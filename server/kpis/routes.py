@@ -17,7 +17,7 @@ from ..auth.guard import store
 from ..config import section
 from ..errors import documented_errors
 from ..extensions import db
-from ..markers import heavy
+from ..fairness import heavy_view
 from ..route_plans.settings import RoutingSettings
 from . import service
 from .schemas import (
@@ -50,8 +50,7 @@ def _month(text: str | None, field_name: str = "month"):
 
 @blp.route("/kpis")
 class Kpis(MethodView):
-    @heavy
-    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
+    @heavy_view(blp)
     @blp.arguments(KpiQuerySchema, location="query")
     @blp.response(200, KpiReportSchema)
     @_errors

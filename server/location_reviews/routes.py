@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from domain.schemas import CustomerSchema
 
 from ..auth.guard import store
+from ..errors import documented_errors
 from ..extensions import db
 from . import service
 from .schemas import WaitingSchema
@@ -18,6 +19,8 @@ blp = Blueprint(
     url_prefix="/api/v1/location-reviews",
     description="Customer locations proposed in the field, approved or rejected by a manager.",
 )
+#: What approving or rejecting may answer besides the customer.
+_decision_errors = documented_errors(blp, 401, 403, 404, 409)
 
 
 @blp.route("")
@@ -33,10 +36,7 @@ class Waiting(MethodView):
 
 @blp.route("/<uuid:customer_id>/approve", methods=["POST"])
 @blp.response(200, CustomerSchema)
-@blp.alt_response(401, response="UNAUTHORIZED")
-@blp.alt_response(403, response="FORBIDDEN")
-@blp.alt_response(404, response="NOT_FOUND")
-@blp.alt_response(409, response="CONFLICT")
+@_decision_errors
 def approve(customer_id):
     """Approve: the proposed location becomes the customer's (or, for a customer created
     in the field, where it is); check-ins are verified against it from now on."""
@@ -47,10 +47,7 @@ def approve(customer_id):
 
 @blp.route("/<uuid:customer_id>/reject", methods=["POST"])
 @blp.response(200, CustomerSchema)
-@blp.alt_response(401, response="UNAUTHORIZED")
-@blp.alt_response(403, response="FORBIDDEN")
-@blp.alt_response(404, response="NOT_FOUND")
-@blp.alt_response(409, response="CONFLICT")
+@_decision_errors
 def reject(customer_id):
     """Reject a proposed move: the customer stays where it is."""
     customer = service.reject(store(), customer_id)

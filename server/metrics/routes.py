@@ -13,6 +13,7 @@ from flask import Response, current_app, request
 from flask_smorest import Blueprint
 from werkzeug.exceptions import NotFound
 
+from ..auth.tokens import bearer_token
 from ..errors import ApiError
 from ..markers import public, unmetered
 from .service import EXTENSION
@@ -41,10 +42,8 @@ def metrics():
     token = current_app.config.get("METRICS_TOKEN")
     if not token:
         raise NotFound()  # the same answer as any unknown path
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(
-        given.strip().encode(), token.encode()
-    ):
+    given = bearer_token(request.headers.get("Authorization", ""))
+    if given is None or not hmac.compare_digest(given.encode(), token.encode()):
         raise ApiError(401, "unauthenticated", "Send the metrics token: Authorization: Bearer …")
     body, content_type = current_app.extensions[EXTENSION].exposition()
     return Response(body, content_type=content_type)

@@ -21,7 +21,7 @@ from ..auth.guard import current_user, store
 from ..config import section
 from ..errors import documented_errors
 from ..extensions import db
-from ..markers import heavy
+from ..fairness import heavy_view
 from ..records.schemas import page_schema
 from ..records.service import list_records
 from .schemas import (
@@ -86,8 +86,7 @@ class RoutePlans(MethodView):
             db.session, RoutePlan, store().scope.where(RoutePlan), args, ("rep_id", "plan_date")
         )
 
-    @heavy
-    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
+    @heavy_view(blp)
     @blp.arguments(DayPlanRequestSchema)
     @blp.response(201, RoutePlanSchema)
     @_errors
@@ -112,8 +111,7 @@ class RoutePlans(MethodView):
 
 @blp.route("/team")
 class TeamPlans(MethodView):
-    @heavy
-    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
+    @heavy_view(blp)
     @blp.arguments(TeamPlanRequestSchema)
     @blp.response(201, PlanSetSchema)
     @_errors
@@ -126,8 +124,7 @@ class TeamPlans(MethodView):
 
 @blp.route("/week")
 class WeekPlans(MethodView):
-    @heavy
-    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
+    @heavy_view(blp)
     @blp.arguments(WeekPlanRequestSchema)
     @blp.response(201, PlanSetSchema)
     @_errors
@@ -158,8 +155,7 @@ class OnePlan(MethodView):
 
 @blp.route("/<uuid:plan_id>/reoptimize")
 class Reoptimize(MethodView):
-    @heavy
-    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
+    @heavy_view(blp)
     @blp.arguments(ReoptimizeRequestSchema)
     @blp.response(200, RoutePlanSchema)
     @_errors

@@ -475,17 +475,18 @@ class Planner:
             made += step["customer_id"] in completed
         return None
 
-    def _lunch_json(self, day: date, lunch: PlannedLunch) -> dict[str, Any]:
+    def _step_json(self, day: date, step: PlannedStop | PlannedLunch) -> dict[str, Any]:
+        """What a visit and the lunch break store alike: where, when, and the leg to it."""
         return {
-            "kind": LUNCH,
-            "lat": lunch.place.lat,
-            "lon": lunch.place.lon,
-            "arrival_at": utc_iso(self._at(day, lunch.arrival_s)),
-            "departure_at": utc_iso(self._at(day, lunch.departure_s)),
-            "waiting_s": lunch.waiting_s,
-            "service_s": lunch.service_s,
-            "travel_s": lunch.travel_s,
-            "distance_m": lunch.distance_m,
+            "kind": LUNCH if isinstance(step, PlannedLunch) else VISIT,
+            "lat": step.place.lat,
+            "lon": step.place.lon,
+            "arrival_at": utc_iso(self._at(day, step.arrival_s)),
+            "departure_at": utc_iso(self._at(day, step.departure_s)),
+            "waiting_s": step.waiting_s,
+            "service_s": step.service_s,
+            "travel_s": step.travel_s,
+            "distance_m": step.distance_m,
         }
 
     def _stop_from_json(self, stop: dict, midnight: datetime) -> PlannedStop:
@@ -540,20 +541,12 @@ class Planner:
             ).all()
         )
         stops = [
-            self._lunch_json(day, s)
+            self._step_json(day, s)
             if isinstance(s, PlannedLunch)
             else {
-                "kind": VISIT,
+                **self._step_json(day, s),
                 "customer_id": s.customer_id,
                 "name": names.get(uuid.UUID(s.customer_id), ""),
-                "lat": s.place.lat,
-                "lon": s.place.lon,
-                "arrival_at": utc_iso(self._at(day, s.arrival_s)),
-                "departure_at": utc_iso(self._at(day, s.departure_s)),
-                "waiting_s": s.waiting_s,
-                "service_s": s.service_s,
-                "travel_s": s.travel_s,
-                "distance_m": s.distance_m,
                 "locked": s.locked,
                 "completed": s.completed,
             }

@@ -52,7 +52,16 @@ blp = Blueprint(
 def pull(query):
     """Changes of your scope since `cursor` (none: from scratch); keep pulling while `has_more`."""
     check_schema_version(query["schema_version"])
-    puller = Puller(
+    result = _puller().pull(query.get("cursor"), query.get("limit"))
+    db.session.rollback()
+    note_sync("pull", "fieldsync", records=len(result.changes))
+    # Already JSON-ready: skip a second pass through the response schema.
+    return jsonify(result.to_json())
+
+
+def _puller() -> Puller:
+    """The caller's pull of their scope, as stored JSON, for this device (its cursor)."""
+    return Puller(
         db.session,
         current_user(),
         store().scope,
@@ -60,11 +69,6 @@ def pull(query):
         device_id=g.device.device_id,
         now=utc_now(),
     )
-    result = puller.pull(query.get("cursor"), query.get("limit"))
-    db.session.rollback()
-    note_sync("pull", "fieldsync", records=len(result.changes))
-    # Already JSON-ready: skip a second pass through the response schema.
-    return jsonify(result.to_json())
 
 
 @blp.route("/sync/pull/stream", methods=["GET"])
@@ -80,9 +84,7 @@ def pull_stream(query):
     round trip for a first sync on a slow link. Resume from the last line applied.
     """
     check_schema_version(query["schema_version"])
-    puller = Puller(
-        db.session, current_user(), store().scope, raw=True, device_id=g.device.device_id
-    )
+    puller = _puller()
     config = settings.current()
     limit = query.get("limit") or config.pull_stream_default_limit
     pages = pull_pages(

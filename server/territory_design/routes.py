@@ -13,7 +13,7 @@ from flask_smorest import Blueprint
 from ..auth.guard import store
 from ..errors import documented_errors
 from ..extensions import db
-from ..markers import heavy
+from ..fairness import heavy_view
 from . import service
 from .schemas import (
     ApplyProposalRequestSchema,
@@ -90,8 +90,7 @@ class Reassign(MethodView):
 
 @blp.route("/territory-balancer/proposals")
 class BalancerProposals(MethodView):
-    @heavy
-    @blp.alt_response(429, response="TOO_MANY_REQUESTS")
+    @heavy_view(blp)
     @blp.arguments(ProposalRequestSchema)
     @blp.response(200, ProposalSchema)
     @_errors
