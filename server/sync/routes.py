@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import chain
+
 from flask import Response, current_app, g, jsonify, request, stream_with_context
 from flask_smorest import Blueprint
 
@@ -94,8 +96,10 @@ def pull_stream(query):
     first = next(pages)
 
     def lines():
-        yield current_app.json.dumps(first.to_json()).encode() + b"\n"
-        for page in pages:
+        sent = 0
+        for page in chain((first,), pages):
+            sent += len(page.changes)
+            note_sync("pull", "fieldsync", records=sent)  # counted when the answer ends
             yield current_app.json.dumps(page.to_json()).encode() + b"\n"
 
     return Response(stream_with_context(lines()), mimetype="application/x-ndjson")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -143,3 +144,19 @@ def test_a_metrics_token_must_be_long_and_not_the_signing_key(app):
             create_app(
                 {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": "sqlite://", "METRICS_TOKEN": token}
             )
+
+
+def test_a_streamed_pull_counts_every_record_it_sent(measured, world):
+    client = measured.test_client()
+    login = client.post(
+        "/api/v1/auth/login",
+        json={"email": world.email("rep.a"), "password": "test-pass-2026", "device_id": "m2"},
+    )
+    headers = {"Authorization": f"Bearer {login.json['access_token']}"}
+    streamed = client.get(PULL + "/stream", query_string={"limit": 3}, headers=headers)
+    pages = [line for line in streamed.data.splitlines() if line]
+    assert len(pages) > 1
+    records = sum(len(json.loads(line)["changes"]) for line in pages)
+    found = samples(client)
+    assert value(found, "fieldsync_sync_pull_records_sum", protocol="fieldsync") == records
+    assert value(found, "fieldsync_sync_pull_bytes_sum", protocol="fieldsync") == len(streamed.data)
