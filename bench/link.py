@@ -66,7 +66,7 @@ from bench.common import (
 )
 from bench.link_fronts import ACCEPT, Nginx, Phone, PullRelay
 from bench.link_proxy import LINKS, LinkProxy, LinkStats
-from bench.peers import KINTO_AUTH
+from bench.peers import KINTO_AUTH, customer_mutation, push_body
 from bench.sync_bench import RssSampler
 
 PEERS = ("fieldsync-sqlite", "fieldsync-postgres", "kinto", "kinto-nginx")
@@ -200,22 +200,14 @@ class FieldsyncPeer:
 
     def _mutations(self, ids: list[str], who: str) -> dict:
         now = datetime.now(UTC).isoformat()
-        return {
-            "schema_version": 1,
-            "device_time": now,
-            "mutations": [
-                {
-                    "id": str(uuid.uuid4()),
-                    "table": "customers",
-                    "op": "update",
-                    "record_id": record_id,
-                    "base_version": self.versions[record_id],
-                    "changed_at": now,
-                    "fields": edit(who, i, self.round),
-                }
+        return push_body(
+            [
+                customer_mutation(
+                    "update", record_id, edit(who, i, self.round), now, self.versions[record_id]
+                )
                 for i, record_id in enumerate(ids)
-            ],
-        }
+            ]
+        )
 
     def _settle(self, results: list[dict]) -> None:
         for result in results:

@@ -57,7 +57,7 @@ from bench.common import (
     stop_server,
     worker_pids,
 )
-from bench.peers import customer, wide_customer
+from bench.peers import customer, customer_mutation, push_body, wide_customer
 
 KINDS = ("empty pull", "10-change pull")
 ENCODINGS = ("identity", "gzip")
@@ -186,12 +186,7 @@ def start_fieldsync(kind: str, workdir: Path) -> tuple[Peer, dict]:
         versions: dict[str, int] = {}
 
         def push(mutations: list[dict]) -> None:
-            body = {
-                "schema_version": 1,
-                "device_time": datetime.now(UTC).isoformat(),
-                "mutations": mutations,
-            }
-            status, reply, _, _ = client.call("POST", "/api/v1/sync/push", body)
+            status, reply, _, _ = client.call("POST", "/api/v1/sync/push", push_body(mutations))
             assert status == 200, reply
             for result in reply["results"]:
                 assert result["status"] == "applied", result
@@ -201,14 +196,7 @@ def start_fieldsync(kind: str, workdir: Path) -> tuple[Peer, dict]:
             now = datetime.now(UTC).isoformat()
             push(
                 [
-                    {
-                        "id": str(uuid.uuid4()),
-                        "table": "customers",
-                        "op": "create",
-                        "record_id": ids[i],
-                        "changed_at": now,
-                        "fields": customer(i),
-                    }
+                    customer_mutation("create", ids[i], customer(i), now)
                     for i in range(start, min(SEED, start + BATCH))
                 ]
             )
@@ -216,15 +204,13 @@ def start_fieldsync(kind: str, workdir: Path) -> tuple[Peer, dict]:
         now = datetime.now(UTC).isoformat()
         push(
             [
-                {
-                    "id": str(uuid.uuid4()),
-                    "table": "customers",
-                    "op": "update",
-                    "record_id": ids[i],
-                    "base_version": versions[ids[i]],
-                    "changed_at": now,
-                    "fields": {"notes": f"edit {i}: wants a callback"},
-                }
+                customer_mutation(
+                    "update",
+                    ids[i],
+                    {"notes": f"edit {i}: wants a callback"},
+                    now,
+                    versions[ids[i]],
+                )
                 for i in range(CHANGES)
             ]
         )
