@@ -381,6 +381,27 @@ def worker_pids(master: int) -> list[int]:
         return []
 
 
+#: Clock ticks per second, the unit of CPU time in /proc/<pid>/stat.
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """utime + stime of one process (all its threads); 0 once it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def tree_cpu_seconds(master: int) -> tuple[float, tuple[int, ...]]:
+    """CPU seconds of a gunicorn master and its workers, and the workers' pids (a worker
+    replaced between two readings takes its time with it: the caller checks)."""
+    workers = tuple(sorted(worker_pids(master)))
+    return process_cpu_seconds(master) + sum(map(process_cpu_seconds, workers)), workers
+
+
 # -- HTTP ------------------------------------------------------------------------------------
 
 _local = threading.local()

@@ -39,7 +39,6 @@ them, but the server and the proxy share the machine with whatever else runs.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import tempfile
 import time
@@ -62,7 +61,7 @@ from bench.common import (
     print_columns,
     start_server,
     stop_server,
-    worker_pids,
+    tree_cpu_seconds,
 )
 from bench.link_fronts import ACCEPT, Nginx, Phone, PullRelay
 from bench.link_proxy import LINKS, LinkProxy, LinkStats
@@ -414,18 +413,6 @@ def first_sync_variants(
     return found
 
 
-def server_cpu(pid: int) -> float:
-    """CPU seconds (user + system) the gunicorn master and its workers have used so far."""
-    ticks = 0
-    for p in [pid, *worker_pids(pid)]:
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
 def compression_cpu(peer: FieldsyncPeer, server_pid: int) -> dict[str, tuple[float, float]]:
     """Server CPU per first sync and per 10 empty pulls, uncompressed and as a phone asks
     (`Accept-Encoding: zstd, br, gzip`): medians of interleaved runs, on 127.0.0.1."""
@@ -437,9 +424,9 @@ def compression_cpu(peer: FieldsyncPeer, server_pid: int) -> dict[str, tuple[flo
                 ("first sync", lambda phone=phone: peer.first_sync(phone)),
                 ("10 empty pulls", lambda phone=phone: [peer.empty_pull(phone) for _ in range(10)]),
             ):
-                before = server_cpu(server_pid)
+                before = tree_cpu_seconds(server_pid)[0]
                 work()
-                cpu.setdefault((what, accept), []).append(server_cpu(server_pid) - before)
+                cpu.setdefault((what, accept), []).append(tree_cpu_seconds(server_pid)[0] - before)
             phone.close()
     return {
         what: (statistics.median(cpu[(what, "identity")]), statistics.median(cpu[(what, ACCEPT)]))

@@ -31,7 +31,6 @@ from __future__ import annotations
 import gzip
 import http.client
 import json
-import os
 import statistics
 import time
 import uuid
@@ -53,9 +52,10 @@ from bench.common import (
     load_sync_data,
     login,
     print_columns,
+    process_cpu_seconds,
     start_server,
     stop_server,
-    worker_pids,
+    tree_cpu_seconds,
 )
 from bench.peers import customer, customer_mutation, push_body, wide_customer
 
@@ -66,27 +66,9 @@ SEED = 500
 BATCH = 100
 FS_DATABASE = "fs_peers_cpu"
 KINTO_DATABASE = "kinto_bench_cpu"
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 # -- CPU time from /proc -------------------------------------------------------------------
-
-
-def process_cpu_seconds(pid: int) -> float:
-    """utime + stime of one process (all its threads); 0 once it is gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return 0.0
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def tree_cpu_seconds(master: int) -> tuple[float, tuple[int, ...]]:
-    """CPU seconds of a gunicorn master and its workers, and the workers' pids (a worker
-    replaced between two readings takes its time with it: the caller checks)."""
-    workers = tuple(sorted(worker_pids(master)))
-    return process_cpu_seconds(master) + sum(map(process_cpu_seconds, workers)), workers
 
 
 def backend_pids(database: str | None) -> list[int]:
