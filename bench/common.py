@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -360,6 +360,26 @@ def start_server(
         stop_server(server)
         raise
     return server, port
+
+
+@contextlib.contextmanager
+def seeded_server(
+    kind: str, workdir: Path, database: str, sizes: Sizes
+) -> Iterator[tuple[dict, int, subprocess.Popen]]:
+    """A fieldsync peer for the block: `load_sync_data` on a fresh `kind` database, served
+    (one worker on SQLite, two on PostgreSQL); yields the data, port and server, then stops
+    the server and drops the PostgreSQL database."""
+    url = database_url(kind, workdir, database)
+    try:
+        data = load_sync_data(url, sizes)
+        server, port = start_server(url, 1 if kind == "sqlite" else 2, workdir)
+        try:
+            yield data, port, server
+        finally:
+            stop_server(server)
+    finally:
+        if kind == "postgres":
+            drop_database(database)
 
 
 def stop_server(server: subprocess.Popen, timeout: float = 30) -> None:

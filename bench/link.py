@@ -54,12 +54,9 @@ from urllib.parse import urlencode, urlsplit
 from bench import peers_kinto
 from bench.common import (
     Sizes,
-    database_url,
-    drop_database,
-    load_sync_data,
     login,
     print_columns,
-    start_server,
+    seeded_server,
     stop_server,
     tree_cpu_seconds,
 )
@@ -450,36 +447,26 @@ def today_bytes(peer: FieldsyncPeer) -> Measure:
 def run_fieldsync(
     kind: str, args: argparse.Namespace, workdir: Path, report: dict
 ) -> list[tuple[str, dict]]:
-    url = database_url(kind, workdir, FS_DATABASE)
-    try:
-        data = load_sync_data(url, Sizes(args.records, args.records, 10, 0))
+    sizes = Sizes(args.records, args.records, 10, 0)
+    with seeded_server(kind, workdir, FS_DATABASE, sizes) as (data, port, server):
         print(f"  loaded in {data['load_s']:.0f} s", flush=True)
-        server, port = start_server(url, 1 if kind == "sqlite" else 2, workdir)
-        try:
-            first = PULL if args.pages else STREAM
-            peer = FieldsyncPeer(
-                port, data["rep"], data["admin"], args.gzip_push, first, args.separate_pull
-            )
-            peer.keep_records()
-            name = f"fieldsync-{kind}"
-            for key in args.links if name in args.peers else ():
-                report["outcomes"][(name, key)] = found = over_link(
-                    peer, port, key, runs(args, key), 1
-                )
-                progress(name, key, found)
-            if name in args.peers and kind == "sqlite":
-                report["today"] = today_bytes(peer)
-                report["cpu"] = compression_cpu(peer, server.pid)
-                if not args.no_variants:
-                    slow = [key for key in args.links if key != "4g"] or args.links
-                    report["variants"] = first_sync_variants(peer, server.pid, slow, args.quick)
-                    print("  first-sync variants: done", flush=True)
-            return peer.records
-        finally:
-            stop_server(server)
-    finally:
-        if kind == "postgres":
-            drop_database(FS_DATABASE)
+        first = PULL if args.pages else STREAM
+        peer = FieldsyncPeer(
+            port, data["rep"], data["admin"], args.gzip_push, first, args.separate_pull
+        )
+        peer.keep_records()
+        name = f"fieldsync-{kind}"
+        for key in args.links if name in args.peers else ():
+            report["outcomes"][(name, key)] = found = over_link(peer, port, key, runs(args, key), 1)
+            progress(name, key, found)
+        if name in args.peers and kind == "sqlite":
+            report["today"] = today_bytes(peer)
+            report["cpu"] = compression_cpu(peer, server.pid)
+            if not args.no_variants:
+                slow = [key for key in args.links if key != "4g"] or args.links
+                report["variants"] = first_sync_variants(peer, server.pid, slow, args.quick)
+                print("  first-sync variants: done", flush=True)
+        return peer.records
 
 
 def run_kinto(

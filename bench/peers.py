@@ -52,13 +52,11 @@ from bench import peers_kinto
 from bench.common import (
     Sizes,
     create_database,
-    database_url,
     drop_database,
-    load_sync_data,
     login,
     percentile,
     print_columns,
-    start_server,
+    seeded_server,
     stop_server,
 )
 
@@ -297,18 +295,10 @@ def fieldsync_workload(port: int, email: str, records: int, updates: int) -> dic
 
 
 def run_fieldsync(kind: str, sizes: tuple[int, int], workdir: Path) -> dict[str, Step]:
-    url = database_url(kind, workdir, FS_DATABASE)
-    try:
-        # One team, one rep and their territory through the write path; no customers.
-        data = load_sync_data(url, Sizes(rep_records=0, admin_records=0, devices=10, mutations=0))
-        server, port = start_server(url, 1 if kind == "sqlite" else 2, workdir)
-        try:
-            return fieldsync_workload(port, data["rep"], *sizes)
-        finally:
-            stop_server(server)
-    finally:
-        if kind == "postgres":
-            drop_database(FS_DATABASE)
+    # One team, one rep and their territory through the write path; no customers.
+    team = Sizes(rep_records=0, admin_records=0, devices=10, mutations=0)
+    with seeded_server(kind, workdir, FS_DATABASE, team) as (data, port, _):
+        return fieldsync_workload(port, data["rep"], *sizes)
 
 
 # -- Kinto ----------------------------------------------------------------------------------
