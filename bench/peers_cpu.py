@@ -28,6 +28,7 @@ encoding came back).
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import http.client
 import json
@@ -47,13 +48,11 @@ from bench.common import (
     PG_ADMIN_URL,
     Sizes,
     create_database,
-    database_url,
     drop_database,
-    load_sync_data,
     login,
     print_columns,
     process_cpu_seconds,
-    start_server,
+    seeded_server,
     stop_server,
     tree_cpu_seconds,
 )
@@ -147,11 +146,14 @@ class Peer:
 
 def start_fieldsync(kind: str, workdir: Path) -> tuple[Peer, dict]:
     """fieldsync seeded through the rep's pushes; also returns one customer as pulled."""
-    url = database_url(kind, workdir, FS_DATABASE)
-    cleanup = [lambda: drop_database(FS_DATABASE)] if kind == "postgres" else []
-    data = load_sync_data(url, Sizes(rep_records=0, admin_records=0, devices=10, mutations=0))
-    server, port = start_server(url, 1 if kind == "sqlite" else 2, workdir)
-    token = login(port, data["rep"], f"peers-cpu-{uuid.uuid4()}")
+    team = Sizes(rep_records=0, admin_records=0, devices=10, mutations=0)
+    running = contextlib.ExitStack()  # closed by `peer.close()`: server stopped, database dropped
+    data, port, server = running.enter_context(seeded_server(kind, workdir, FS_DATABASE, team))
+    try:
+        token = login(port, data["rep"], f"peers-cpu-{uuid.uuid4()}")
+    except BaseException:
+        running.close()
+        raise
     client = Client(port, {"Authorization": f"Bearer {token}"})
     peer = Peer(
         f"fieldsync-{kind}",
@@ -161,7 +163,7 @@ def start_fieldsync(kind: str, workdir: Path) -> tuple[Peer, dict]:
         {},
         lambda page: sum(1 for c in page["changes"] if c.get("table") == "customers"),
         FS_DATABASE if kind == "postgres" else None,
-        cleanup=cleanup,
+        cleanup=[running.close],
     )
     try:
         ids = [str(uuid.uuid4()) for _ in range(SEED)]
