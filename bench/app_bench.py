@@ -28,8 +28,17 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from bench.common import PASSWORD, ROOT, find_chromium, start_server, stop_server
-from bench.sdk_bench import BUSY_LOOP, REP, build, in_browser, proxy_server, scope_records, seed
+from bench.common import PASSWORD, ROOT, start_server, stop_server
+from bench.sdk_bench import (
+    BUSY_LOOP,
+    REP,
+    build,
+    chromium_path,
+    in_browser,
+    proxy_server,
+    scope_records,
+    seed,
+)
 
 DIST = ROOT / "clients" / "app" / "dist"
 CPU_SLOWDOWN = 4
@@ -149,9 +158,7 @@ def main() -> None:
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
-    chromium = find_chromium()
-    if chromium is None:
-        raise SystemExit("Chromium is not installed: apt-get install -y chromium")
+    chromium = chromium_path()
     sizes = bundle_sizes()
     sdk = (ROOT / "bench" / "sdk" / "node_modules").is_dir()
     if sdk:

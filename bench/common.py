@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -362,6 +362,26 @@ def start_server(
     return server, port
 
 
+@contextlib.contextmanager
+def seeded_server(
+    kind: str, workdir: Path, database: str, sizes: Sizes
+) -> Iterator[tuple[dict, int, subprocess.Popen]]:
+    """A fieldsync peer for the block: `load_sync_data` on a fresh `kind` database, served
+    (one worker on SQLite, two on PostgreSQL); yields the data, port and server, then stops
+    the server and drops the PostgreSQL database."""
+    url = database_url(kind, workdir, database)
+    try:
+        data = load_sync_data(url, sizes)
+        server, port = start_server(url, 1 if kind == "sqlite" else 2, workdir)
+        try:
+            yield data, port, server
+        finally:
+            stop_server(server)
+    finally:
+        if kind == "postgres":
+            drop_database(database)
+
+
 def stop_server(server: subprocess.Popen, timeout: float = 30) -> None:
     """SIGTERM the server's process group; SIGKILL it if it is not gone in `timeout` s."""
     if server.poll() is None:
@@ -379,6 +399,27 @@ def worker_pids(master: int) -> list[int]:
         return [int(p) for p in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
     except OSError:
         return []
+
+
+#: Clock ticks per second, the unit of CPU time in /proc/<pid>/stat.
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """utime + stime of one process (all its threads); 0 once it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def tree_cpu_seconds(master: int) -> tuple[float, tuple[int, ...]]:
+    """CPU seconds of a gunicorn master and its workers, and the workers' pids (a worker
+    replaced between two readings takes its time with it: the caller checks)."""
+    workers = tuple(sorted(worker_pids(master)))
+    return process_cpu_seconds(master) + sum(map(process_cpu_seconds, workers)), workers
 
 
 # -- HTTP ------------------------------------------------------------------------------------

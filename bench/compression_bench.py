@@ -26,7 +26,6 @@ import argparse
 import gzip
 import http.client
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -36,10 +35,12 @@ from pathlib import Path
 import brotli
 
 from bench.common import (
+    TICKS,
     create_database,
     drop_database,
     migrated_app,
     print_columns,
+    process_cpu_seconds,
     start_server,
     stop_server,
     worker_pids,
@@ -231,12 +232,6 @@ def dispose(app) -> None:
         db.engine.dispose()
 
 
-def _ticks(pid: int) -> int:
-    """utime + stime of process `pid`, in clock ticks (all its threads)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
-
-
 def _get(port: int, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     try:
@@ -262,34 +257,34 @@ def live(url: str, args: argparse.Namespace, codings: tuple[str, ...]) -> None:
             token = json.loads(conn.getresponse().read())["access_token"]
             conn.close()
             path = "/api/v1/sync/pull?limit=5000&schema_version=1"
-            ticks: dict[str, list[float]] = {c: [] for c in codings}
+            cpu: dict[str, list[float]] = {c: [] for c in codings}
             wire: dict[str, int] = {}
             for _ in range(max(1, args.runs // 2)):
                 for coding in codings:
                     headers = {"Authorization": f"Bearer {token}", "Accept-Encoding": coding}
-                    before = _ticks(worker)
+                    before = process_cpu_seconds(worker)
                     for _ in range(block):
                         status, data = _get(port, path, headers)
                         assert status == 200, status
-                    ticks[coding].append((_ticks(worker) - before) / block)
+                    cpu[coding].append((process_cpu_seconds(worker) - before) / block)
                     wire[coding] = len(data)
         finally:
             stop_server(server)
-    tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
-    plain = statistics.mean(ticks["identity"])
+    tick_ms = 1000 / TICKS
+    plain = statistics.mean(cpu["identity"])
     rows = [("coding", "bytes", "worker CPU ms per first sync (mean)", "added")]
     for coding in codings:
-        mean = statistics.mean(ticks[coding])
+        mean = statistics.mean(cpu[coding])
         rows.append(
             (
                 coding,
                 f"{wire[coding]:,}",
-                f"{mean * tick_ms:.1f}",
+                f"{mean * 1000:.1f}",
                 "" if coding == "identity" else f"{(mean - plain) / plain:+.1%}",
             )
         )
     print(
-        f"\nOver HTTP (gunicorn, 1 worker, {args.db}): {len(ticks['identity']) * block} first "
+        f"\nOver HTTP (gunicorn, 1 worker, {args.db}): {len(cpu['identity']) * block} first "
         f"syncs per coding in blocks of {block}, interleaved; CPU in {tick_ms:.0f} ms ticks"
     )
     print_columns(rows)

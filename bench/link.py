@@ -39,7 +39,6 @@ them, but the server and the proxy share the machine with whatever else runs.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import tempfile
 import time
@@ -55,18 +54,15 @@ from urllib.parse import urlencode, urlsplit
 from bench import peers_kinto
 from bench.common import (
     Sizes,
-    database_url,
-    drop_database,
-    load_sync_data,
     login,
     print_columns,
-    start_server,
+    seeded_server,
     stop_server,
-    worker_pids,
+    tree_cpu_seconds,
 )
 from bench.link_fronts import ACCEPT, Nginx, Phone, PullRelay
 from bench.link_proxy import LINKS, LinkProxy, LinkStats
-from bench.peers import KINTO_AUTH
+from bench.peers import KINTO_AUTH, customer_mutation, push_body
 from bench.sync_bench import RssSampler
 
 PEERS = ("fieldsync-sqlite", "fieldsync-postgres", "kinto", "kinto-nginx")
@@ -200,22 +196,14 @@ class FieldsyncPeer:
 
     def _mutations(self, ids: list[str], who: str) -> dict:
         now = datetime.now(UTC).isoformat()
-        return {
-            "schema_version": 1,
-            "device_time": now,
-            "mutations": [
-                {
-                    "id": str(uuid.uuid4()),
-                    "table": "customers",
-                    "op": "update",
-                    "record_id": record_id,
-                    "base_version": self.versions[record_id],
-                    "changed_at": now,
-                    "fields": edit(who, i, self.round),
-                }
+        return push_body(
+            [
+                customer_mutation(
+                    "update", record_id, edit(who, i, self.round), now, self.versions[record_id]
+                )
                 for i, record_id in enumerate(ids)
-            ],
-        }
+            ]
+        )
 
     def _settle(self, results: list[dict]) -> None:
         for result in results:
@@ -422,18 +410,6 @@ def first_sync_variants(
     return found
 
 
-def server_cpu(pid: int) -> float:
-    """CPU seconds (user + system) the gunicorn master and its workers have used so far."""
-    ticks = 0
-    for p in [pid, *worker_pids(pid)]:
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
 def compression_cpu(peer: FieldsyncPeer, server_pid: int) -> dict[str, tuple[float, float]]:
     """Server CPU per first sync and per 10 empty pulls, uncompressed and as a phone asks
     (`Accept-Encoding: zstd, br, gzip`): medians of interleaved runs, on 127.0.0.1."""
@@ -445,9 +421,9 @@ def compression_cpu(peer: FieldsyncPeer, server_pid: int) -> dict[str, tuple[flo
                 ("first sync", lambda phone=phone: peer.first_sync(phone)),
                 ("10 empty pulls", lambda phone=phone: [peer.empty_pull(phone) for _ in range(10)]),
             ):
-                before = server_cpu(server_pid)
+                before = tree_cpu_seconds(server_pid)[0]
                 work()
-                cpu.setdefault((what, accept), []).append(server_cpu(server_pid) - before)
+                cpu.setdefault((what, accept), []).append(tree_cpu_seconds(server_pid)[0] - before)
             phone.close()
     return {
         what: (statistics.median(cpu[(what, "identity")]), statistics.median(cpu[(what, ACCEPT)]))
@@ -471,36 +447,26 @@ def today_bytes(peer: FieldsyncPeer) -> Measure:
 def run_fieldsync(
     kind: str, args: argparse.Namespace, workdir: Path, report: dict
 ) -> list[tuple[str, dict]]:
-    url = database_url(kind, workdir, FS_DATABASE)
-    try:
-        data = load_sync_data(url, Sizes(args.records, args.records, 10, 0))
+    sizes = Sizes(args.records, args.records, 10, 0)
+    with seeded_server(kind, workdir, FS_DATABASE, sizes) as (data, port, server):
         print(f"  loaded in {data['load_s']:.0f} s", flush=True)
-        server, port = start_server(url, 1 if kind == "sqlite" else 2, workdir)
-        try:
-            first = PULL if args.pages else STREAM
-            peer = FieldsyncPeer(
-                port, data["rep"], data["admin"], args.gzip_push, first, args.separate_pull
-            )
-            peer.keep_records()
-            name = f"fieldsync-{kind}"
-            for key in args.links if name in args.peers else ():
-                report["outcomes"][(name, key)] = found = over_link(
-                    peer, port, key, runs(args, key), 1
-                )
-                progress(name, key, found)
-            if name in args.peers and kind == "sqlite":
-                report["today"] = today_bytes(peer)
-                report["cpu"] = compression_cpu(peer, server.pid)
-                if not args.no_variants:
-                    slow = [key for key in args.links if key != "4g"] or args.links
-                    report["variants"] = first_sync_variants(peer, server.pid, slow, args.quick)
-                    print("  first-sync variants: done", flush=True)
-            return peer.records
-        finally:
-            stop_server(server)
-    finally:
-        if kind == "postgres":
-            drop_database(FS_DATABASE)
+        first = PULL if args.pages else STREAM
+        peer = FieldsyncPeer(
+            port, data["rep"], data["admin"], args.gzip_push, first, args.separate_pull
+        )
+        peer.keep_records()
+        name = f"fieldsync-{kind}"
+        for key in args.links if name in args.peers else ():
+            report["outcomes"][(name, key)] = found = over_link(peer, port, key, runs(args, key), 1)
+            progress(name, key, found)
+        if name in args.peers and kind == "sqlite":
+            report["today"] = today_bytes(peer)
+            report["cpu"] = compression_cpu(peer, server.pid)
+            if not args.no_variants:
+                slow = [key for key in args.links if key != "4g"] or args.links
+                report["variants"] = first_sync_variants(peer, server.pid, slow, args.quick)
+                print("  first-sync variants: done", flush=True)
+        return peer.records
 
 
 def run_kinto(

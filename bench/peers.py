@@ -52,13 +52,11 @@ from bench import peers_kinto
 from bench.common import (
     Sizes,
     create_database,
-    database_url,
     drop_database,
-    load_sync_data,
     login,
     percentile,
     print_columns,
-    start_server,
+    seeded_server,
     stop_server,
 )
 
@@ -182,6 +180,32 @@ def edit(i: int) -> dict:
     return {"notes": f"edit {i}: wants a callback", "phone": f"+84 91 {i:07d}"}
 
 
+def customer_mutation(
+    op: str, record_id: str, fields: dict, changed_at: str, base_version: int | None = None
+) -> dict:
+    """One pushed change of a customer, as a phone sends it: the shape every bench pushes."""
+    mutation = {
+        "id": str(uuid.uuid4()),
+        "table": "customers",
+        "op": op,
+        "record_id": record_id,
+        "changed_at": changed_at,
+        "fields": fields,
+    }
+    if base_version is not None:
+        mutation["base_version"] = base_version
+    return mutation
+
+
+def push_body(mutations: list[dict]) -> dict:
+    """A `/sync/push` request of `mutations`, sent now."""
+    return {
+        "schema_version": 1,
+        "device_time": datetime.now(UTC).isoformat(),
+        "mutations": mutations,
+    }
+
+
 def timed(step: Step, work) -> Step:
     started = time.perf_counter()
     work()
@@ -217,12 +241,7 @@ def fieldsync_workload(port: int, email: str, records: int, updates: int) -> dic
     state: dict[str, str] = {}
 
     def push(mutations: list[dict], step: Step) -> None:
-        body = {
-            "schema_version": 1,
-            "device_time": datetime.now(UTC).isoformat(),
-            "mutations": mutations,
-        }
-        status, reply, _ = client.call("POST", "/api/v1/sync/push", body, step)
+        status, reply, _ = client.call("POST", "/api/v1/sync/push", push_body(mutations), step)
         assert status == 200, reply
         for result in reply["results"]:
             assert result["status"] == "applied", result
@@ -234,14 +253,7 @@ def fieldsync_workload(port: int, email: str, records: int, updates: int) -> dic
             now = datetime.now(UTC).isoformat()
             push(
                 [
-                    {
-                        "id": str(uuid.uuid4()),
-                        "table": "customers",
-                        "op": "create",
-                        "record_id": ids[i],
-                        "changed_at": now,
-                        "fields": customer(i),
-                    }
+                    customer_mutation("create", ids[i], customer(i), now)
                     for i in range(start, min(records, start + BATCH))
                 ],
                 steps["create"],
@@ -263,15 +275,7 @@ def fieldsync_workload(port: int, email: str, records: int, updates: int) -> dic
             now = datetime.now(UTC).isoformat()
             push(
                 [
-                    {
-                        "id": str(uuid.uuid4()),
-                        "table": "customers",
-                        "op": "update",
-                        "record_id": ids[i],
-                        "base_version": versions[ids[i]],
-                        "changed_at": now,
-                        "fields": edit(i),
-                    }
+                    customer_mutation("update", ids[i], edit(i), now, versions[ids[i]])
                     for i in range(start, min(updates, start + BATCH))
                 ],
                 steps["update"],
@@ -291,18 +295,10 @@ def fieldsync_workload(port: int, email: str, records: int, updates: int) -> dic
 
 
 def run_fieldsync(kind: str, sizes: tuple[int, int], workdir: Path) -> dict[str, Step]:
-    url = database_url(kind, workdir, FS_DATABASE)
-    try:
-        # One team, one rep and their territory through the write path; no customers.
-        data = load_sync_data(url, Sizes(rep_records=0, admin_records=0, devices=10, mutations=0))
-        server, port = start_server(url, 1 if kind == "sqlite" else 2, workdir)
-        try:
-            return fieldsync_workload(port, data["rep"], *sizes)
-        finally:
-            stop_server(server)
-    finally:
-        if kind == "postgres":
-            drop_database(FS_DATABASE)
+    # One team, one rep and their territory through the write path; no customers.
+    team = Sizes(rep_records=0, admin_records=0, devices=10, mutations=0)
+    with seeded_server(kind, workdir, FS_DATABASE, team) as (data, port, _):
+        return fieldsync_workload(port, data["rep"], *sizes)
 
 
 # -- Kinto ----------------------------------------------------------------------------------

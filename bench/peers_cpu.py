@@ -28,10 +28,10 @@ encoding came back).
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import http.client
 import json
-import os
 import statistics
 import time
 import uuid
@@ -48,16 +48,15 @@ from bench.common import (
     PG_ADMIN_URL,
     Sizes,
     create_database,
-    database_url,
     drop_database,
-    load_sync_data,
     login,
     print_columns,
-    start_server,
+    process_cpu_seconds,
+    seeded_server,
     stop_server,
-    worker_pids,
+    tree_cpu_seconds,
 )
-from bench.peers import customer, wide_customer
+from bench.peers import customer, customer_mutation, push_body, wide_customer
 
 KINDS = ("empty pull", "10-change pull")
 ENCODINGS = ("identity", "gzip")
@@ -66,27 +65,9 @@ SEED = 500
 BATCH = 100
 FS_DATABASE = "fs_peers_cpu"
 KINTO_DATABASE = "kinto_bench_cpu"
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 # -- CPU time from /proc -------------------------------------------------------------------
-
-
-def process_cpu_seconds(pid: int) -> float:
-    """utime + stime of one process (all its threads); 0 once it is gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return 0.0
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def tree_cpu_seconds(master: int) -> tuple[float, tuple[int, ...]]:
-    """CPU seconds of a gunicorn master and its workers, and the workers' pids (a worker
-    replaced between two readings takes its time with it: the caller checks)."""
-    workers = tuple(sorted(worker_pids(master)))
-    return process_cpu_seconds(master) + sum(map(process_cpu_seconds, workers)), workers
 
 
 def backend_pids(database: str | None) -> list[int]:
@@ -165,11 +146,14 @@ class Peer:
 
 def start_fieldsync(kind: str, workdir: Path) -> tuple[Peer, dict]:
     """fieldsync seeded through the rep's pushes; also returns one customer as pulled."""
-    url = database_url(kind, workdir, FS_DATABASE)
-    cleanup = [lambda: drop_database(FS_DATABASE)] if kind == "postgres" else []
-    data = load_sync_data(url, Sizes(rep_records=0, admin_records=0, devices=10, mutations=0))
-    server, port = start_server(url, 1 if kind == "sqlite" else 2, workdir)
-    token = login(port, data["rep"], f"peers-cpu-{uuid.uuid4()}")
+    team = Sizes(rep_records=0, admin_records=0, devices=10, mutations=0)
+    running = contextlib.ExitStack()  # closed by `peer.close()`: server stopped, database dropped
+    data, port, server = running.enter_context(seeded_server(kind, workdir, FS_DATABASE, team))
+    try:
+        token = login(port, data["rep"], f"peers-cpu-{uuid.uuid4()}")
+    except BaseException:
+        running.close()
+        raise
     client = Client(port, {"Authorization": f"Bearer {token}"})
     peer = Peer(
         f"fieldsync-{kind}",
@@ -179,19 +163,14 @@ def start_fieldsync(kind: str, workdir: Path) -> tuple[Peer, dict]:
         {},
         lambda page: sum(1 for c in page["changes"] if c.get("table") == "customers"),
         FS_DATABASE if kind == "postgres" else None,
-        cleanup=cleanup,
+        cleanup=[running.close],
     )
     try:
         ids = [str(uuid.uuid4()) for _ in range(SEED)]
         versions: dict[str, int] = {}
 
         def push(mutations: list[dict]) -> None:
-            body = {
-                "schema_version": 1,
-                "device_time": datetime.now(UTC).isoformat(),
-                "mutations": mutations,
-            }
-            status, reply, _, _ = client.call("POST", "/api/v1/sync/push", body)
+            status, reply, _, _ = client.call("POST", "/api/v1/sync/push", push_body(mutations))
             assert status == 200, reply
             for result in reply["results"]:
                 assert result["status"] == "applied", result
@@ -201,14 +180,7 @@ def start_fieldsync(kind: str, workdir: Path) -> tuple[Peer, dict]:
             now = datetime.now(UTC).isoformat()
             push(
                 [
-                    {
-                        "id": str(uuid.uuid4()),
-                        "table": "customers",
-                        "op": "create",
-                        "record_id": ids[i],
-                        "changed_at": now,
-                        "fields": customer(i),
-                    }
+                    customer_mutation("create", ids[i], customer(i), now)
                     for i in range(start, min(SEED, start + BATCH))
                 ]
             )
@@ -216,15 +188,13 @@ def start_fieldsync(kind: str, workdir: Path) -> tuple[Peer, dict]:
         now = datetime.now(UTC).isoformat()
         push(
             [
-                {
-                    "id": str(uuid.uuid4()),
-                    "table": "customers",
-                    "op": "update",
-                    "record_id": ids[i],
-                    "base_version": versions[ids[i]],
-                    "changed_at": now,
-                    "fields": {"notes": f"edit {i}: wants a callback"},
-                }
+                customer_mutation(
+                    "update",
+                    ids[i],
+                    {"notes": f"edit {i}: wants a callback"},
+                    now,
+                    versions[ids[i]],
+                )
                 for i in range(CHANGES)
             ]
         )

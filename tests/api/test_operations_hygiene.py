@@ -11,7 +11,7 @@ from sqlalchemy import event, make_url
 
 from server import create_app
 from server.extensions import db
-from tests.support.databases import TEST_CONFIG, dispose, on_postgres
+from tests.support.databases import TEST_CONFIG, dispose, on_postgres, recorded_statements
 from tests.support.sync_calls import PULL
 
 LOGIN = "/api/v1/auth/login"
@@ -154,19 +154,9 @@ def test_naming_the_user_in_the_log_reads_nothing_more_from_the_database(logged_
     token = sign_in(client, world.email("rep.a")).json["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
     cursor = client.get(PULL, query_string={"limit": 5000}, headers=headers).json["cursor"]
-    statements: list[str] = []
-
-    def seen(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with recorded_statements(app) as statements:
         assert (
             client.get(PULL, query_string={"cursor": cursor}, headers=headers).json["changes"] == []
         )
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
     users_read = [s for s in statements if "users" in s]
     assert len(users_read) == 1, users_read  # the token's check, joined with its session

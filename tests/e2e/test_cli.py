@@ -5,16 +5,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 
 import pytest
 import yaml
 
+from bench.common import wait_http
 from tests.support import ROOT
 from tests.support.databases import own_database
-from tests.support.live_server import free_port
+from tests.support.live_server import fieldsync_cli, free_port
 
 
 @pytest.fixture
@@ -24,22 +24,11 @@ def env(tmp_path) -> Iterator[dict[str, str]]:
         yield {**os.environ, "FIELDSYNC_INSTANCE_PATH": str(tmp_path), "DATABASE_URL": url}
 
 
-def _fieldsync(env: dict[str, str], *args: str, timeout: int = 60) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "server.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
 def test_init_db_is_idempotent_and_create_user_can_sign_in(env):
-    assert _fieldsync(env, "init-db").returncode == 0
-    again = _fieldsync(env, "init-db")
+    assert fieldsync_cli(env, "init-db").returncode == 0
+    again = fieldsync_cli(env, "init-db")
     assert again.returncode == 0, again.stderr
-    created = _fieldsync(
+    created = fieldsync_cli(
         env,
         "create-user",
         "--email",
@@ -56,7 +45,7 @@ def test_init_db_is_idempotent_and_create_user_can_sign_in(env):
     assert created.returncode == 0, created.stderr
     assert "manager boss@example.com" in created.stdout
 
-    duplicate = _fieldsync(
+    duplicate = fieldsync_cli(
         env,
         "create-user",
         "--email",
@@ -71,7 +60,7 @@ def test_init_db_is_idempotent_and_create_user_can_sign_in(env):
     assert duplicate.returncode != 0
     assert "already exists" in duplicate.stderr
 
-    too_short = _fieldsync(
+    too_short = fieldsync_cli(
         env, "create-user", "--email", "x@example.com", "--password", "short", "--role", "rep"
     )
     assert too_short.returncode != 0
@@ -79,22 +68,22 @@ def test_init_db_is_idempotent_and_create_user_can_sign_in(env):
 
 
 def test_prune_reports_what_it_dropped(env):
-    assert _fieldsync(env, "init-db").returncode == 0
-    pruned = _fieldsync(env, "prune")
+    assert fieldsync_cli(env, "init-db").returncode == 0
+    pruned = fieldsync_cli(env, "prune")
     assert pruned.returncode == 0, pruned.stderr
     assert "log_rows: 0, tombstones: 0, mutations: 0" in pruned.stdout
 
 
 def test_openapi_command_prints_the_committed_contract(env):
-    printed = _fieldsync(env, "openapi")
+    printed = fieldsync_cli(env, "openapi")
     assert printed.returncode == 0, printed.stderr
     assert yaml.safe_load(printed.stdout) == yaml.safe_load((ROOT / "openapi.yaml").read_text())
 
 
 def test_serve_answers_health_and_login(env):
-    assert _fieldsync(env, "init-db").returncode == 0
+    assert fieldsync_cli(env, "init-db").returncode == 0
     assert (
-        _fieldsync(
+        fieldsync_cli(
             env,
             "create-user",
             "--email",
@@ -117,16 +106,7 @@ def test_serve_answers_health_and_login(env):
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/readyz", timeout=2) as response:
-                    assert response.status == 200
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail("fieldsync serve did not come up")
-                time.sleep(0.2)
+        wait_http(port, "/readyz", 30, server)
         request = urllib.request.Request(
             f"{base}/api/v1/auth/login",
             data=b'{"email": "a@example.com", "password": "test-pass-2026", "device_id": "cli"}',

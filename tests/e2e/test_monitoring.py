@@ -15,9 +15,10 @@ from collections.abc import Iterator
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bench.common import wait_http
 from tests.support import ROOT
 from tests.support.databases import own_database
-from tests.support.live_server import free_port
+from tests.support.live_server import fieldsync_cli, free_port
 
 TOKEN = "metrics-token-of-the-e2e-test-0123456789abcdef"
 REQUESTS = 30
@@ -39,14 +40,7 @@ def env(tmp_path) -> Iterator[dict[str, str]]:
 
 
 def _run(env: dict[str, str], *args: str) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "server.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = fieldsync_cli(env, *args)
     assert done.returncode == 0, done.stderr
 
 
@@ -74,11 +68,7 @@ def test_metrics_are_summed_over_the_workers_and_the_log_is_json(env, tmp_path):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while _get_or_none(f"{base}/healthz") != 200:
-            if time.monotonic() > deadline or server.poll() is not None:
-                pytest.fail("fieldsync serve did not come up")
-            time.sleep(0.2)
+        wait_http(port, "/healthz", 30, server)
         login = urllib.request.Request(
             f"{base}/api/v1/auth/login",
             data=b'{"email": "a@example.com", "password": "test-pass-2026", "device_id": "e2e"}',
@@ -124,10 +114,3 @@ def _counts(base: str) -> dict[str, float]:
             ):
                 counts[sample.labels["route"]] = sample.value
     return counts
-
-
-def _get_or_none(url: str) -> int | None:
-    try:
-        return _get(url)[0]
-    except OSError:
-        return None

@@ -20,18 +20,18 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
+from bench.common import wait_http
 from domain.models import ChangeLogEntry, Contact, Customer, SyncMutation
 from fieldsync_client import SyncClient, http_transport
 from server.extensions import db
 from tests.support import ROOT
-from tests.support.live_server import free_port
+from tests.support.live_server import fieldsync_cli, free_port
 from tests.support.phones import flask_transport, phone
 
 # -- 1. a response lost after the commit ----------------------------------------------------
@@ -150,14 +150,7 @@ def _environment(tmp_path: Path, database_url: str) -> dict:
 
 
 def _cli(env: dict, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "server.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = fieldsync_cli(env, *args)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -190,15 +183,10 @@ class _Server:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz", timeout=2):
-                    return
-            except OSError:
-                if time.monotonic() > deadline or self.process.poll() is not None:
-                    pytest.fail(f"fieldsync serve did not come up:\n{self.logs()}")
-                time.sleep(0.1)
+        try:
+            wait_http(self.port, "/readyz", 30, self.process)
+        except RuntimeError as error:
+            pytest.fail(f"{error}:\n{self.logs()}")
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:

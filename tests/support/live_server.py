@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +22,7 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from . import ROOT
 from .databases import DemoTemplate, dispose, migrated_app
 
 
@@ -41,6 +44,20 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def fieldsync_cli(
+    env: dict[str, str], *args: str, timeout: int = 120
+) -> subprocess.CompletedProcess:
+    """`fieldsync <args>` run as a user runs it, output captured: one way for every e2e test."""
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @contextmanager

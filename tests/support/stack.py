@@ -26,6 +26,7 @@ from pathlib import Path
 
 from . import ROOT
 from .live_server import free_port, unavailable
+from .redis_server import require_redis
 
 #: The Redis database the stack tests use (each run under its own key prefix).
 REDIS_URL = "redis://127.0.0.1:6379/9"
@@ -59,10 +60,7 @@ def nginx_or_skip() -> str:
         unavailable("nginx is not installed: apt-get install nginx (./scripts/test does).")
     if shutil.which("openssl") is None or shutil.which("envsubst") is None:
         unavailable("openssl and envsubst (gettext-base) are needed for the production stack.")
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
-    except OSError:
-        unavailable("Redis is not running on 127.0.0.1:6379 (the app servers share it).")
+    require_redis(" (the app servers share it)")
     return found
 
 

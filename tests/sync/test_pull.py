@@ -11,7 +11,7 @@ from server.extensions import db
 from sync.changes import create_record, update_record
 from sync.pull import Puller
 from sync.retention import prune
-from tests.support.databases import on_postgres
+from tests.support.databases import on_postgres, recorded_statements
 from tests.support.phones import phone
 from tests.support.sync_calls import PULL, ids_of, pull_all
 
@@ -285,19 +285,9 @@ def test_an_idle_phones_pull_asks_no_log_query_until_something_is_written(
     """A phone polling with nothing new costs no read of the change log; once anything
     is written, the same cursor reads it. (On PostgreSQL the horizon moves with every
     transaction of the whole server, so the idle half is checked on SQLite.)"""
-    from sqlalchemy import event
-
     headers = login("rep.a@example.com")
     _, cursor, _ = pull_all(client, headers)
-    statements: list[str] = []
-
-    def seen(conn, cursor_, statement, *args):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with recorded_statements(app) as statements:
         idle = client.get(f"{PULL}?cursor={cursor}", headers=headers).json
         log_reads = [s for s in statements if "FROM sync_changes" in s and "max(" not in s]
         assert idle["changes"] == [] and not idle["has_more"]
@@ -308,6 +298,4 @@ def test_an_idle_phones_pull_asks_no_log_query_until_something_is_written(
             f"/api/v1/contacts/{contact['id']}", json={"notes": "called back"}, headers=headers
         )
         changes, _, _ = pull_all(client, headers, idle["cursor"])
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
     assert [c["record"]["notes"] for c in changes] == ["called back"]

@@ -22,6 +22,7 @@ from bench.common import find_chromium
 from server.demo import DOMAIN, PASSWORD
 from server.web import routes as web_routes
 from tests.support import ROOT
+from tests.support.browser import watch_errors
 from tests.support.live_server import LiveServer, live_demo_server, unavailable
 
 ARTIFACTS = ROOT / "artifacts"
@@ -79,17 +80,7 @@ def new_page(
     )
     context.set_default_timeout(15_000)
     page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on(
-        "console",
-        lambda message: (
-            errors.append(message.text)
-            if message.type == "error" and "Content Security Policy" in message.text
-            else None
-        ),
-    )
-    page.js_errors = errors
+    page.js_errors = watch_errors(page)
     return page
 
 

@@ -32,6 +32,7 @@ from server.extensions import db
 from server.reps_app import service as app_service
 from sync import update_record
 from tests.support import ROOT
+from tests.support.browser import watch_errors
 from tests.support.cut_proxy import CutProxy
 from tests.support.live_server import LiveServer, live_demo_server, unavailable
 
@@ -72,20 +73,6 @@ def phone(browser, proxy: CutProxy, locale: str, at: tuple[float, float]):
     )
     context.set_default_timeout(15_000)
     return context
-
-
-def watch(page) -> list[str]:
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on(
-        "console",
-        lambda m: (
-            errors.append(m.text)
-            if m.type == "error" and "Content Security Policy" in m.text
-            else None
-        ),
-    )
-    return errors
 
 
 def screen(page, name: str) -> None:
@@ -225,7 +212,7 @@ def test_a_reps_day_offline(browser, server):
     started = datetime.now(UTC) - timedelta(minutes=5)  # the phone's check-ins are "now"
     context = phone(browser, proxy, "en-US", w["near_at"])
     page = context.new_page()
-    errors = watch(page)
+    errors = watch_errors(page)
 
     # Sign in and first sync.
     page.goto("/app/")
@@ -340,7 +327,7 @@ def test_a_reps_day_offline(browser, server):
     # Close the app and open it again, still offline: everything is there.
     page.close()
     page = context.new_page()
-    errors += watch(page)
+    errors += watch_errors(page)
     page.goto("/app/")
     screen(page, "today")
     page.get_by_test_id("banner-sync").wait_for()
@@ -464,7 +451,7 @@ def test_every_screen_fits_a_phone_in(browser, server, locale, rep, tmp_path, mo
     w = world(live.app, f"{rep}@{DOMAIN}")
     context = phone(browser, proxy, locale, w["near_at"])
     page = context.new_page()
-    errors = watch(page)
+    errors = watch_errors(page)
     sign_in(page, f"{rep}@{DOMAIN}")
     assert page.evaluate("document.documentElement.dir") == ("rtl" if locale == "ar" else "ltr")
     assert page.evaluate("document.documentElement.lang") == locale
