@@ -44,7 +44,11 @@ def horizon(session: Session) -> Position:
     return (0, session.scalar(_SQLITE_HORIZON))
 
 
-_PG_REACH = text("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
+_PG_XMAX = "pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
+_PG_REACH = text(f"SELECT {_PG_XMAX}")
+#: `reach` as a column of a statement that reads records, read once per statement (an
+#: init plan): its own snapshot's bound, without a round trip of its own (`reach_of`).
+PG_REACH_COLUMN = select(literal_column(_PG_XMAX)).scalar_subquery().label("reach")
 
 
 def reach(session: Session) -> Position:
@@ -57,8 +61,13 @@ def reach(session: Session) -> Position:
     an id below `pg_snapshot_xmax`; on SQLite, the last sequence number.
     """
     if is_postgres(session):
-        return (session.scalar(_PG_REACH) - 1, MAX_SEQ)
+        return reach_of(session.scalar(_PG_REACH))
     return (0, session.scalar(_SQLITE_HORIZON))
+
+
+def reach_of(xmax: int) -> Position:
+    """The reach of a PostgreSQL snapshot whose `pg_snapshot_xmax` is `xmax`."""
+    return (xmax - 1, MAX_SEQ)
 
 
 _PRUNED = select(SyncState.value).where(SyncState.key == PRUNED_KEY)
@@ -73,6 +82,11 @@ def _pruned(value: list | None) -> Position:
 
 
 _PG_HORIZON_PRUNED = select(_PG_XMIN, _PRUNED.scalar_subquery())
+#: Both as a one-row subquery (`h.xmin`, `h.pruned`) that a statement reading the log
+#: joins: the horizon of that statement's own snapshot (see `sync.pull`).
+PG_HORIZON_PRUNED_ROW = select(
+    _PG_XMIN.label("xmin"), _PRUNED.scalar_subquery().label("pruned")
+).subquery("h")
 _SQLITE_HORIZON_PRUNED = select(_SQLITE_LAST, _PRUNED.scalar_subquery())
 
 
@@ -85,6 +99,11 @@ def horizon_and_pruned(session: Session) -> tuple[Position, Position]:
         seq, pruned = session.execute(_SQLITE_HORIZON_PRUNED).one()
         top = (0, seq)
     return top, _pruned(pruned)
+
+
+def pg_horizon(xmin: int, pruned: list | None) -> tuple[Position, Position]:
+    """`horizon_and_pruned` from a `PG_HORIZON_PRUNED_ROW`."""
+    return (xmin - 1, MAX_SEQ), _pruned(pruned)
 
 
 def log_between(session: Session, after: Position, up_to: Position | None = None) -> list:

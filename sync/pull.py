@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 from sqlalchemy import (
     ARRAY,
+    BigInteger,
     Integer,
     Row,
     Select,
@@ -30,10 +31,12 @@ from sqlalchemy import (
     any_,
     bindparam,
     exists,
+    literal,
     or_,
     select,
     text,
     true,
+    tuple_,
 )
 from sqlalchemy.orm import Session, defer
 
@@ -57,18 +60,22 @@ from domain.models import (
 from domain.times import utc_iso, utc_now
 
 from . import settings
-from .cursor import Cursor, Holder, LegacyCursor, Position, ScopeSpec, Walk
+from .cursor import MAX_SEQ, Cursor, Holder, LegacyCursor, Position, ScopeSpec, Walk
 from .page import Page, PullResult
 from .positions import (
+    PG_HORIZON_PRUNED_ROW,
+    PG_REACH_COLUMN,
     bound_log_between,
     horizon_and_pruned,
     is_postgres,
     log_after,
+    pg_horizon,
     position_params,
     reach,
+    reach_of,
 )
 from .records_json import record_json
-from .scopes import Scope
+from .scopes import Scope, one_of
 from .window import WINDOW_KIND, WINDOWED, Window, crossed, held, open_or_recent
 
 #: What a pull reads of a change-log row.
@@ -130,6 +137,10 @@ class Puller:
         self.holder = Holder(user.id, device_id)
         #: The scope whose moved-away records are still removed (the cursor's `prior`).
         self.was = self.spec
+        #: The reach of what the page read so far (`_note_reach`), and whether some
+        #: records came without it.
+        self._reach: Position | None = None
+        self._reach_unknown = False
         #: The history window of this user today, and the one this pull serves (the
         #: cursor's: a window that moved waits until the cursor's walks are done).
         self.window = Window.of(self.scope.role, now or utc_now())
@@ -146,9 +157,15 @@ class Puller:
         """A page after `cursor` (none: from scratch); for callers holding the cursor itself."""
         config = settings.current()
         limit = min(limit or config.pull_default_limit, config.pull_max_limit)
-        top, pruned = horizon_and_pruned(self.session)
+        self._reach, self._reach_unknown = None, False
+        logged = None
+        if cursor is not None and self._reads_only_log(cursor):
+            self.was = self.spec | cursor.prior
+            top, pruned, logged = self._horizon_and_log(cursor.position, limit)
+        else:
+            top, pruned = horizon_and_pruned(self.session)
         if cursor is not None and cursor.position < pruned:
-            cursor, reset = None, True
+            cursor, reset, logged = None, True, None
         elif cursor is not None and cursor.scope != self.spec and cursor.walks:
             cursor, reset = None, True  # the scope moved again mid-walk: start over, not guess
         if cursor is None:
@@ -177,13 +194,13 @@ class Puller:
         position = cursor.position
         log_done = False
         if not walks and page.room > 0:
-            position, log_done = self._read_log(position, top, page)
+            position, log_done = self._read_log(position, top, page, logged)
         # Once the log is read past the scope change, nothing moved out of the old scope
         # is left to remove.
         prior = None if log_done else cursor.prior
         following = Cursor(position, self.spec, tuple(walks), prior, cursor.window, cursor.reach)
         # What the page sent is as it is now, possibly changed above the new position.
-        following = following.reaching(reach(self.session) if page.sent else None)
+        following = following.reaching(self._sent_reach() if page.sent else None)
         return PullResult(
             page.changes, following.encode(self.holder), following, not log_done, reset
         )
@@ -354,18 +371,46 @@ class Puller:
 
     # -- the change log ----------------------------------------------------------------
 
-    def _read_log(self, position: Position, top: Position, page: Page) -> tuple[Position, bool]:
+    def _reads_only_log(self, cursor: Cursor) -> bool:
+        """Whether this pull reads nothing but the log (no walk, no change of scope or
+        history window): on PostgreSQL its horizon then comes with the log's rows."""
+        return (
+            not cursor.walks
+            and cursor.scope == self.spec
+            and cursor.window == self.window
+            and is_postgres(self.session)
+        )
+
+    def _horizon_and_log(
+        self, position: Position, room: int
+    ) -> tuple[Position, Position, list[Row]]:
+        """`horizon_and_pruned` and the log's rows after `position`, in one statement."""
+        found = self.session.execute(
+            _log_with_horizon_statement(self.scope.role), self._log_params(position, room)
+        ).all()
+        top, pruned = pg_horizon(found[0].xmin, found[0].pruned)
+        return top, pruned, [row for row in found if row.txid is not None]
+
+    def _log_params(self, position: Position, room: int, top: Position = (0, 0)) -> dict:
+        return {
+            **position_params(position, top),
+            **_scope_params(self.spec),
+            **_scope_params(self.was, "was_"),
+            "room": room,
+        }
+
+    def _read_log(
+        self, position: Position, top: Position, page: Page, logged: list[Row] | None = None
+    ) -> tuple[Position, bool]:
+        """`logged`: the log's rows after `position`, when `_horizon_and_log` read them."""
         if position >= top:  # nothing was written since: an idle phone's poll asks no more
             return position, True
-        rows = self.session.execute(
-            _log_statement(is_postgres(self.session), self.scope.role),
-            {
-                **position_params(position, top),
-                **_scope_params(self.spec),
-                **_scope_params(self.was, "was_"),
-                "room": page.room,
-            },
-        ).all()
+        rows = logged
+        if rows is None:
+            rows = self.session.execute(
+                _log_statement(is_postgres(self.session), self.scope.role),
+                self._log_params(position, page.room, top),
+            ).all()
         if len(rows) < page.room:
             self._materialise(rows, position, page)
             return max(position, top), True
@@ -459,6 +504,7 @@ class Puller:
                 rows = self.session.connection().execute(statement, params).all()
             else:
                 rows = list(self.session.scalars(statement, params))
+            self._note_reach(rows)
             for record in rows:
                 found[(table, record.id)] = record
         return found
@@ -466,14 +512,36 @@ class Puller:
     def _fetch(self, model: type[SyncedRecord], query: Select) -> list[SyncedRecord | Row]:
         """The records `query` selects: for tables that store their JSON, only what
         a pull reads besides it (rows); for the others, ORM objects."""
-        statement = _fetching(model, query)
+        statement = _fetching(model, query, is_postgres(self.session))
         if not issubclass(model, PulledAsJson):
-            return list(self.session.scalars(statement))
-        # Core execution: plain tuples, without the ORM's per-row result processing.
-        return self.session.connection().execute(statement).all()
+            rows = list(self.session.scalars(statement))
+        else:
+            # Core execution: plain tuples, without the ORM's per-row result processing.
+            rows = self.session.connection().execute(statement).all()
+        self._note_reach(rows)
+        return rows
 
     def _json_of(self, table: str, record_id: uuid.UUID) -> dict[str, Any]:
+        self._reach_unknown = True
         return record_json(self.session.get(RECORD_MODELS[table], record_id))
+
+    def _note_reach(self, rows: list) -> None:
+        """Keep the reach of the statement that read `rows` (`PG_REACH_COLUMN`), or
+        remember that some records came without it."""
+        if not rows:
+            return
+        if isinstance(rows[0], Row) and "reach" in rows[0]._fields:
+            seen = reach_of(rows[0].reach)
+            self._reach = seen if self._reach is None else max(self._reach, seen)
+        else:
+            self._reach_unknown = True
+
+    def _sent_reach(self) -> Position:
+        """The reach of what this page sent: from the statements that read its records
+        on PostgreSQL, else (SQLite, ORM objects) one more read (`positions.reach`)."""
+        if self._reach is None or self._reach_unknown:
+            return reach(self.session)
+        return self._reach
 
     def _parents_new_since(self, customer_ids: set, position: Position) -> set[uuid.UUID]:
         """Customers created or moved in after `position`: send them before their children."""
@@ -508,26 +576,33 @@ def _one_of(session: Session, column, values: set):
     return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
 
 
-def _fetching(model: type[SyncedRecord], query: Select) -> Select:
+def _fetching(model: type[SyncedRecord], query: Select, postgres: bool) -> Select:
     """`query` reading what a pull needs of `model`: for tables that store their JSON,
-    only the columns `Page.put` reads besides it, in its order; for the others, the
-    ORM objects without the columns a pull never sends."""
+    only the columns `Page.put` reads besides it, in its order (and on PostgreSQL the
+    statement's reach); for the others, the ORM objects without the columns a pull
+    never sends."""
     if not issubclass(model, PulledAsJson):
         return query.options(*_lean(model))
     columns = [model.id, model.deleted_at.is_not(None).label("is_deleted"), model.sync_json]
     if issubclass(model, CustomerChild):
         columns.append(model.customer_id)
+    if postgres:
+        columns.append(PG_REACH_COLUMN)
     return query.with_only_columns(*columns)
 
 
-def _bound_scope(role: str) -> Scope:
-    """A scope of `role` whose id sets are expanding bind parameters (`_scope_params`):
-    its conditions go into statements built once, not on every pull."""
-    return Scope(None, role, _ids("teams"), _ids("territories"), _ids("members"))  # type: ignore[arg-type]
+def _bound_scope(postgres: bool, role: str) -> Scope:
+    """A scope of `role` whose id sets are bind parameters (`_scope_params`): its
+    conditions go into statements built once, not on every pull."""
+    teams, territories, members = (_ids(postgres, n) for n in ("teams", "territories", "members"))
+    return Scope(None, role, teams, territories, members)  # type: ignore[arg-type]
 
 
-def _ids(name: str):
-    """A set of ids as an expanding bind parameter (filled by `_scope_params`)."""
+def _ids(postgres: bool, name: str):
+    """A set of ids as a bind parameter (filled by `_scope_params`): on PostgreSQL one
+    array (`= ANY`, see `scopes.one_of`); SQLite has no arrays, so an expanding IN."""
+    if postgres:
+        return bindparam(name, type_=ARRAY(Customer.id.type))
     return bindparam(name, expanding=True)
 
 
@@ -545,7 +620,7 @@ def _visible_statement(postgres: bool, role: str, table: str) -> Select:
     """The records of `table` among the ids `ids` that a user of `role` sees, built once
     (see `_log_statement`)."""
     model = RECORD_MODELS[table]
-    scope = _bound_scope(role)
+    scope = _bound_scope(postgres, role)
     visible = scope.where(model)
     if issubclass(model, CustomerChild) and not scope.is_admin:
         # Scope.where's IN (the scope's customers) reads them all; this looks one up.
@@ -557,7 +632,7 @@ def _visible_statement(postgres: bool, role: str, table: str) -> Select:
         # `IS 1` keeps SQLite from answering the scope's OR from its indexes, which
         # read every record of the scope, instead of looking up the page's ids.
         visible = visible.is_(True)
-    return _fetching(model, select(model).where(ids, visible))
+    return _fetching(model, select(model).where(ids, visible), postgres)
 
 
 @functools.cache
@@ -566,14 +641,31 @@ def _log_statement(postgres: bool, role: str) -> Select:
 
     Its scope condition holds a dozen sub-selects and IN lists; building it on every
     pull cost more CPU than an empty pull's queries themselves, so the sets are
-    expanding bind parameters (`territories`, `members`, `teams` of the scope;
-    `was_…` of what the device held) filled by `Puller._read_log`.
+    bind parameters (`territories`, `members`, `teams` of the scope; `was_…` of what
+    the device held) filled by `Puller._read_log`.
     """
+    return _log_rows(postgres, role, bound_log_between(postgres))
+
+
+@functools.cache
+def _log_with_horizon_statement(role: str) -> Select:
+    """On PostgreSQL, `horizon_and_pruned` and `_log_statement` in one statement, for a
+    pull that reads only the log: one round trip less. The horizon is that of the
+    statement's own snapshot, so every log row below it is committed and seen by it.
+    One row (`xmin`, `pruned`) when the log has nothing to send, else one per log row."""
+    log, h = ChangeLogEntry, PG_HORIZON_PRUNED_ROW
+    after = bound_log_between(True)[0]
+    below = tuple_(log.txid, log.seq) <= tuple_(h.c.xmin - 1, literal(MAX_SEQ, BigInteger))
+    rows = _log_rows(True, role, [after, below]).lateral("log")
+    return select(h.c.xmin, h.c.pruned, *rows.c).select_from(h.outerjoin(rows, true()))
+
+
+def _log_rows(postgres: bool, role: str, bounds: list) -> Select:
     log = ChangeLogEntry
-    conditions = bound_log_between(postgres)
+    conditions = list(bounds)
     if role != "admin":
-        was = ScopeSpec(_ids("was_territories"), _ids("was_members"), _ids("was_teams"))  # type: ignore[arg-type]
-        conditions.append(_log_scope(_bound_scope(role), was))
+        was = ScopeSpec(*(_ids(postgres, f"was_{n}") for n in ("territories", "members", "teams")))  # type: ignore[arg-type]
+        conditions.append(_log_scope(_bound_scope(postgres, role), was))
     return (
         select(*LOG_COLUMNS)
         .where(*conditions)
@@ -592,11 +684,12 @@ def _log_scope(scope: Scope, was: ScopeSpec):
     # cost as much as a scan of all the rep's customers.
     visible_customer = exists().where(Customer.id == log.customer_id, scope.customers_where())
     placed_before = or_(
-        log.prev_territory_id.in_(was.territories), log.prev_owner_id.in_(was.members)
+        one_of(log.prev_territory_id, was.territories), one_of(log.prev_owner_id, was.members)
     )
     conditions = [
         and_(
-            log.table_name.in_(CUSTOMER_TABLES),
+            # Not IN: a list of values is rendered into the SQL again on every execution.
+            or_(*(log.table_name == table for table in CUSTOMER_TABLES)),
             or_(visible_customer, placed_before),
         ),
         log.table_name == "products",
@@ -604,7 +697,7 @@ def _log_scope(scope: Scope, was: ScopeSpec):
             log.table_name == "users",
             or_(
                 exists().where(User.id == log.record_id, scope.where(User)),
-                log.prev_team_id.in_(was.teams),
+                one_of(log.prev_team_id, was.teams),
             ),
         ),
     ]

@@ -11,8 +11,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, bindparam, false, or_, select, true
+from sqlalchemy import ColumnElement, any_, bindparam, false, or_, select, true
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from domain.models import (
     Customer,
@@ -43,6 +44,15 @@ _REP_TERRITORIES = (
     .join(Territory, Territory.id == territory_reps.c.territory_id)
     .where(territory_reps.c.user_id == bindparam("user_id"), Territory.deleted_at.is_(None))
 )
+
+
+def one_of(column, ids) -> ColumnElement[bool]:
+    """`column IN ids`; for a statement built once (`sync.pull`), `ids` may be a bind
+    parameter: a PostgreSQL array (`= ANY`), which unlike an expanding IN is not rendered
+    again into the SQL on every execution."""
+    if isinstance(ids, BindParameter) and not ids.expanding:
+        return column == any_(ids)
+    return column.in_(ids)
 
 
 @dataclass(frozen=True)
@@ -95,7 +105,8 @@ class Scope:
         if self.is_admin:
             return true()
         return or_(
-            Customer.territory_id.in_(self.territory_ids), Customer.owner_id.in_(self.member_ids)
+            one_of(Customer.territory_id, self.territory_ids),
+            one_of(Customer.owner_id, self.member_ids),
         )
 
     def where(self, model: type[SyncedRecord]) -> ColumnElement[bool]:
@@ -110,19 +121,19 @@ class Scope:
             return true() if self.is_manager else Product.active.is_(True)
         if model is Territory:
             if self.is_manager:
-                return Territory.team_id.in_(self.team_ids)
-            return Territory.id.in_(self.territory_ids)
+                return one_of(Territory.team_id, self.team_ids)
+            return one_of(Territory.id, self.territory_ids)
         if model is Team:
-            return Team.id.in_(self.team_ids)
+            return one_of(Team.id, self.team_ids)
         if model is RoutePlan:
-            return RoutePlan.rep_id.in_(self.member_ids)
+            return one_of(RoutePlan.rep_id, self.member_ids)
         if model is User:
             managers_of_my_teams = select(team_managers.c.user_id).where(
-                team_managers.c.team_id.in_(self.team_ids)
+                one_of(team_managers.c.team_id, self.team_ids)
             )
             return or_(
-                User.id.in_(self.member_ids),
-                User.team_id.in_(self.team_ids),
+                one_of(User.id, self.member_ids),
+                one_of(User.team_id, self.team_ids),
                 User.id.in_(managers_of_my_teams),
             )
         return false()
