@@ -544,20 +544,32 @@ class Puller:
         return self._reach
 
     def _parents_new_since(self, customer_ids: set, position: Position) -> set[uuid.UUID]:
-        """Customers created or moved in after `position`: send them before their children."""
+        """Customers created or moved in after `position`: send them before their children.
+
+        A walk asks for a page of children's parents at a time. What was placed since the
+        walk began is usually little, so that is read whole and intersected, rather than
+        the log searched for thousands of ids (a quarter of a first sync's CPU).
+        """
         if not customer_ids:
             return set()
         log = ChangeLogEntry
-        return set(
-            self.session.scalars(
-                select(log.record_id).where(
-                    log.table_name == "customers",
-                    _one_of(self.session, log.record_id, customer_ids),
-                    log.kind.in_(("create", "move")),
-                    log_after(self.session, position),
-                )
-            )
+        placed = select(log.record_id).where(
+            log_after(self.session, position),
+            log.table_name == "customers",
+            log.kind.in_(("create", "move")),
         )
+        if len(customer_ids) > _FEW_PARENTS:
+            recent = self.session.scalars(placed.limit(_RECENT_PLACED + 1)).all()
+            if len(recent) <= _RECENT_PLACED:
+                return customer_ids & set(recent)
+        among = _one_of(self.session, log.record_id, customer_ids)
+        return set(self.session.scalars(placed.where(among)))
+
+
+#: `_parents_new_since`: for more parents than this, read what was placed since (up to
+#: `_RECENT_PLACED` log rows) instead of looking each one up.
+_FEW_PARENTS = 50
+_RECENT_PLACED = 1000
 
 
 def _lean(model: type[SyncedRecord]) -> list:

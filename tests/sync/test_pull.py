@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.models import Customer, Territory, User
+from domain.models import Contact, Customer, Territory, User
 from server.extensions import db
+from sync import pull as pull_module
 from sync.changes import create_record, update_record
 from sync.pull import Puller
 from sync.retention import prune
@@ -249,6 +250,40 @@ def test_a_pull_without_a_limit_sends_pages_as_large_as_allowed(session, world):
     page = Puller(session, admin).pull(None)
     assert not page.has_more
     assert len(ids_of(page.changes, "customers")) > 600
+
+
+@pytest.mark.parametrize("recent_read_whole", [True, False])
+def test_customers_created_during_a_first_sync_come_before_their_contacts(
+    session, world, monkeypatch, recent_read_whole
+):
+    """A page of a walk's children is preceded by their customers created since the walk
+    began, whether what was placed since is read whole (the usual case) or, when there
+    is much of it, looked up per customer."""
+    if not recent_read_whole:
+        monkeypatch.setattr(pull_module, "_RECENT_PLACED", 10)
+    admin = session.get(User, world.users["admin"])
+    changes, cursor = [], None
+    while not any(c["table"] == "contacts" for c in changes):  # the walk is past customers
+        page = Puller(session, admin).pull(cursor, limit=1)
+        changes, cursor = changes + page.changes, page.cursor
+    now = datetime.now(UTC)
+    territory = session.get(Territory, world.territories["A"])
+    for i in range(60):
+        shop = create_record(
+            session, Customer, {"name": f"New {i}", "territory_id": territory.id}, now=now
+        )
+        create_record(session, Contact, {"customer_id": shop.id, "name": f"Owner {i}"}, now=now)
+    session.commit()
+    while page.has_more:
+        page = Puller(session, admin).pull(page.cursor, limit=100)
+        changes += page.changes
+    seen = set()
+    for change in changes:
+        if change["table"] == "customers":
+            seen.add(change["record"]["id"])
+        elif change["table"] == "contacts":
+            assert change["record"]["customer_id"] in seen, "a contact before its customer"
+    assert len(ids_of(changes, "contacts")) >= 60
 
 
 @pytest.mark.parametrize("writes", [1, 30])
