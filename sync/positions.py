@@ -82,11 +82,6 @@ def _pruned(value: list | None) -> Position:
 
 
 _PG_HORIZON_PRUNED = select(_PG_XMIN, _PRUNED.scalar_subquery())
-#: Both as a one-row subquery (`h.xmin`, `h.pruned`) that a statement reading the log
-#: joins: the horizon of that statement's own snapshot (see `sync.pull`).
-PG_HORIZON_PRUNED_ROW = select(
-    _PG_XMIN.label("xmin"), _PRUNED.scalar_subquery().label("pruned")
-).subquery("h")
 _SQLITE_HORIZON_PRUNED = select(_SQLITE_LAST, _PRUNED.scalar_subquery())
 
 
@@ -99,11 +94,6 @@ def horizon_and_pruned(session: Session) -> tuple[Position, Position]:
         seq, pruned = session.execute(_SQLITE_HORIZON_PRUNED).one()
         top = (0, seq)
     return top, _pruned(pruned)
-
-
-def pg_horizon(xmin: int, pruned: list | None) -> tuple[Position, Position]:
-    """`horizon_and_pruned` from a `PG_HORIZON_PRUNED_ROW`."""
-    return (xmin - 1, MAX_SEQ), _pruned(pruned)
 
 
 def log_between(session: Session, after: Position, up_to: Position | None = None) -> list:

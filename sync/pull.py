@@ -23,7 +23,6 @@ from typing import Any
 import orjson
 from sqlalchemy import (
     ARRAY,
-    BigInteger,
     Integer,
     Row,
     Select,
@@ -31,12 +30,10 @@ from sqlalchemy import (
     any_,
     bindparam,
     exists,
-    literal,
     or_,
     select,
     text,
     true,
-    tuple_,
 )
 from sqlalchemy.orm import Session, defer
 
@@ -60,16 +57,14 @@ from domain.models import (
 from domain.times import utc_iso, utc_now
 
 from . import settings
-from .cursor import MAX_SEQ, Cursor, Holder, LegacyCursor, Position, ScopeSpec, Walk
+from .cursor import Cursor, Holder, LegacyCursor, Position, ScopeSpec, Walk
 from .page import Page, PullResult
 from .positions import (
-    PG_HORIZON_PRUNED_ROW,
     PG_REACH_COLUMN,
     bound_log_between,
     horizon_and_pruned,
     is_postgres,
     log_after,
-    pg_horizon,
     position_params,
     reach,
     reach_of,
@@ -158,14 +153,9 @@ class Puller:
         config = settings.current()
         limit = min(limit or config.pull_default_limit, config.pull_max_limit)
         self._reach, self._reach_unknown = None, False
-        logged = None
-        if cursor is not None and self._reads_only_log(cursor):
-            self.was = self.spec | cursor.prior
-            top, pruned, logged = self._horizon_and_log(cursor.position, limit)
-        else:
-            top, pruned = horizon_and_pruned(self.session)
+        top, pruned = horizon_and_pruned(self.session)
         if cursor is not None and cursor.position < pruned:
-            cursor, reset, logged = None, True, None
+            cursor, reset = None, True
         elif cursor is not None and cursor.scope != self.spec and cursor.walks:
             cursor, reset = None, True  # the scope moved again mid-walk: start over, not guess
         if cursor is None:
@@ -194,7 +184,7 @@ class Puller:
         position = cursor.position
         log_done = False
         if not walks and page.room > 0:
-            position, log_done = self._read_log(position, top, page, logged)
+            position, log_done = self._read_log(position, top, page)
         # Once the log is read past the scope change, nothing moved out of the old scope
         # is left to remove.
         prior = None if log_done else cursor.prior
@@ -371,46 +361,19 @@ class Puller:
 
     # -- the change log ----------------------------------------------------------------
 
-    def _reads_only_log(self, cursor: Cursor) -> bool:
-        """Whether this pull reads nothing but the log (no walk, no change of scope or
-        history window): on PostgreSQL its horizon then comes with the log's rows."""
-        return (
-            not cursor.walks
-            and cursor.scope == self.spec
-            and cursor.window == self.window
-            and is_postgres(self.session)
-        )
+    def _log_params(self, position: Position, top: Position, room: int) -> dict:
+        params = {**position_params(position, top), **_scope_params(self.spec), "room": room}
+        if self.was != self.spec:
+            params.update(_scope_params(self.was, "was_"))
+        return params
 
-    def _horizon_and_log(
-        self, position: Position, room: int
-    ) -> tuple[Position, Position, list[Row]]:
-        """`horizon_and_pruned` and the log's rows after `position`, in one statement."""
-        found = self.session.execute(
-            _log_with_horizon_statement(self.scope.role), self._log_params(position, room)
-        ).all()
-        top, pruned = pg_horizon(found[0].xmin, found[0].pruned)
-        return top, pruned, [row for row in found if row.txid is not None]
-
-    def _log_params(self, position: Position, room: int, top: Position = (0, 0)) -> dict:
-        return {
-            **position_params(position, top),
-            **_scope_params(self.spec),
-            **_scope_params(self.was, "was_"),
-            "room": room,
-        }
-
-    def _read_log(
-        self, position: Position, top: Position, page: Page, logged: list[Row] | None = None
-    ) -> tuple[Position, bool]:
-        """`logged`: the log's rows after `position`, when `_horizon_and_log` read them."""
+    def _read_log(self, position: Position, top: Position, page: Page) -> tuple[Position, bool]:
         if position >= top:  # nothing was written since: an idle phone's poll asks no more
             return position, True
-        rows = logged
-        if rows is None:
-            rows = self.session.execute(
-                _log_statement(is_postgres(self.session), self.scope.role),
-                self._log_params(position, page.room, top),
-            ).all()
+        rows = self.session.execute(
+            _log_statement(is_postgres(self.session), self.scope.role, self.was != self.spec),
+            self._log_params(position, top, page.room),
+        ).all()
         if len(rows) < page.room:
             self._materialise(rows, position, page)
             return max(position, top), True
@@ -648,35 +611,25 @@ def _visible_statement(postgres: bool, role: str, table: str) -> Select:
 
 
 @functools.cache
-def _log_statement(postgres: bool, role: str) -> Select:
+def _log_statement(postgres: bool, role: str, held_more: bool) -> Select:
     """The read of the log after a position, for a user of `role`, built once.
 
     Its scope condition holds a dozen sub-selects and IN lists; building it on every
     pull cost more CPU than an empty pull's queries themselves, so the sets are
     bind parameters (`territories`, `members`, `teams` of the scope; `was_…` of what
-    the device held) filled by `Puller._read_log`.
+    the device held, when it held more: `held_more`) filled by `Puller._log_params`.
     """
-    return _log_rows(postgres, role, bound_log_between(postgres))
+    return _log_rows(postgres, role, held_more, bound_log_between(postgres))
 
 
-@functools.cache
-def _log_with_horizon_statement(role: str) -> Select:
-    """On PostgreSQL, `horizon_and_pruned` and `_log_statement` in one statement, for a
-    pull that reads only the log: one round trip less. The horizon is that of the
-    statement's own snapshot, so every log row below it is committed and seen by it.
-    One row (`xmin`, `pruned`) when the log has nothing to send, else one per log row."""
-    log, h = ChangeLogEntry, PG_HORIZON_PRUNED_ROW
-    after = bound_log_between(True)[0]
-    below = tuple_(log.txid, log.seq) <= tuple_(h.c.xmin - 1, literal(MAX_SEQ, BigInteger))
-    rows = _log_rows(True, role, [after, below]).lateral("log")
-    return select(h.c.xmin, h.c.pruned, *rows.c).select_from(h.outerjoin(rows, true()))
-
-
-def _log_rows(postgres: bool, role: str, bounds: list) -> Select:
+def _log_rows(postgres: bool, role: str, held_more: bool, bounds: list) -> Select:
     log = ChangeLogEntry
     conditions = list(bounds)
     if role != "admin":
-        was = ScopeSpec(*(_ids(postgres, f"was_{n}") for n in ("territories", "members", "teams")))  # type: ignore[arg-type]
+        # What the device held: the scope itself (its parameters again) unless it held more.
+        prefix = "was_" if held_more else ""
+        names = ("territories", "members", "teams")
+        was = ScopeSpec(*(_ids(postgres, prefix + n) for n in names))  # type: ignore[arg-type]
         conditions.append(_log_scope(_bound_scope(postgres, role), was))
     return (
         select(*LOG_COLUMNS)
