@@ -21,7 +21,8 @@ fi
 # npm packages, each directory from its own lock file, again only when that file changed:
 # web/ (the manager map's browser libraries: Leaflet, Geoman, Chart.js) and
 # clients/watermelondb/ (WatermelonDB + LokiJS for the real-client sync test) and
-# clients/js/ (the JavaScript SDK: Dexie, decimal.js, fake-indexeddb for its tests).
+# clients/js/ (the JavaScript SDK: Dexie, decimal.js; fake-indexeddb and TypeScript for its
+# tests and type check).
 _fieldsync_npm_ci() {
   local dir=$1 why=$2 stamp want
   [ -f "$dir/package-lock.json" ] || return 0

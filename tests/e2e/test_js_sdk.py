@@ -7,7 +7,8 @@ retried without duplicates, a revoked device wiped, a reset that keeps the outbo
 merged conflict and a rejection, a refresh retried after its answer was lost. scripts/test
 runs this on SQLite and on PostgreSQL.
 
-The SDK's own unit tests (`npm test` in clients/js) run here too, so CI runs them.
+The SDK's own unit tests (`npm test` in clients/js) and its type check (`npm run
+typecheck`) run here too, so CI runs them.
 
 Needs Node.js 20+ and `clients/js/node_modules` (`npm ci --prefix clients/js`;
 scripts/_venv.sh does it). Without them the tests are skipped with the reason, except in
@@ -16,6 +17,7 @@ CI (`CI=true`), where that is a failure.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from collections.abc import Iterator
@@ -60,6 +62,17 @@ def test_unit_tests():
     """`npm test` without a server: the storage contract, the client, money and fold."""
     node()
     _check(run_node_tests("test/"), "node --test test/", skipped_ok=True)
+
+
+def test_types_check():
+    """`npm run typecheck`: the SDK's JSDoc types hold under `tsc --strict` (the typings an
+    app written in TypeScript gets), with the TypeScript of its own lock file."""
+    command = json.loads((CLIENT / "package.json").read_text())["scripts"]["typecheck"]
+    tsc, *flags = command.split()
+    assert tsc == "tsc", command
+    result = run_node(node(), ["node_modules/typescript/bin/tsc", *flags], CLIENT)
+    if result.returncode != 0:
+        pytest.fail(f"{command} exited {result.returncode}\n{output(result)}", pytrace=False)
 
 
 def test_live_server(sdk_server: LiveServer):
