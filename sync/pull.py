@@ -389,6 +389,7 @@ class Puller:
         records = self._load_visible(ids)
         unheld, settled = self._judge_window(records)
         new_parents = self._parents_new_since(child_parents, position)
+        moved_in: list[uuid.UUID] = []
         for row in rows:
             record = records.get((row.table_name, row.record_id))
             if record is None:
@@ -407,7 +408,8 @@ class Puller:
                     page.put("customers", parent, self.scope)
             page.put(row.table_name, record, self.scope)
             if row.kind == "move" and row.table_name == "customers" and not self._was_held(row):
-                self._put_children(record, page)  # moved in: its records come with it
+                moved_in.append(row.record_id)  # moved in: its records come with it
+        self._put_children(moved_in, page)
 
     def _judge_window(self, records: dict) -> tuple[set, set]:
         """Of the visible, not deleted visits and orders among `records`: those the
@@ -442,13 +444,16 @@ class Puller:
         if table == "customers":
             self._remove_children([record_id], page)
 
-    def _put_children(self, customer: SyncedRecord | Row, page: Page) -> None:
+    def _put_children(self, customer_ids: list[uuid.UUID], page: Page) -> None:
+        """The records of customers moved in, after them: a statement per child table for
+        the whole page, not per customer (a territory handed over moves hundreds)."""
+        if not customer_ids:
+            return
         for child in CHILD_TABLES:
-            query = select(child).where(
-                child.customer_id == customer.id, child.deleted_at.is_(None)
-            )
+            among = _one_of(self.session, child.customer_id, set(customer_ids))
+            query = select(child).where(among, child.deleted_at.is_(None))
             if child in WINDOWED:
-                query = query.where(held(child, self.holds, [customer.id]))
+                query = query.where(held(child, self.holds, customer_ids))
             for record in self._fetch(child, query):
                 page.put(child.__tablename__, record, self.scope)
 

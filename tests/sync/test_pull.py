@@ -135,6 +135,40 @@ def test_reassigned_customer_is_removed_from_the_loser_and_sent_whole_to_the_gai
     assert order.index("customers") < min(order.index(t) for t in CHILDREN)
 
 
+def test_customers_handed_over_together_bring_their_records_in_one_read_per_table(
+    app, client, world, login
+):
+    """A territory's customers handed to another rep come each with its records, read
+    with one statement per child table for the page, not one per customer."""
+    admin, rep_b = login("admin@example.com"), login("rep.b@example.com")
+    shops = []
+    for i in range(5):
+        shop = {"name": f"Handed {i}", "territory_id": str(world.territories["A"])}
+        created = client.post("/api/v1/customers", json=shop, headers=admin).json
+        contact = {"customer_id": created["id"], "name": f"Owner {i}"}
+        assert client.post("/api/v1/contacts", json=contact, headers=admin).status_code == 201
+        shops.append(created["id"])
+    _, cursor, _ = pull_all(client, rep_b)
+    for shop in shops:
+        moved = client.patch(
+            f"/api/v1/customers/{shop}",
+            json={"territory_id": str(world.territories["B"])},
+            headers=admin,
+        )
+        assert moved.status_code == 200, moved.json
+    with recorded_statements(app) as statements:
+        gained, _, _ = pull_all(client, rep_b, cursor)
+    assert ids_of(gained, "customers") == set(shops)
+    contacts = [c["record"] for c in gained if c["table"] == "contacts"]
+    assert {c["customer_id"] for c in contacts} == set(shops)
+    order = [(c["table"], c["record"].get("customer_id", c["record"]["id"])) for c in gained]
+    for contact in contacts:  # each after its customer
+        assert order.index(("customers", contact["customer_id"])) < order.index(
+            ("contacts", contact["customer_id"])
+        )
+    assert len([s for s in statements if "FROM contacts" in s]) == 1, statements
+
+
 def test_gaining_a_territory_delivers_all_its_records_whatever_the_cursor(
     client, world, login, app
 ):
