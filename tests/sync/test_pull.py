@@ -243,6 +243,35 @@ def test_pruning_drops_old_tombstones_but_keeps_recent_ones(client, world, login
         db.session.commit()
 
 
+@pytest.mark.parametrize("how", ["sync", "pull"])
+def test_a_phone_whose_cursor_is_refused_starts_over_and_keeps_its_outbox(
+    client, world, login, how
+):
+    """A cursor the server no longer takes (400 `invalid_cursor`: here one issued to
+    another device) is not the end of the phone: the reference client pulls again from
+    nothing, applied as a reset, and its queued work is pushed once."""
+    device = phone(client, "rep.a@example.com")
+    device.sync()
+    other = phone(client, "rep.a@example.com", device_id="other")
+    other.pull()
+    device._set_meta("cursor", other._meta("cursor"))
+    device._save("customers", {"id": "gone", "name": "left over"}, 1)  # a reset drops it
+    device.db.commit()
+    cid = str(world.records["A"]["customers"])
+    task = device.create("tasks", {"customer_id": cid, "title": "Gọi lại"})
+    if how == "pull":
+        device.push()
+    getattr(device, how)()
+    assert device.get("customers", "gone") is None
+    assert device.get("tasks", task)["version"] == 1 and device.outbox() == []
+    tasks = client.get("/api/v1/tasks", headers=login("rep.a@example.com")).json["items"]
+    assert [t["title"] for t in tasks].count("Gọi lại") == 1
+    for table in ("customers", *CHILDREN, "products", "territories", "users"):
+        assert set(device.all(table)) == set(other.all(table)) | (
+            {task} if table == "tasks" else set()
+        ), table
+
+
 def test_a_device_converges_with_its_own_pushes_and_others_changes(client, world, login):
     device = phone(client, "rep.a@example.com")
     device.sync()

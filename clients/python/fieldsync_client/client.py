@@ -33,6 +33,12 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def _refused_cursor(status: int, body: dict) -> bool:
+    """The server no longer takes the stored cursor (signed with a key it dropped, or from
+    before cursors were signed for a device): 400 `invalid_cursor`, nothing applied."""
+    return status == 400 and (body.get("error") or {}).get("code") == "invalid_cursor"
+
+
 class SyncError(Exception):
     def __init__(self, status: int, body: dict):
         super().__init__(f"{status}: {body}")
@@ -154,6 +160,7 @@ class SyncClient:
         results and that page's `has_more` (None: no page came)."""
         results: list[dict] = []
         more: bool | None = None
+        restart = False  # the cursor was refused: pull from nothing, applied as a reset
         while True:
             rows = self.db.execute(
                 "SELECT seq, mutation FROM outbox ORDER BY seq LIMIT ?", (self.push_batch + 1,)
@@ -168,31 +175,39 @@ class SyncClient:
                 "mutations": [json.loads(m) for _, m in rows],
             }
             if pull and last:
-                body["pull"] = {"cursor": self._meta("cursor"), "limit": self.page_size}
+                cursor = None if restart else self._meta("cursor")
+                body["pull"] = {"cursor": cursor, "limit": self.page_size}
             status, answer = self._request("POST", "/api/v1/sync/push", body=body)
+            if _refused_cursor(status, answer) and "pull" in body and not restart:
+                restart = True  # refused before anything was applied: again, from nothing
+                continue
             if status != 200:
                 raise SyncError(status, answer)
             for (seq, _), result in zip(rows, answer["results"], strict=True):
                 self._settle(seq, result)
             results.extend(answer["results"])
             if "pull" in body:
-                self._apply_page(answer["pull"])
+                self._apply_page(answer["pull"], reset=restart)
                 more = answer["pull"]["has_more"]
             self.db.commit()
 
     def pull(self) -> int:
         """Pull until up to date; return the number of changes applied."""
-        applied = 0
+        applied, restart = 0, False
         while True:
             params = {
-                "cursor": self._meta("cursor"),
+                "cursor": None if restart else self._meta("cursor"),
                 "limit": self.page_size,
                 "schema_version": self.schema_version,
             }
             status, page = self._request("GET", "/api/v1/sync/pull", params=params)
+            if _refused_cursor(status, page) and not restart:
+                restart = True  # a cursor this server no longer takes: a full sync, as a reset
+                continue
             if status != 200:
                 raise SyncError(status, page)
-            self._apply_page(page)
+            self._apply_page(page, reset=restart)
+            restart = False
             applied += len(page["changes"])
             self.db.commit()
             if not page["has_more"]:
@@ -200,9 +215,10 @@ class SyncClient:
 
     # -- internals -------------------------------------------------------------------
 
-    def _apply_page(self, page: dict) -> None:
-        """A pull page and its cursor, in the caller's transaction."""
-        if page["reset"]:
+    def _apply_page(self, page: dict, reset: bool = False) -> None:
+        """A pull page and its cursor, in the caller's transaction (`reset`: the first page
+        of a full sync the client started itself, as if the server had said `reset`)."""
+        if page["reset"] or reset:
             self.db.execute("DELETE FROM records")
         for change in page["changes"]:
             self._apply(change)
