@@ -13,6 +13,7 @@ import pytest
 
 from server.demo import DOMAIN, PASSWORD
 
+from . import ROOT
 from .live_server import unavailable
 
 
@@ -72,3 +73,29 @@ def run_node(
         )
     except subprocess.TimeoutExpired as exc:
         pytest.fail(f"node {' '.join(args)} ran over {timeout_s} s\n{output(exc)}", pytrace=False)
+
+
+#: The JavaScript SDK (`clients/js`, `@fieldsync/client`).
+SDK = ROOT / "clients" / "js"
+
+
+def sdk_node() -> str:
+    return node_for("The JavaScript SDK tests", SDK, "dexie")
+
+
+def run_sdk_tests(folder: str, url: str | None = None) -> subprocess.CompletedProcess:
+    """`node --test folder` in the SDK (`url`: a live server for `test/live/`)."""
+    return run_node(sdk_node(), ["--test", "--test-reporter=spec", folder], SDK, url)
+
+
+def check_node_tests(
+    result: subprocess.CompletedProcess, what: str, skipped_ok: bool = False
+) -> None:
+    """Node's tests all passed (none skipped, unless `skipped_ok`: the live ones without a URL)."""
+    if result.returncode != 0:
+        pytest.fail(f"{what} exited {result.returncode}\n{output(result)}", pytrace=False)
+    summary = re.search(r"ℹ pass (\d+).*?ℹ fail (\d+).*?ℹ skipped (\d+)", result.stdout, re.S)
+    assert summary, output(result)
+    passed, failed, skipped = map(int, summary.groups())
+    assert failed == 0 and passed > 0 and (skipped_ok or skipped == 0), output(result)
+    print(result.stdout)  # the spec report, shown with `pytest -s`
