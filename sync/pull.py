@@ -70,7 +70,7 @@ from .positions import (
     reach_of,
 )
 from .records_json import record_json
-from .scopes import Scope, one_of
+from .scopes import Scope, in_ids
 from .window import WINDOW_KIND, WINDOWED, Window, crossed, held, open_or_recent
 
 #: What a pull reads of a change-log row.
@@ -580,7 +580,7 @@ def _bound_scope(postgres: bool, role: str) -> Scope:
 
 def _ids(postgres: bool, name: str):
     """A set of ids as a bind parameter (filled by `_scope_params`): on PostgreSQL one
-    array (`= ANY`, see `scopes.one_of`); SQLite has no arrays, so an expanding IN."""
+    array (`= ANY`, see `scopes.in_ids`); SQLite has no arrays, so an expanding IN."""
     if postgres:
         return bindparam(name, type_=ARRAY(Customer.id.type))
     return bindparam(name, expanding=True)
@@ -654,7 +654,7 @@ def _log_scope(scope: Scope, was: ScopeSpec):
     # cost as much as a scan of all the rep's customers.
     visible_customer = exists().where(Customer.id == log.customer_id, scope.customers_where())
     placed_before = or_(
-        one_of(log.prev_territory_id, was.territories), one_of(log.prev_owner_id, was.members)
+        in_ids(log.prev_territory_id, was.territories), in_ids(log.prev_owner_id, was.members)
     )
     conditions = [
         and_(
@@ -667,7 +667,7 @@ def _log_scope(scope: Scope, was: ScopeSpec):
             log.table_name == "users",
             or_(
                 exists().where(User.id == log.record_id, scope.where(User)),
-                one_of(log.prev_team_id, was.teams),
+                in_ids(log.prev_team_id, was.teams),
             ),
         ),
     ]

@@ -46,7 +46,7 @@ _REP_TERRITORIES = (
 )
 
 
-def one_of(column, ids) -> ColumnElement[bool]:
+def in_ids(column, ids) -> ColumnElement[bool]:
     """`column IN ids`; for a statement built once (`sync.pull`), `ids` may be a bind
     parameter: a PostgreSQL array (`= ANY`), which unlike an expanding IN is not rendered
     again into the SQL on every execution."""
@@ -105,8 +105,8 @@ class Scope:
         if self.is_admin:
             return true()
         return or_(
-            one_of(Customer.territory_id, self.territory_ids),
-            one_of(Customer.owner_id, self.member_ids),
+            in_ids(Customer.territory_id, self.territory_ids),
+            in_ids(Customer.owner_id, self.member_ids),
         )
 
     def where(self, model: type[SyncedRecord]) -> ColumnElement[bool]:
@@ -121,19 +121,19 @@ class Scope:
             return true() if self.is_manager else Product.active.is_(True)
         if model is Territory:
             if self.is_manager:
-                return one_of(Territory.team_id, self.team_ids)
-            return one_of(Territory.id, self.territory_ids)
+                return in_ids(Territory.team_id, self.team_ids)
+            return in_ids(Territory.id, self.territory_ids)
         if model is Team:
-            return one_of(Team.id, self.team_ids)
+            return in_ids(Team.id, self.team_ids)
         if model is RoutePlan:
-            return one_of(RoutePlan.rep_id, self.member_ids)
+            return in_ids(RoutePlan.rep_id, self.member_ids)
         if model is User:
             managers_of_my_teams = select(team_managers.c.user_id).where(
-                one_of(team_managers.c.team_id, self.team_ids)
+                in_ids(team_managers.c.team_id, self.team_ids)
             )
             return or_(
-                one_of(User.id, self.member_ids),
-                one_of(User.team_id, self.team_ids),
+                in_ids(User.id, self.member_ids),
+                in_ids(User.team_id, self.team_ids),
                 User.id.in_(managers_of_my_teams),
             )
         return false()
