@@ -13,6 +13,7 @@ from .navigation import Waypoint, apple_maps_links, google_maps_links, gpx
 from .planner import (
     NO_LOCATION,
     DayPlan,
+    DayStep,
     Place,
     PlannedLunch,
     PlannedStop,
@@ -30,6 +31,7 @@ __all__ = [
     "NO_LOCATION",
     "CustomerFacts",
     "DayPlan",
+    "DayStep",
     "GeocodeError",
     "GreatCircleProvider",
     "Lunch",

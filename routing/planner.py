@@ -70,43 +70,20 @@ class WorkDay:
 
 
 @dataclass(frozen=True)
-class PlannedStop:
-    customer_id: str
-    place: Place
-    #: Seconds since midnight of the plan's day.
-    arrival_s: int
-    waiting_s: int
-    service_s: int
-    #: From the previous stop (or the start).
-    travel_s: int
-    distance_m: int
-    locked: bool = False
-    completed: bool = False
+class DayStep:
+    """A step of a rep's day as its timeline shows it: where, when, and the leg to it.
 
-    @property
-    def departure_s(self) -> int:
-        return self.arrival_s + self.waiting_s + self.service_s
-
-
-@dataclass(frozen=True)
-class PlannedLunch:
-    """The lunch break as a step of the day, so that a rep's timeline shows it.
-
-    Its legs add up like a visit's: `arrival_s` is the previous departure plus
-    `travel_s`; the break starts after `waiting_s` (non-zero only when the rep
-    is free before the lunch window opens) and lasts `service_s`.
+    The legs add up: `arrival_s` (seconds since midnight of the plan's day) is the
+    previous departure plus `travel_s` (from the previous step, or the start); the work
+    starts after `waiting_s` and lasts `service_s`.
     """
 
     place: Place
     arrival_s: int
     waiting_s: int
     service_s: int
-    #: From the previous stop (or the start): non-zero when the rep drives to
-    #: the next place first and has lunch on arrival.
     travel_s: int
     distance_m: int
-    #: How many visits come before it in the day.
-    after: int
 
     @property
     def start_s(self) -> int:
@@ -115,6 +92,23 @@ class PlannedLunch:
     @property
     def departure_s(self) -> int:
         return self.start_s + self.service_s
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlannedStop(DayStep):
+    customer_id: str
+    locked: bool = False
+    completed: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlannedLunch(DayStep):
+    """The lunch break as a step of the day, so that a rep's timeline shows it. Its
+    `travel_s` is non-zero when the rep drives to the next place first and has lunch on
+    arrival; `waiting_s` when the rep is free before the lunch window opens."""
+
+    #: How many visits come before it in the day.
+    after: int
 
 
 @dataclass
@@ -138,9 +132,9 @@ class DayPlan:
         """(start, end) seconds since midnight, when the lunch break is taken."""
         return None if self.lunch is None else (self.lunch.start_s, self.lunch.departure_s)
 
-    def timeline(self) -> list[PlannedStop | PlannedLunch]:
+    def timeline(self) -> list[DayStep]:
         """The day's steps in order: the visits, and the lunch break where it is taken."""
-        steps: list[PlannedStop | PlannedLunch] = list(self.stops)
+        steps: list[DayStep] = list(self.stops)
         if self.lunch is not None:
             steps.insert(min(self.lunch.after, len(steps)), self.lunch)
         return steps
@@ -361,13 +355,13 @@ def _day_plan(
             lunch_at_next = False
         if step.kind == "stop":
             stop = PlannedStop(
-                step.key,
                 place,
                 arrival,
                 begins - arrival,
                 step.service_s,
                 step.travel_s,
                 step.distance_m,
+                customer_id=step.key,
             )
             result.stops.append(stop)
             free_at, here = stop.departure_s, place
@@ -454,13 +448,13 @@ def _visit_in_order(
             continue
         stops.append(
             PlannedStop(
-                customer.id,
                 customer.place,
                 arrival,
                 begin - arrival,
                 service,
                 travel,
                 int(matrix.metres[here][index]),
+                customer_id=customer.id,
                 locked=True,
             )
         )

@@ -23,6 +23,7 @@ from routing import (
     NO_LOCATION,
     CustomerFacts,
     DayPlan,
+    DayStep,
     Lunch,
     MatrixError,
     Place,
@@ -475,7 +476,7 @@ class Planner:
             made += step["customer_id"] in completed
         return None
 
-    def _step_json(self, day: date, step: PlannedStop | PlannedLunch) -> dict[str, Any]:
+    def _step_json(self, day: date, step: DayStep) -> dict[str, Any]:
         """What a visit and the lunch break store alike: where, when, and the leg to it."""
         return {
             "kind": LUNCH if isinstance(step, PlannedLunch) else VISIT,
@@ -492,13 +493,13 @@ class Planner:
     def _stop_from_json(self, stop: dict, midnight: datetime) -> PlannedStop:
         arrival = int((parse_iso(stop["arrival_at"]) - midnight).total_seconds())
         return PlannedStop(
-            stop["customer_id"],
             Place(stop["lat"], stop["lon"]),
             arrival,
             stop["waiting_s"],
             stop["service_s"],
             stop["travel_s"],
             stop["distance_m"],
+            customer_id=stop["customer_id"],
             locked=stop.get("locked", False),
         )
 

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
 import yaml
 
-from bench.common import wait_http
 from tests.support import ROOT
 from tests.support.databases import own_database
-from tests.support.live_server import fieldsync_cli, free_port
+from tests.support.live_server import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    fieldsync_cli,
+    fieldsync_serving,
+)
 
 
 @pytest.fixture
@@ -81,44 +82,11 @@ def test_openapi_command_prints_the_committed_contract(env):
 
 
 def test_serve_answers_health_and_login(env):
-    assert fieldsync_cli(env, "init-db").returncode == 0
-    assert (
-        fieldsync_cli(
-            env,
-            "create-user",
-            "--email",
-            "a@example.com",
-            "--password",
-            "test-pass-2026",
-            "--role",
-            "admin",
-        ).returncode
-        == 0
-    )
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--workers", "3"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_http(port, "/readyz", 30, server)
-        request = urllib.request.Request(
-            f"{base}/api/v1/auth/login",
-            data=b'{"email": "a@example.com", "password": "test-pass-2026", "device_id": "cli"}',
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=5) as response:
-            assert response.status == 200
-    finally:
-        server.terminate()
-        output, _ = server.communicate(timeout=20)
+    with fieldsync_serving(env, workers=3) as served:
+        served.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD, "cli")
     one_worker = "SQLite: serving with one worker process."
+    printed = served.output + served.errors
     if env["DATABASE_URL"].startswith("sqlite"):
-        assert one_worker in output
+        assert one_worker in printed
     else:  # PostgreSQL: the three workers asked for
-        assert one_worker not in output and output.count("Booting worker") == 3
+        assert one_worker not in printed and printed.count("Booting worker") == 3

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -15,10 +13,8 @@ from collections.abc import Iterator
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench.common import wait_http
-from tests.support import ROOT
 from tests.support.databases import own_database
-from tests.support.live_server import fieldsync_cli, free_port
+from tests.support.live_server import ADMIN_EMAIL, ADMIN_PASSWORD, fieldsync_serving
 
 TOKEN = "metrics-token-of-the-e2e-test-0123456789abcdef"
 REQUESTS = 30
@@ -39,11 +35,6 @@ def env(tmp_path) -> Iterator[dict[str, str]]:
         }
 
 
-def _run(env: dict[str, str], *args: str) -> None:
-    done = fieldsync_cli(env, *args)
-    assert done.returncode == 0, done.stderr
-
-
 def _get(url: str, **headers: str) -> tuple[int, bytes]:
     request = urllib.request.Request(url, headers=headers)
     try:
@@ -54,28 +45,9 @@ def _get(url: str, **headers: str) -> tuple[int, bytes]:
 
 
 def test_metrics_are_summed_over_the_workers_and_the_log_is_json(env, tmp_path):
-    _run(env, "init-db")
-    _run(env, "create-user", "--email", "a@example.com", "--password", "test-pass-2026",
-         "--role", "admin")  # fmt: skip
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--workers", "3"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(port, "/healthz", 30, server)
-        login = urllib.request.Request(
-            f"{base}/api/v1/auth/login",
-            data=b'{"email": "a@example.com", "password": "test-pass-2026", "device_id": "e2e"}',
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(login, timeout=5) as response:
-            token = json.loads(response.read())["access_token"]
+    with fieldsync_serving(env, workers=3) as served:
+        base = served.base
+        token = served.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD, "e2e")
         for _ in range(REQUESTS):  # new connections: spread over the workers
             assert (
                 _get(f"{base}/api/v1/customers?q=secret-search", Authorization=f"Bearer {token}")[0]
@@ -87,9 +59,7 @@ def test_metrics_are_summed_over_the_workers_and_the_log_is_json(env, tmp_path):
         while (counts := _counts(base))["/api/v1/customers"] < REQUESTS:
             assert time.monotonic() < deadline, counts
             time.sleep(0.1)
-    finally:
-        server.terminate()
-        output, errors = server.communicate(timeout=20)
+    output, errors = served.output, served.errors
     assert counts["/api/v1/customers"] == REQUESTS  # whichever worker answered each
     assert counts["/api/v1/auth/login"] == 1
     if not env["DATABASE_URL"].startswith("sqlite"):  # SQLite serves with one worker
@@ -97,7 +67,7 @@ def test_metrics_are_summed_over_the_workers_and_the_log_is_json(env, tmp_path):
     lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     customers = [line for line in lines if line["route"] == "/api/v1/customers"]
     assert len(customers) == REQUESTS and all(line["user"] for line in customers)
-    for leaked in (token, "secret-search", "a@example.com", "test-pass-2026"):
+    for leaked in (token, "secret-search", ADMIN_EMAIL, ADMIN_PASSWORD):
         assert leaked not in output and leaked not in errors
 
 

@@ -7,12 +7,14 @@ after every test, which a server that lives across several tests cannot have.)
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
 import subprocess
 import sys
 import threading
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +24,8 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from bench.common import wait_http
+
 from . import ROOT
 from .databases import DemoTemplate, dispose, migrated_app
 
@@ -30,6 +34,10 @@ from .databases import DemoTemplate, dispose, migrated_app
 class LiveServer:
     app: Flask
     url: str
+
+
+#: The admin `fieldsync_serving` creates.
+ADMIN_EMAIL, ADMIN_PASSWORD = "a@example.com", "test-pass-2026"
 
 
 def unavailable(reason: str) -> None:
@@ -58,6 +66,58 @@ def fieldsync_cli(
         text=True,
         timeout=timeout,
     )
+
+
+@dataclass
+class Served:
+    """`fieldsync serve` in its own process: its address, and what it printed (once stopped)."""
+
+    base: str
+    process: subprocess.Popen
+    output: str = ""
+    errors: str = ""
+
+    def sign_in(self, email: str, password: str, device_id: str) -> str:
+        """An access token, over HTTP as a phone gets one."""
+        body = json.dumps({"email": email, "password": password, "device_id": device_id})
+        request = urllib.request.Request(
+            f"{self.base}/api/v1/auth/login",
+            data=body.encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert response.status == 200
+            return json.loads(response.read())["access_token"]
+
+
+@contextmanager
+def fieldsync_serving(env: dict[str, str], workers: int) -> Iterator[Served]:
+    """`fieldsync init-db`, an admin (`ADMIN_EMAIL`, `ADMIN_PASSWORD`), then `fieldsync
+    serve --workers N` as an operator starts them, until `/readyz` answers; stopped after
+    the block, its output kept in the `Served`."""
+    for args in (
+        ("init-db",),
+        ("create-user", "--email", ADMIN_EMAIL, "--password", ADMIN_PASSWORD, "--role", "admin"),
+    ):
+        done = fieldsync_cli(env, *args)
+        assert done.returncode == 0, done.stderr
+    port = free_port()
+    command = [sys.executable, "-m", "server.cli", "serve", "--port", str(port)]
+    process = subprocess.Popen(
+        [*command, "--workers", str(workers)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    served = Served(f"http://127.0.0.1:{port}", process)
+    try:
+        wait_http(port, "/readyz", 30, process)
+        yield served
+    finally:
+        process.terminate()
+        served.output, served.errors = process.communicate(timeout=20)
 
 
 @contextmanager
