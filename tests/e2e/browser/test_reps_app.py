@@ -327,7 +327,7 @@ def test_a_reps_day_offline(browser, server):
     # Close the app and open it again, still offline: everything is there.
     page.close()
     page = context.new_page()
-    errors += watch_errors(page)
+    watch_errors(page, into=errors)
     page.goto("/app/")
     screen(page, "today")
     page.get_by_test_id("banner-sync").wait_for()
