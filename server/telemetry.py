@@ -32,7 +32,7 @@ from typing import Any
 import orjson
 from flask import Flask, Response, g, request
 
-from .metrics.service import ERROR_CODE, SYNC, Metrics
+from .metrics.service import ERROR_CODE, SYNC, Metrics, content_length
 
 ROUTE = "fieldsync.route"
 USER = "fieldsync.user"
@@ -46,8 +46,9 @@ MAX_PATH = 200
 
 def note_sync(kind: str, protocol: str, *, records: int, replayed: int = 0) -> None:
     """What a pull (`kind="pull"`: records sent) or a push (`"push"`: mutations received,
-    of which `replayed` were already applied: an outbox retrying) carried, for the metrics."""
-    request.environ[SYNC] = (kind, protocol, records, replayed)
+    of which `replayed` were already applied: an outbox retrying) carried, for the metrics.
+    A push that carries its pull notes both; a stream notes its pull again as it goes."""
+    request.environ.setdefault(SYNC, {})[kind] = (protocol, records, replayed)
 
 
 class _StandardOutput(logging.StreamHandler):
@@ -134,17 +135,20 @@ class Telemetry:
             headers.append((REQUEST_ID_HEADER, request_id))
             return start_response(code, headers, exc_info)
 
+        # As it came over the wire: a compressed body's length is gone once it is decoded.
+        received = content_length(environ)
+
         def done(sent: int) -> None:
-            self._record(environ, status[0] if status else 500, started, sent)
+            self._record(environ, status[0] if status else 500, started, received, sent)
 
         return _Body(self.app(environ, start), done)
 
-    def _record(self, environ: dict, status: int, started: float, sent: int) -> None:
+    def _record(self, environ: dict, status: int, started: float, received: int, sent: int) -> None:
         seconds = time.perf_counter() - started
         method = environ.get("REQUEST_METHOD", "")
         route = environ.get(ROUTE)
         try:
-            self.metrics.observe(environ, method, route, status, seconds, sent)
+            self.metrics.observe(environ, method, route, status, seconds, received, sent)
             if self.access_log is not None:
                 path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
                 self.access_log.write(

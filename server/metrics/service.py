@@ -114,6 +114,7 @@ class Metrics:
         route: str | None,
         status: int,
         seconds: float,
+        received: int,
         sent: int,
     ) -> None:
         """One finished request; `environ` carries what the app noted (server/telemetry.py)."""
@@ -123,18 +124,20 @@ class Metrics:
         if status in REFUSALS:
             code = environ.get(ERROR_CODE) or "unknown"
             self.refusals.labels(str(status), code).inc()
-        sync = environ.get(SYNC)
-        if sync is None or status != 200:
+        noted = environ.get(SYNC)
+        if noted is None or status != 200:
             return
-        kind, protocol, records, replayed = sync
-        if kind == "pull":
-            self.pull_records.labels(protocol).observe(records)
-            self.pull_bytes.labels(protocol).observe(sent)
-        else:
+        if "push" in noted:
+            protocol, records, replayed = noted["push"]
             self.push_mutations.labels(protocol).observe(records)
-            self.push_bytes.labels(protocol).observe(_content_length(environ))
+            self.push_bytes.labels(protocol).observe(received)
             if replayed:
                 self.push_replayed.labels(protocol).inc(replayed)
+        if "pull" in noted:
+            protocol, records, _ = noted["pull"]
+            self.pull_records.labels(protocol).observe(records)
+            if "push" not in noted:  # a push's answer also carries its results
+                self.pull_bytes.labels(protocol).observe(sent)
 
     def exposition(self) -> tuple[bytes, str]:
         """The text a scrape gets, and its content type: every worker's sum when the values
@@ -146,7 +149,7 @@ class Metrics:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
 
 
-def _content_length(environ: dict) -> int:
+def content_length(environ: dict) -> int:
     try:
         return int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Iterator
 
@@ -160,3 +161,30 @@ def test_a_streamed_pull_counts_every_record_it_sent(measured, world):
     found = samples(client)
     assert value(found, "fieldsync_sync_pull_records_sum", protocol="fieldsync") == records
     assert value(found, "fieldsync_sync_pull_bytes_sum", protocol="fieldsync") == len(streamed.data)
+
+
+def test_a_compressed_push_carrying_its_pull_counts_both_at_their_wire_size(measured, world):
+    """The push is counted at the bytes that crossed the wire (before they were decoded),
+    and its pull is counted too, not in the push's place."""
+    client = measured.test_client()
+    login = client.post(
+        "/api/v1/auth/login",
+        json={"email": world.email("rep.a"), "password": "test-pass-2026", "device_id": "m3"},
+    )
+    headers = {"Authorization": f"Bearer {login.json['access_token']}"}
+    customer = world.records["A"]["customers"]
+    edit = mutation("customers", "update", customer, {"phone": "+84 90 000 0001"}, base_version=1)
+    body = {"schema_version": 1, "mutations": [edit], "pull": {}}
+    packed = gzip.compress(json.dumps(body).encode())
+    answer = client.post(
+        PUSH,
+        data=packed,
+        headers={**headers, "Content-Type": "application/json", "Content-Encoding": "gzip"},
+    )
+    assert answer.status_code == 200, answer.json
+    pulled = len(answer.json["pull"]["changes"])
+    found = samples(client)
+    assert value(found, "fieldsync_sync_push_mutations_sum", protocol="fieldsync") == 1
+    assert value(found, "fieldsync_sync_push_bytes_sum", protocol="fieldsync") == len(packed)
+    assert value(found, "fieldsync_sync_pull_records_count", protocol="fieldsync") == 1
+    assert value(found, "fieldsync_sync_pull_records_sum", protocol="fieldsync") == pulled
