@@ -6,7 +6,10 @@ token in the Authorization header only, never in a URL. Outside the OpenAPI docu
 
 from __future__ import annotations
 
+import os
+
 from flask import Blueprint, Response, abort, current_app, redirect, send_from_directory
+from werkzeug.security import safe_join
 
 from ..markers import public, unmetered
 from . import service
@@ -54,8 +57,9 @@ def app_file(name: str):
         return _missing()
     if name == "index.html":
         return start_page()  # what the service worker precaches: with the map settings
-    if not (service.DIST / name).is_file():
-        if "." in name.rsplit("/", 1)[-1]:
+    path = safe_join(str(service.DIST), name)  # None outside the app: nothing to learn there
+    if path is None or not os.path.isfile(path):
+        if path is None or "." in name.rsplit("/", 1)[-1]:
             abort(404)
         return start_page()  # a screen's address opened directly: the app routes it
     response = send_from_directory(service.DIST, name, max_age=0)

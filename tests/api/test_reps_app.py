@@ -75,6 +75,15 @@ def test_addresses(client, dist):
     assert client.get("/app/../server/app.py").status_code == 404
 
 
+def test_a_path_out_of_the_build_tells_nothing_of_what_is_there(client, dist):
+    """An address that climbs out of the app's folder is a 404 whether or not a file is
+    there (an outsider could map the server's files by the difference)."""
+    (dist.parent / "secret").write_text("x")
+    there = client.get("/app/%2e%2e/secret")
+    absent = client.get("/app/%2e%2e/no-such-file")
+    assert there.status_code == absent.status_code == 404
+
+
 def test_a_missing_build_says_how_to_build(client, tmp_path, monkeypatch):
     monkeypatch.setattr(service, "DIST", tmp_path / "nothing")
     response = client.get("/app/")
