@@ -189,9 +189,7 @@ def section(cls: type[T], config: dict[str, Any]) -> T:
 
 
 def build_config(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    config = dict(DEFAULTS)
-    config.update(_from_environment())
-    config.update(overrides or {})
+    config = serving_config() | (overrides or {})
     config["FIELDSYNC_ENV"] = environment(config["FIELDSYNC_ENV"])
     production = config["FIELDSYNC_ENV"] == "production"
     instance = Path(instance_path)

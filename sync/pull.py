@@ -449,11 +449,13 @@ class Puller:
         the whole page, not per customer (a territory handed over moves hundreds)."""
         if not customer_ids:
             return
+        moved = set(customer_ids)
+        customers = select(Customer.id).where(_one_of(self.session, Customer.id, moved))
         for child in CHILD_TABLES:
-            among = _one_of(self.session, child.customer_id, set(customer_ids))
+            among = _one_of(self.session, child.customer_id, moved)
             query = select(child).where(among, child.deleted_at.is_(None))
             if child in WINDOWED:
-                query = query.where(held(child, self.holds, customer_ids))
+                query = query.where(held(child, self.holds, customers))
             for record in self._fetch(child, query):
                 page.put(child.__tablename__, record, self.scope)
 
@@ -605,10 +607,8 @@ def _visible_statement(postgres: bool, role: str, table: str) -> Select:
     if issubclass(model, CustomerChild) and not scope.is_admin:
         # Scope.where's IN (the scope's customers) reads them all; this looks one up.
         visible = exists().where(Customer.id == model.customer_id, scope.customers_where())
-    if postgres:
-        ids = model.id == any_(bindparam("ids", type_=ARRAY(model.id.type)))
-    else:
-        ids = model.id.in_(bindparam("ids", expanding=True))
+    ids = in_ids(model.id, _ids(postgres, "ids"))
+    if not postgres:
         # `IS 1` keeps SQLite from answering the scope's OR from its indexes, which
         # read every record of the scope, instead of looking up the page's ids.
         visible = visible.is_(True)

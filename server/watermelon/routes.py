@@ -63,8 +63,7 @@ class WatermelonSync(MethodView):
             db.session.commit()
         else:
             db.session.rollback()
-        records = sum(len(rows) for table in body["changes"].values() for rows in table.values())
-        note_sync("pull", "watermelon", records=records)
+        note_sync("pull", "watermelon", records=count_mutations(body["changes"]))
         return jsonify(body)
 
     @blp.arguments(WatermelonPushQuerySchema, location="query")
