@@ -16,6 +16,7 @@ from server.compression import zstd
 from server.web import routes as web
 from tests.support.databases import dispose
 from tests.support.factories import add_customer_with_children
+from tests.support.live_server import unavailable
 from tests.support.sync_calls import PULL, PUSH, mutation
 
 WATERMELON = "/api/v1/sync/watermelon"
@@ -173,7 +174,7 @@ def test_pages_scripts_are_compressed_images_are_not(client):
     page = client.get("/map", headers={"Accept-Encoding": "br"})
     assert page.headers["Content-Encoding"] == "br" and b"<html" in decoded(page)
     if not web.vendor_installed():
-        return
+        unavailable("web/node_modules is not installed (npm ci --prefix web)")
     image = client.get(
         "/static/vendor/leaflet/images/layers-2x.png", headers={"Accept-Encoding": "gzip"}
     )

@@ -150,7 +150,9 @@ def _check(app, phone: Phone, user_key: str, clock: Clock) -> None:
 # -- a first sync ------------------------------------------------------------------------
 
 
-def test_a_first_sync_sends_open_recent_and_the_last_three(app, client, login, history, clock):
+def test_a_first_sync_sends_open_recent_and_the_last_three(
+    app, client, login, world, history, clock
+):
     phone = Phone(client, login("rep.a@example.com"))
     phone.pull()
     v, o = history["visits"], history["orders"]
@@ -168,14 +170,8 @@ def test_a_first_sync_sends_open_recent_and_the_last_three(app, client, login, h
     assert not phone.held["orders"] & {o["old_3"], o["old_4"]}
     _check(app, phone, "rep.a", clock)
     # The world's own open visit and draft order (dated 2026-11-02) are held too.
-    assert phone.held["visits"] & set(map(str, _world_records(app, "visits")))
-
-
-def _world_records(app, table):
-    from domain.models import RECORD_MODELS
-
-    with app.app_context():
-        return set(db.session.scalars(select(RECORD_MODELS[table].id)))
+    assert str(world.records["A"]["visits"]) in phone.held["visits"]
+    assert str(world.records["A"]["orders"]) in phone.held["orders"]
 
 
 def test_rest_still_lists_the_whole_history(client, login, history, clock):
