@@ -142,6 +142,8 @@ export function localDate(d) {
   const pad = (n) => String(n).padStart(2, '0')
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`
 }
+/** The phone's own calendar day of a stored instant (UTC text), as `today()` counts days. */
+export const dayOf = (iso) => (iso ? localDate(new Date(iso)) : null)
 export const nowIso = () => new Date().toISOString()
 
 /** Due for a visit: never visited, or the cadence has passed. */

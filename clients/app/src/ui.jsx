@@ -96,9 +96,13 @@ export function Field({ label, children }) {
   return <label class="field"><span>{label}</span>{children}</label>
 }
 
-/** A visit's check-in tag: verified, too far, unverified or not yet checked by the server. */
+/** Where a visit's check-in stands: verified, too far, unverified, or not yet checked by the
+ * server (not synced). */
+export const checkStatus = (visit) => visit.location_status || (visit.version ? 'unverified' : 'pending')
+
+/** A visit's check-in tag. */
 export function verification(visit) {
   if (!visit.check_in_at) return null
-  const status = visit.location_status || (visit.version ? 'unverified' : 'pending')
+  const status = checkStatus(visit)
   return <span class={`tag checkin ${status}`} data-testid="check-in-status">{t(`app.check.${status}`)}{visit.check_in_distance_m != null ? ` · ${km(visit.check_in_distance_m)}` : ''}</span>
 }

@@ -59,6 +59,10 @@ function retryAfterMs(v) {
   return /^\d+(\.\d+)?$/.test(s) ? Number(s) * 1000 : 0
 }
 
+/** The server no longer takes the stored cursor (400 `invalid_cursor`; nothing applied). */
+const refusedCursor = (/** @type {{status: number, body: any}} */ res) =>
+  res.status === 400 && res.body?.error?.code === 'invalid_cursor'
+
 export class SyncClient extends Emitter {
   /** @param {SyncClientOptions} options */
   constructor({
@@ -398,7 +402,7 @@ export class SyncClient extends Emitter {
         size = Math.ceil(size / 2) // too many bytes: smaller batches, same order
         continue
       }
-      if (res.status === 400 && res.body?.error?.code === 'invalid_cursor' && last && !restart) {
+      if (refusedCursor(res) && last && !restart) {
         restart = true // refused before anything was applied: again, with a full sync
         continue
       }
@@ -480,7 +484,7 @@ export class SyncClient extends Emitter {
     let next = this._pullPage(cursor)
     for (;;) {
       const res = await /** @type {Promise<{status: number, body: any}>} */ (next) // null ends the loop below
-      if (res.status === 400 && res.body?.error?.code === 'invalid_cursor' && !restart) {
+      if (refusedCursor(res) && !restart) {
         restart = true // a full sync from nothing, applied as a reset
         next = this._pullPage(undefined)
         continue

@@ -86,7 +86,7 @@ export function CustomerCard({ id }) {
               <li class="row"><span class="grow"><b>{p.name}</b><small class="muted">{p.role}</small></span>
                 {p.phone && <a class="button small" href={`tel:${p.phone}`} aria-label={t('app.customer.call', { name: p.name })}>☎</a>}
                 {p.phone && <a class="button small" href={`sms:${p.phone}`} aria-label={t('app.customer.message')}>✉</a>}
-                {p.email && <a class="button small" href={`mailto:${p.email}`} aria-label="email">@</a>}</li>
+                {p.email && <a class="button small" href={`mailto:${p.email}`} aria-label={t('app.field.email')}>@</a>}</li>
             ))}
           </ul>
         </section>

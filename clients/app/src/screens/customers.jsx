@@ -1,8 +1,8 @@
 /* Customers: offline search (accent- and case-insensitive, any script), near me, filters;
  * a new prospect at the current position. */
 import { useEffect, useState } from 'preact/hooks'
-import { t, km, day } from '../i18n.js'
-import { client, useData, isOverdue, write, go, nowIso } from '../store.js'
+import { t, km } from '../i18n.js'
+import { client, useData, isOverdue, write, go } from '../store.js'
 import { position, distance } from '../geo.js'
 import { Screen, Empty, Loading, Field, formText } from '../ui.jsx'
 

@@ -9,7 +9,7 @@ const show = (value) => (value === null || value === undefined || value === '' ?
 
 async function label(table, id) {
   const record = id && (await client.get(table, id))
-  return record?.name || record?.title || `${table} ${String(id || '').slice(0, 8)}`
+  return record?.name || record?.title || `${tOr(`app.table.${table}`, table)} ${String(id || '').slice(0, 8)}`
 }
 
 export function SyncScreen() {
@@ -35,7 +35,7 @@ export function SyncScreen() {
         {failure && <p class="error" data-testid="sync-error">{tOr(`app.sync.error.${failure}`, t('app.sync.error.other', { code: failure }))}</p>}
         {data?.outbox?.length > 0 && (
           <details><summary>{t('app.sync.show_waiting')}</summary>
-            <ul class="list small">{data.outbox.slice(0, 50).map((m) => <li>{t(`app.sync.op.${m.op}`)} · {m.table} · {dateTime(m.changed_at)}</li>)}</ul>
+            <ul class="list small">{data.outbox.slice(0, 50).map((m) => <li>{t(`app.sync.op.${m.op}`)} · {tOr(`app.table.${m.table}`, m.table)} · {dateTime(m.changed_at)}</li>)}</ul>
           </details>
         )}
       </section>
@@ -51,7 +51,7 @@ export function SyncScreen() {
         <li class="conflict" data-testid="rejection">
           <p><b>{t(`app.sync.op.${r.mutation?.op}`)} · {r._label}</b></p>
           <p class="error">{r.message} <small>({r.code})</small></p>
-          {r.fields && <ul class="small">{Object.entries(r.fields).map(([f, m]) => <li>{f}: {show(m)}</li>)}</ul>}
+          {r.fields && <ul class="small">{Object.entries(r.fields).map(([f, m]) => <li>{tOr(`app.field.${f}`, f)}: {show(m)}</li>)}</ul>}
           <div class="actions">
             <button class="small" onClick={async () => { await client.retry(r.mutation.id); changed() }}>{t('app.sync.retry')}</button>
             <button class="small" onClick={async () => { await client.discard(r.id); changed() }}>{t('app.sync.discard')}</button>

@@ -1,7 +1,7 @@
 /* Tasks: overdue, today, upcoming (and undated); complete one. A new task for a customer. */
 import { useState } from 'preact/hooks'
 import { t, day } from '../i18n.js'
-import { client, useData, write, go, today } from '../store.js'
+import { client, useData, write, go, today, dayOf } from '../store.js'
 import { Screen, Loading, Field, ListCard, formText } from '../ui.jsx'
 
 export function Tasks() {
@@ -10,7 +10,7 @@ export function Tasks() {
     const tasks = (await client.all('tasks')).filter((x) => !x.done && x.assignee_id === client.user.id)
     tasks.sort((a, b) => ((a.due_at || '9999') < (b.due_at || '9999') ? -1 : 1))
     const names = new Map((await client.all('customers')).map((c) => [c.id, c.name]))
-    const local = (x) => (x.due_at ? new Date(x.due_at).toLocaleDateString('en-CA') : null)
+    const local = (x) => dayOf(x.due_at)
     return {
       names,
       groups: [

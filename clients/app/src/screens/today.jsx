@@ -2,7 +2,7 @@
  * customers overdue and not on the plan; navigation links; re-plan from here when online. */
 import { useEffect, useState } from 'preact/hooks'
 import { t, time, timeRange, day, km, minutes } from '../i18n.js'
-import { client, useData, today, steps, isOverdue, state, write, changed, currentPlan } from '../store.js'
+import { client, useData, today, dayOf, steps, isOverdue, state, write, changed, currentPlan } from '../store.js'
 import { position } from '../geo.js'
 import { Screen, Empty, Loading, ListCard } from '../ui.jsx'
 
@@ -11,10 +11,10 @@ async function load() {
   const plan = await currentPlan(date) // an earlier plan is shown marked with its date
   const customers = await client.all('customers')
   const byId = new Map(customers.map((c) => [c.id, c]))
-  const tasks = (await client.all('tasks')).filter((x) => !x.done && x.assignee_id === client.user.id && x.due_at && x.due_at.slice(0, 10) <= date)
+  const tasks = (await client.all('tasks')).filter((x) => !x.done && x.assignee_id === client.user.id && x.due_at && dayOf(x.due_at) <= date)
   const planned = new Set(steps(plan).map((s) => s.customer_id))
   const visits = await client.all('visits')
-  const visitedToday = new Set(visits.filter((v) => v.check_in_at && v.check_in_at.slice(0, 10) === new Date().toISOString().slice(0, 10)).map((v) => v.customer_id))
+  const visitedToday = new Set(visits.filter((v) => dayOf(v.check_in_at) === date).map((v) => v.customer_id))
   const overdue = customers.filter((c) => c.owner_id === client.user.id && !planned.has(c.id) && isOverdue(c))
   overdue.sort((a, b) => (a.last_visit_at || '') < (b.last_visit_at || '') ? -1 : 1)
   return { plan, date, byId, tasks, overdue, visitedToday }

@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks'
 import { t, dateTime, number } from '../i18n.js'
 import { client, useData, write, go, nowIso, isOpen } from '../store.js'
 import { position } from '../geo.js'
-import { Screen, Empty, Loading, Field, verification, formText } from '../ui.jsx'
+import { Screen, Empty, Loading, Field, verification, checkStatus, formText } from '../ui.jsx'
 
 const OUTCOMES = ['order', 'no_order', 'follow_up', 'not_available', 'closed']
 
@@ -56,7 +56,7 @@ export function VisitScreen({ id }) {
         <p data-testid="visit-check-in">{t('app.visit.checked_in', { at: dateTime(v.check_in_at) })}
           {v.check_in_accuracy_m != null ? ` · ${t('app.geo.accuracy', { m: number(v.check_in_accuracy_m) })}` : ` · ${t('app.visit.no_fix')}`}</p>
         <p>{verification(v)}</p>
-        <p class="muted">{t(`app.check.help.${v.location_status || 'pending'}`)}</p>
+        <p class="muted">{t(`app.check.help.${checkStatus(v)}`)}</p>
         {v.check_out_at && <p>{t('app.visit.checked_out', { at: dateTime(v.check_out_at) })}</p>}
       </section>
       <form class="card" onSubmit={(e) => finish(e, false)}>
